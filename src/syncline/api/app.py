@@ -1,0 +1,72 @@
+"""The FastAPI application factory."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI, Request, Response
+
+from syncline import __version__
+from syncline.api import errors
+from syncline.api.deps import AppState
+from syncline.api.routers import connection_types, connections, identity, modelsync
+from syncline.services.bootstrap import ensure_first_organization
+from syncline.settings import DEFAULT_API_VERSION, SUPPORTED_API_VERSIONS, Settings, get_settings
+from syncline.store.db import Store
+from syncline.store.secrets import SecretBox
+
+VERSION_HEADER = "X-Polytomic-Version"
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    """The Syncline API. Starting it migrates the store and creates the first organization."""
+    settings = settings or get_settings()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        store = Store(settings.resolved_database_url())
+        store.migrate()
+        box = SecretBox.load(
+            settings.secret_key.get_secret_value() if settings.secret_key else None,
+            settings.data_dir,
+        )
+        app.state.bootstrap = ensure_first_organization(store, settings)
+        app.state.syncline = AppState(settings=settings, store=store, box=box)
+        try:
+            yield
+        finally:
+            store.dispose()
+
+    app = FastAPI(
+        title="Syncline",
+        version=__version__,
+        description="Self-hosted model sync, speaking Polytomic's Model Sync API.",
+        lifespan=lifespan,
+    )
+    errors.install(app)
+    app.middleware("http")(_api_version)
+    for router in (identity.router, connection_types.router, connections.router, modelsync.router):
+        app.include_router(router)
+    return app
+
+
+async def _api_version(
+    request: Request, call_next: Callable[[Request], Awaitable[Response]]
+) -> Response:
+    """Accept `X-Polytomic-Version` (default 2025-09-18) and echo the version that served."""
+    version = (
+        request.headers.get(VERSION_HEADER, DEFAULT_API_VERSION).strip() or DEFAULT_API_VERSION
+    )
+    if version not in SUPPORTED_API_VERSIONS:
+        response: Response = errors.envelope(
+            400,
+            f"unsupported {VERSION_HEADER} {version!r}; supported: "
+            + ", ".join(SUPPORTED_API_VERSIONS),
+            "unsupported_version",
+        )
+        version = DEFAULT_API_VERSION
+    else:
+        response = await call_next(request)
+    response.headers[VERSION_HEADER] = version
+    return response

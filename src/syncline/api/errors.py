@@ -1,0 +1,114 @@
+"""Polytomic's error envelope, and the one place exceptions become HTTP statuses.
+
+Every error answer is `{"status": int, "message": str, "key": str, "metadata": {}}`.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from syncline import errors
+from syncline.errors import SynclineError, validation_failed
+
+log = logging.getLogger("syncline.api")
+
+STATUS: dict[type[SynclineError], int] = {
+    errors.NotFound: 404,
+    errors.Unauthorized: 401,
+    errors.Forbidden: 403,
+    errors.BadRequest: 400,
+    errors.ValidationFailed: 422,
+    errors.Conflict: 409,
+    errors.ConnectionCheckFailed: 400,
+    errors.ObjectNotFound: 404,
+    errors.InvalidSourceConfiguration: 400,
+    errors.ConnectorError: 400,
+}
+
+_HTTP_KEYS = {
+    400: "bad_request",
+    401: "unauthorized",
+    403: "forbidden",
+    404: "not_found",
+    405: "method_not_allowed",
+    409: "conflict",
+    415: "unsupported_media_type",
+    422: "validation_error",
+}
+
+
+def status_of(exc: SynclineError) -> int:
+    """The HTTP status of a Syncline error: its nearest mapped class, else 500."""
+    for cls in type(exc).__mro__:
+        if cls in STATUS:
+            return STATUS[cls]
+    return 500
+
+
+def envelope(
+    status: int, message: str, key: str, metadata: dict[str, Any] | None = None
+) -> JSONResponse:
+    """An error response in Polytomic's envelope."""
+    body = {"status": status, "message": message, "key": key, "metadata": metadata or {}}
+    headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
+    return JSONResponse(body, status_code=status, headers=headers)
+
+
+async def _syncline_error(_request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, SynclineError)
+    status = status_of(exc)
+    if status >= 500:
+        log.error("request failed: %s", exc.message)
+    return envelope(status, exc.message, exc.key, exc.metadata)
+
+
+async def _request_validation(_request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, RequestValidationError)
+    raw = [dict(e) for e in exc.errors()]
+    if any(e.get("type") == "json_invalid" for e in raw):
+        detail = next(e for e in raw if e.get("type") == "json_invalid")
+        reason = detail.get("ctx", {}).get("error", "invalid JSON")
+        return envelope(400, f"malformed JSON body: {reason}", "invalid_json")
+    for error in raw:
+        location = list(error.get("loc", ()))
+        if location and location[0] == "body":
+            location = location[1:]
+            if not location:
+                location = ["body"]
+                error["type"] = "body"
+                error["msg"] = "the request body must be a JSON object"
+        elif location and location[0] in ("query", "path", "header"):
+            location = [f"{location[0]} parameter {'.'.join(map(str, location[1:]))}"]
+        error["loc"] = tuple(location)
+    failed = validation_failed(raw)
+    return envelope(422, failed.message, failed.key, failed.metadata)
+
+
+async def _http_error(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, StarletteHTTPException)
+    if exc.status_code == 404:
+        message = f"not found: {request.method} {request.url.path}"
+    elif exc.status_code == 405:
+        message = f"method {request.method} not allowed on {request.url.path}"
+    else:
+        message = str(exc.detail)
+    return envelope(exc.status_code, message, _HTTP_KEYS.get(exc.status_code, "error"))
+
+
+async def _unexpected(_request: Request, exc: Exception) -> JSONResponse:
+    log.exception("unexpected error", exc_info=exc)
+    return envelope(500, "internal error; the server log has the details", "internal_error")
+
+
+def install(app: FastAPI) -> None:
+    """Route every error of `app` through the envelope."""
+    app.add_exception_handler(SynclineError, _syncline_error)
+    app.add_exception_handler(RequestValidationError, _request_validation)
+    app.add_exception_handler(StarletteHTTPException, _http_error)
+    app.add_exception_handler(Exception, _unexpected)

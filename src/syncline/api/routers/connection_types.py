@@ -1,0 +1,76 @@
+"""`/api/connection_types`: the connector types and their configuration schemas."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter
+
+from syncline.api.deps import Caller, Connections
+from syncline.api.routers.connections import parameter_values_out
+from syncline.api.schemas import connections as schemas
+from syncline.api.schemas.common import Envelope
+from syncline.connectors.base import Connector
+from syncline.connectors.registry import connector_class, connector_classes
+
+router = APIRouter(prefix="/api/connection_types", tags=["connections"])
+
+
+def configuration_schema(cls: type[Connector]) -> dict[str, Any]:
+    """The JSON schema of a type's configuration."""
+    schema = cls.config_model.model_json_schema()
+    schema.setdefault("title", cls.name)
+    return schema
+
+
+def _initial_configuration(cls: type[Connector]) -> dict[str, Any]:
+    defaults: dict[str, Any] = {}
+    for name, info in cls.config_model.model_fields.items():
+        if not info.is_required() and name not in cls.config_model.secret_fields():
+            defaults[name] = info.get_default(call_default_factory=True)
+    return defaults
+
+
+def connection_type_out(cls: type[Connector]) -> schemas.ConnectionType:
+    """A connector class as `ConnectionType`."""
+    caps = cls.capabilities
+    return schemas.ConnectionType(
+        id=cls.type_id,
+        name=cls.name,
+        capabilities=schemas.ConnectionCapabilities(
+            source=caps.source,
+            destination=caps.destination,
+            enrichment=caps.enrichment,
+            orchestration=caps.orchestration,
+            logging=caps.logging,
+        ),
+        configurationForm=schemas.ConfigurationForm(jsonschema=configuration_schema(cls)),
+        initialConfiguration=_initial_configuration(cls),
+    )
+
+
+@router.get("")
+def list_types(_caller: Caller) -> Envelope[list[schemas.ConnectionType]]:
+    """Every connector type."""
+    return Envelope(data=[connection_type_out(cls) for cls in connector_classes()])
+
+
+@router.get("/{type_id}")
+def type_schema(type_id: str, _caller: Caller) -> dict[str, Any]:
+    """The bare JSON schema of a type's configuration (no envelope, as Polytomic serves it)."""
+    return configuration_schema(connector_class(type_id))
+
+
+@router.post("/{type_id}/parameter_values")
+def type_parameter_values(
+    type_id: str, body: schemas.TypeParameterValuesRequest, connections: Connections
+) -> Envelope[dict[str, schemas.ParameterValues]]:
+    """The values of one configuration parameter, for a configuration being edited."""
+    values = connections.type_parameter_values(
+        type_id,
+        body.field,
+        connection_id=body.connection_id,
+        parameters=body.parameters or {},
+        query=body.query,
+    )
+    return Envelope(data=parameter_values_out(values))

@@ -1,0 +1,94 @@
+"""Who is calling: resolve an `Authorization` header to a principal.
+
+Two schemes are accepted, as Polytomic does:
+- `Bearer <API key>`: a user's key, bound to the user's organization;
+- `Basic base64(<organization_id>:<deployment key>)`: the deployment key from
+  `SYNCLINE_DEPLOYMENT_KEY`, acting inside the named organization.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hmac
+from dataclasses import dataclass
+
+from syncline.errors import Unauthorized
+from syncline.settings import Settings
+from syncline.store.db import Store
+from syncline.store.organizations import OrganizationRepository
+
+_HOW = "send 'Authorization: Bearer <API key>'"
+
+
+@dataclass(frozen=True)
+class Principal:
+    """The caller of one request, always inside exactly one organization."""
+
+    organization_id: str
+    organization_name: str
+    method: str
+    user_id: str | None = None
+    email: str | None = None
+    role: str | None = None
+    is_system: bool = False
+
+
+def authenticate(store: Store, settings: Settings, authorization: str | None) -> Principal:
+    """The principal an `Authorization` header value stands for.
+
+    Raises `Unauthorized` with a message saying what is wrong, never echoing
+    the credential itself.
+    """
+    if not authorization or not authorization.strip():
+        raise Unauthorized(f"missing credentials: {_HOW}")
+    scheme, _, credential = authorization.strip().partition(" ")
+    credential = credential.strip()
+    if scheme.lower() == "bearer" and credential:
+        return _from_api_key(store, credential)
+    if scheme.lower() == "basic" and credential:
+        return _from_basic(store, settings, credential)
+    raise Unauthorized(f"unsupported Authorization header: {_HOW}")
+
+
+def _from_api_key(store: Store, key: str) -> Principal:
+    with store.session() as session:
+        found = OrganizationRepository(session).resolve_api_key(key)
+        if found is None:
+            raise Unauthorized("invalid API key")
+        user, organization = found
+        return Principal(
+            organization_id=organization.id,
+            organization_name=organization.name,
+            method="api_key",
+            user_id=user.id,
+            email=user.email,
+            role=user.role,
+        )
+
+
+def _from_basic(store: Store, settings: Settings, credential: str) -> Principal:
+    try:
+        decoded = base64.b64decode(credential, validate=True).decode()
+    except (binascii.Error, UnicodeDecodeError):
+        raise Unauthorized(
+            "malformed Basic credentials: expected base64 of 'organization_id:key'"
+        ) from None
+    organization_id, _, key = decoded.partition(":")
+    if settings.deployment_key is None:
+        raise Unauthorized(
+            "deployment key authentication is disabled: SYNCLINE_DEPLOYMENT_KEY is not set"
+        )
+    expected = settings.deployment_key.get_secret_value()
+    if not key or not hmac.compare_digest(key.encode(), expected.encode()):
+        raise Unauthorized("invalid deployment key")
+    with store.session() as session:
+        organization = OrganizationRepository(session).get(organization_id)
+        if organization is None:
+            raise Unauthorized(f"organization {organization_id!r} not found")
+        return Principal(
+            organization_id=organization.id,
+            organization_name=organization.name,
+            method="deployment_key",
+            is_system=True,
+        )

@@ -1,0 +1,217 @@
+"""Connections: validate, encrypt, mask, test, and hand out connectors.
+
+Secrets are split from the configuration before anything is stored: the
+plain part goes to `connections.configuration`, the secret part is encrypted
+into `connections.secrets`. Responses see secrets only as `MASK`; sending
+`MASK` back in an update keeps the stored value.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from pydantic import SecretStr, ValidationError
+
+from syncline.connectors.base import MASK, Connector, ConnectorConfig, ParameterValues
+from syncline.connectors.registry import connector_class
+from syncline.errors import NotFound, ValidationFailed, validation_failed
+from syncline.services.auth import Principal
+from syncline.store.connections import ConnectionRepository
+from syncline.store.db import Store
+from syncline.store.secrets import SecretBox
+from syncline.store.tables import Connection
+
+
+@dataclass(frozen=True)
+class ConnectionInput:
+    """What a create or update request asks for."""
+
+    name: str
+    configuration: dict[str, Any]
+    type: str | None = None
+    healthcheck_interval: str | None = None
+    policies: list[str] | None = None
+    validate: bool = True
+
+
+def connector_type(type_id: str, *, path: str = "type") -> type[Connector]:
+    """The connector class for a type named in a request body (422 when unknown)."""
+    try:
+        return connector_class(type_id)
+    except NotFound as exc:
+        raise ValidationFailed(exc.message, path=path) from None
+
+
+def parse_configuration(
+    cls: type[Connector], raw: dict[str, Any], *, path: str = "configuration"
+) -> ConnectorConfig:
+    """Validate a raw configuration against a type's model (422 naming the field)."""
+    try:
+        return cls.config_model.model_validate(raw)
+    except ValidationError as exc:
+        raise validation_failed(
+            [dict(e) for e in exc.errors()], prefix=tuple(path.split("."))
+        ) from None
+
+
+def split_secrets(config: ConnectorConfig) -> tuple[dict[str, Any], dict[str, str]]:
+    """The plain and the secret parts of a validated configuration."""
+    secret_names = config.secret_fields()
+    plain = config.model_dump(mode="json", exclude=set(secret_names))
+    secrets: dict[str, str] = {}
+    for name in secret_names:
+        value = getattr(config, name)
+        secrets[name] = value.get_secret_value() if isinstance(value, SecretStr) else str(value)
+    return plain, secrets
+
+
+class ConnectionService:
+    """Use cases on the connections of the caller's organization."""
+
+    def __init__(self, store: Store, box: SecretBox, principal: Principal) -> None:
+        self.store = store
+        self.box = box
+        self.principal = principal
+
+    def all(self) -> list[Connection]:
+        """Every connection of the organization."""
+        with self.store.session() as session:
+            return self._repo(session).all()
+
+    def get(self, connection_id: str) -> Connection:
+        """One connection. Raises `NotFound`."""
+        with self.store.session() as session:
+            return self._repo(session).get(connection_id)
+
+    def masked_configuration(self, connection: Connection) -> dict[str, Any]:
+        """The configuration as responses show it: every set secret is `MASK`."""
+        secrets = self.box.decrypt(connection.secrets)
+        masked = {name: MASK if value else "" for name, value in secrets.items()}
+        return {**connection.configuration, **masked}
+
+    def create(self, request: ConnectionInput) -> Connection:
+        """Validate, optionally check, and store a new connection.
+
+        Raises `ValidationFailed` for an unknown type or a bad configuration and
+        `ConnectionCheckFailed` when `validate` is set and the check fails.
+        """
+        cls = connector_type(request.type or "")
+        config = parse_configuration(cls, request.configuration)
+        status = self._check(cls, config, request.validate)
+        plain, secrets = split_secrets(config)
+        connection = Connection(
+            name=request.name,
+            type=cls.type_id,
+            configuration=plain,
+            secrets=self.box.encrypt(secrets),
+            status=status,
+            status_error="",
+            healthcheck_interval=request.healthcheck_interval or "",
+            policies=list(request.policies or []),
+            created_by=self.principal.user_id,
+            updated_by=self.principal.user_id,
+        )
+        with self.store.session() as session:
+            return self._repo(session).add(connection)
+
+    def update(self, connection_id: str, request: ConnectionInput) -> Connection:
+        """Replace a connection's name and configuration (a full replacement).
+
+        Secrets sent back as `MASK` keep their stored value; omitted keys are
+        cleared. The type cannot change.
+        """
+        with self.store.session() as session:
+            connection = self._repo(session).get(connection_id)
+            if request.type and request.type != connection.type:
+                raise ValidationFailed(
+                    f"type: a connection's type cannot change (it is {connection.type!r})",
+                    path="type",
+                )
+            cls = connector_class(connection.type)
+            stored = self.box.decrypt(connection.secrets)
+            raw = _unmask(request.configuration, stored)
+            config = parse_configuration(cls, raw)
+            status = self._check(cls, config, request.validate)
+            plain, secrets = split_secrets(config)
+            connection.name = request.name
+            connection.configuration = plain
+            connection.secrets = self.box.encrypt(secrets)
+            connection.status = status
+            connection.status_error = ""
+            if request.healthcheck_interval is not None:
+                connection.healthcheck_interval = request.healthcheck_interval
+            if request.policies is not None:
+                connection.policies = list(request.policies)
+            connection.updated_by = self.principal.user_id
+            session.flush()
+            return connection
+
+    def delete(self, connection_id: str) -> None:
+        """Delete a connection. Raises `NotFound`."""
+        with self.store.session() as session:
+            repo = self._repo(session)
+            repo.delete(repo.get(connection_id))
+
+    def test(self, type_id: str, configuration: dict[str, Any], connection_id: str | None) -> None:
+        """Check a configuration without storing anything.
+
+        With `connection_id`, `configuration` is merged over the stored one.
+        Raises `ConnectionCheckFailed` with the system's own message.
+        """
+        raw = dict(configuration)
+        if connection_id:
+            connection = self.get(connection_id)
+            stored = {**connection.configuration, **self.box.decrypt(connection.secrets)}
+            raw = _unmask({**stored, **raw}, stored)
+            type_id = type_id or connection.type
+        cls = connector_type(type_id)
+        config = parse_configuration(cls, raw)
+        cls(config).check()
+
+    def connector(self, connection_id: str) -> Connector:
+        """A connector for a stored connection, secrets decrypted. Raises `NotFound`."""
+        connection = self.get(connection_id)
+        cls = connector_class(connection.type)
+        raw = {**connection.configuration, **self.box.decrypt(connection.secrets)}
+        return cls(parse_configuration(cls, raw))
+
+    def parameter_values(self, connection_id: str) -> dict[str, ParameterValues]:
+        """Every listable parameter of a stored connection with its values."""
+        connector = self.connector(connection_id)
+        return {name: connector.parameter_values(name) for name in connector.parameter_fields}
+
+    def type_parameter_values(
+        self,
+        type_id: str,
+        field: str,
+        *,
+        connection_id: str | None,
+        parameters: dict[str, Any],
+        query: str | None,
+    ) -> dict[str, ParameterValues]:
+        """The values of one parameter for a configuration not necessarily saved."""
+        cls = connector_class(type_id)
+        raw = dict(parameters)
+        if connection_id:
+            connection = self.get(connection_id)
+            stored = {**connection.configuration, **self.box.decrypt(connection.secrets)}
+            raw = _unmask({**stored, **raw}, stored)
+        connector = cls(parse_configuration(cls, raw, path="parameters"))
+        return {field: connector.parameter_values(field, query)}
+
+    def _check(self, cls: type[Connector], config: ConnectorConfig, validate: bool) -> str:
+        if not validate:
+            return "unknown"
+        cls(config).check()
+        return "healthy"
+
+    def _repo(self, session: Any) -> ConnectionRepository:
+        return ConnectionRepository(session, self.principal.organization_id)
+
+
+def _unmask(configuration: dict[str, Any], stored: dict[str, Any]) -> dict[str, Any]:
+    """Replace every `MASK` value with the stored value of the same key."""
+    return {
+        key: stored.get(key, "") if value == MASK else value for key, value in configuration.items()
+    }

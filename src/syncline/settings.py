@@ -1,0 +1,72 @@
+"""Syncline's settings: one object, read from `SYNCLINE_*` environment variables.
+
+The embedded default needs none of them: metadata goes to a SQLite file and
+the generated secret key to a file, both under `SYNCLINE_DATA_DIR`.
+"""
+
+from __future__ import annotations
+
+from functools import cache
+from pathlib import Path
+
+from pydantic import Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEFAULT_API_VERSION = "2025-09-18"
+SUPPORTED_API_VERSIONS = ("2025-09-18", "2024-02-08", "2023-04-25", "2022-12-12", "2021-05-23")
+
+
+class Settings(BaseSettings):
+    """Every setting of a Syncline process."""
+
+    model_config = SettingsConfigDict(env_prefix="SYNCLINE_", extra="ignore")
+
+    data_dir: Path = Field(
+        default=Path(".syncline"),
+        description="Directory for the SQLite metadata file and the generated secret key.",
+    )
+    database_url: str | None = Field(
+        default=None,
+        description="SQLAlchemy URL of the metadata store; default: SQLite under data_dir.",
+    )
+    secret_key: SecretStr | None = Field(
+        default=None,
+        description="Fernet key encrypting connection secrets; default: generated into data_dir.",
+    )
+    api_key: SecretStr | None = Field(
+        default=None,
+        description="When set, the API key of the first admin user (created on first start).",
+    )
+    deployment_key: SecretStr | None = Field(
+        default=None,
+        description="Key for Basic `<organization_id>:<deployment key>` authentication.",
+    )
+    organization_name: str = Field(
+        default="Syncline", description="Name of the first organization."
+    )
+    admin_email: str = Field(
+        default="admin@localhost", description="E-mail of the first admin user."
+    )
+    batch_size: int = Field(
+        default=10_000, ge=1, description="Rows per Arrow batch read from sources."
+    )
+
+    def resolved_database_url(self) -> str:
+        """The metadata store URL, defaulting to `sqlite:///<data_dir>/syncline.db`."""
+        if self.database_url:
+            return normalize_database_url(self.database_url)
+        return f"sqlite:///{self.data_dir.resolve() / 'syncline.db'}"
+
+
+def normalize_database_url(url: str) -> str:
+    """Select the psycopg 3 driver for plain `postgresql://` URLs."""
+    for prefix in ("postgresql://", "postgres://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix) :]
+    return url
+
+
+@cache
+def get_settings() -> Settings:
+    """The process-wide settings, read once from the environment."""
+    return Settings()

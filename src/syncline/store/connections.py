@@ -1,0 +1,51 @@
+"""Connections, always scoped to one organization."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from syncline.errors import NotFound
+from syncline.store.tables import Connection
+
+
+class ConnectionRepository:
+    """The connections of one organization. Another organization's do not exist here."""
+
+    def __init__(self, session: Session, organization_id: str) -> None:
+        self.session = session
+        self.organization_id = organization_id
+
+    def all(self) -> list[Connection]:
+        """Every connection of the organization, oldest first."""
+        return list(
+            self.session.scalars(
+                select(Connection)
+                .where(Connection.organization_id == self.organization_id)
+                .order_by(Connection.created_at, Connection.id)
+            )
+        )
+
+    def get(self, connection_id: str) -> Connection:
+        """One connection. Raises `NotFound` when absent or another organization's."""
+        connection = self.session.scalars(
+            select(Connection).where(
+                Connection.organization_id == self.organization_id,
+                Connection.id == connection_id,
+            )
+        ).first()
+        if connection is None:
+            raise NotFound(f"connection {connection_id} not found", metadata={"id": connection_id})
+        return connection
+
+    def add(self, connection: Connection) -> Connection:
+        """Insert a new connection of this organization."""
+        connection.organization_id = self.organization_id
+        self.session.add(connection)
+        self.session.flush()
+        return connection
+
+    def delete(self, connection: Connection) -> None:
+        """Delete a connection."""
+        self.session.delete(connection)
+        self.session.flush()

@@ -1,0 +1,64 @@
+"""Encryption of connection secrets at rest (Fernet: AES-128-CBC + HMAC-SHA256).
+
+The key comes from `SYNCLINE_SECRET_KEY`, or is generated once into
+`<data_dir>/secret.key` (mode 0600) for the embedded default.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+from cryptography.fernet import Fernet, InvalidToken
+
+from syncline.errors import SynclineError
+
+
+class SecretKeyMismatch(SynclineError):
+    """Stored secrets cannot be decrypted with the configured key."""
+
+    key = "secret_key_mismatch"
+
+
+class SecretBox:
+    """Encrypts and decrypts a mapping of secret values."""
+
+    def __init__(self, key: bytes) -> None:
+        self._fernet = Fernet(key)
+
+    @classmethod
+    def load(cls, key: str | None, data_dir: Path) -> SecretBox:
+        """The box for `key`, or for the key file in `data_dir` (created if missing)."""
+        if key:
+            return cls(key.encode())
+        path = data_dir / "secret.key"
+        if not path.exists():
+            data_dir.mkdir(parents=True, exist_ok=True)
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            with os.fdopen(fd, "wb") as handle:
+                handle.write(Fernet.generate_key())
+        return cls(path.read_bytes().strip())
+
+    def encrypt(self, values: dict[str, str]) -> str:
+        """An opaque token holding `values`; empty when there is nothing to hide."""
+        if not values:
+            return ""
+        return self._fernet.encrypt(json.dumps(values).encode()).decode()
+
+    def decrypt(self, token: str) -> dict[str, str]:
+        """The values inside a token made by `encrypt`.
+
+        Raises `SecretKeyMismatch` when the token was made with another key.
+        """
+        if not token:
+            return {}
+        try:
+            plain = self._fernet.decrypt(token.encode())
+        except InvalidToken:
+            raise SecretKeyMismatch(
+                "stored connection secrets cannot be decrypted: SYNCLINE_SECRET_KEY is not "
+                "the key they were encrypted with"
+            ) from None
+        values: dict[str, str] = json.loads(plain)
+        return values
