@@ -51,3 +51,7 @@ def migrate() -> None:
     store.migrate()
     store.dispose()
     click.echo("metadata store is up to date")
+
+
+if __name__ == "__main__":
+    main()

@@ -31,8 +31,9 @@ def test_sdk_lists_connection_types_and_schema(org: Org) -> None:
     types = sdk.connections.get_types().data or []
     assert {t.id for t in types} == {"postgresql", "mysql", "sqlite", "files"}
     assert all(t.capabilities.logging is False for t in types)
-    schema = sdk.connections.get_connection_type_schema("sqlite")
-    assert schema is not None
+    for type_id in ("postgresql", "mysql", "sqlite", "files"):
+        schema = sdk.connections.get_connection_type_schema(type_id)
+        assert schema.properties is not None
 
 
 def test_sdk_manages_a_connection(org: Org, pg_config: dict[str, Any]) -> None:
@@ -79,7 +80,7 @@ def test_sdk_raises_typed_errors(org: Org, pg_config: dict[str, Any]) -> None:
         max_retries=0,
     )
     with pytest.raises(UnauthorizedError):
-        anonymous.connections.get("00000000-0000-0000-0000-000000000000")
+        anonymous.identity.get()
 
 
 def test_sdk_walks_source_and_target_discovery(org: Org, files_dir: Path) -> None:

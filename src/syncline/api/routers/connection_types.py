@@ -16,10 +16,31 @@ from syncline.connectors.registry import connector_class, connector_classes
 router = APIRouter(prefix="/api/connection_types", tags=["connections"])
 
 
+# The SDK parses schemas into a model where `additionalProperties` must be a
+# schema object and numeric bounds must be strings; those keys are left out of
+# what is served (the server still enforces them when validating).
+_NUMERIC_BOUNDS = ("minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum", "multipleOf")
+
+
+def _sdk_compatible(node: Any) -> Any:
+    if isinstance(node, list):
+        return [_sdk_compatible(item) for item in node]
+    if not isinstance(node, dict):
+        return node
+    cleaned = {}
+    for key, value in node.items():
+        if key == "additionalProperties" and isinstance(value, bool):
+            continue
+        if key in _NUMERIC_BOUNDS and isinstance(value, int | float):
+            continue
+        cleaned[key] = _sdk_compatible(value)
+    return cleaned
+
+
 def configuration_schema(cls: type[Connector]) -> dict[str, Any]:
-    """The JSON schema of a type's configuration."""
-    schema = cls.config_model.model_json_schema()
-    schema.setdefault("title", cls.name)
+    """The JSON schema of a type's configuration, in a form the official SDK parses."""
+    schema: dict[str, Any] = _sdk_compatible(cls.config_model.model_json_schema())
+    schema["title"] = cls.name
     return schema
 
 

@@ -1,0 +1,116 @@
+"""The metadata store: migrations, secrets at rest and the first start."""
+
+from __future__ import annotations
+
+import stat
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import psycopg
+import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+
+from syncline.services.bootstrap import ensure_first_organization
+from syncline.settings import Settings
+from syncline.store.db import Store
+from syncline.store.organizations import OrganizationRepository
+from syncline.store.secrets import SecretBox, SecretKeyMismatch
+from syncline.store.tables import Base
+from tests.conftest import PG_HOST, PG_PORT, PG_USER
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Store]:
+    """A migrated, empty store on each backend."""
+    if request.param == "sqlite":
+        url = f"sqlite:///{tmp_path / 'meta.db'}"
+        yield _migrated(url)
+        return
+    name = f"syncline_unit_{uuid.uuid4().hex[:10]}"
+    admin = f"host={PG_HOST} port={PG_PORT} user={PG_USER} dbname=postgres"
+    with psycopg.connect(admin, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    store = _migrated(f"postgresql+psycopg://{PG_USER}@{PG_HOST}:{PG_PORT}/{name}")
+    yield store
+    store.dispose()
+    with psycopg.connect(admin, autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def _migrated(url: str) -> Store:
+    store = Store(url)
+    store.migrate()
+    return store
+
+
+def test_migrations_match_the_table_models(store: Store) -> None:
+    with store.engine.connect() as connection:
+        context = MigrationContext.configure(connection, opts={"compare_type": True})
+        assert compare_metadata(context, Base.metadata) == []
+
+
+def test_migrating_twice_changes_nothing(store: Store) -> None:
+    store.migrate()
+    with store.engine.connect() as connection:
+        context = MigrationContext.configure(connection)
+        assert context.get_current_revision() == "0001"
+
+
+def test_first_start_creates_organization_user_and_key(store: Store, tmp_path: Path) -> None:
+    settings = Settings(data_dir=tmp_path / "data")
+    first = ensure_first_organization(store, settings)
+    assert first.api_key is not None
+    key_file = tmp_path / "data" / "api-key"
+    assert key_file.read_text().strip() == first.api_key
+    assert stat.S_IMODE(key_file.stat().st_mode) == 0o600
+    with store.session() as session:
+        found = OrganizationRepository(session).resolve_api_key(first.api_key)
+        assert found is not None
+        assert found[1].id == first.organization_id
+
+
+def test_first_start_is_idempotent(store: Store, tmp_path: Path) -> None:
+    settings = Settings(data_dir=tmp_path / "data")
+    first = ensure_first_organization(store, settings)
+    again = ensure_first_organization(store, settings)
+    assert again == first
+    with store.session() as session:
+        assert len(OrganizationRepository(session).all()) == 1
+
+
+def test_configured_api_key_is_registered_and_stored_hashed(store: Store, tmp_path: Path) -> None:
+    key = "sl_known_key_for_scripts"
+    settings = Settings(data_dir=tmp_path / "data", api_key=key)
+    first = ensure_first_organization(store, settings)
+    assert first.api_key == key
+    assert not (tmp_path / "data" / "api-key").exists()
+    with store.engine.connect() as connection:
+        stored = connection.exec_driver_sql("SELECT key_hash FROM api_keys").scalars().all()
+    assert key not in stored
+    with store.session() as session:
+        assert OrganizationRepository(session).resolve_api_key(key) is not None
+
+
+def test_generated_secret_key_is_private_and_reused(tmp_path: Path) -> None:
+    box = SecretBox.load(None, tmp_path)
+    token = box.encrypt({"password": "hunter2"})
+    assert "hunter2" not in token
+    key_path = tmp_path / "secret.key"
+    assert stat.S_IMODE(key_path.stat().st_mode) == 0o600
+    assert SecretBox.load(None, tmp_path).decrypt(token) == {"password": "hunter2"}
+
+
+def test_a_different_secret_key_cannot_decrypt(tmp_path: Path) -> None:
+    token = SecretBox.load(None, tmp_path / "a").encrypt({"password": "hunter2"})
+    other = SecretBox.load(None, tmp_path / "b")
+    with pytest.raises(SecretKeyMismatch) as raised:
+        other.decrypt(token)
+    assert "hunter2" not in str(raised.value)
+
+
+def test_nothing_to_hide_is_stored_empty(tmp_path: Path) -> None:
+    box = SecretBox.load(None, tmp_path)
+    assert box.encrypt({}) == ""
+    assert box.decrypt("") == {}
