@@ -10,6 +10,7 @@ from fastapi import FastAPI, Request, Response
 from syncline import __version__
 from syncline.api import errors
 from syncline.api.deps import AppState
+from syncline.api.idempotency import idempotency
 from syncline.api.routers import connection_types, connections, identity, modelsync
 from syncline.services.bootstrap import ensure_first_organization
 from syncline.settings import DEFAULT_API_VERSION, SUPPORTED_API_VERSIONS, Settings, get_settings
@@ -45,6 +46,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         lifespan=lifespan,
     )
     errors.install(app)
+    # Added last runs first: the version check wraps the idempotency replay.
+    app.middleware("http")(idempotency)
     app.middleware("http")(_api_version)
     for router in (identity.router, connection_types.router, connections.router, modelsync.router):
         app.include_router(router)
