@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import click
 
+from syncline.errors import SynclineError
 from syncline.settings import get_settings
 
 
@@ -24,12 +25,20 @@ def serve(host: str, port: int, log_level: str) -> None:
     from syncline.api.app import create_app
     from syncline.services.bootstrap import ensure_first_organization
     from syncline.store.db import Store
+    from syncline.store.secrets import SecretBox
 
     settings = get_settings()
-    store = Store(settings.resolved_database_url())
-    store.migrate()
-    first = ensure_first_organization(store, settings)
-    store.dispose()
+    try:
+        SecretBox.load(
+            settings.secret_key.get_secret_value() if settings.secret_key else None,
+            settings.data_dir,
+        )
+        store = Store(settings.resolved_database_url())
+        store.migrate()
+        first = ensure_first_organization(store, settings)
+        store.dispose()
+    except SynclineError as exc:
+        raise click.ClickException(exc.message) from None
 
     shown_host = "127.0.0.1" if host in ("0.0.0.0", "::") else host  # noqa: S104
     click.echo(f"Syncline is serving at http://{shown_host}:{port}")

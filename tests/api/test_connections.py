@@ -245,7 +245,19 @@ def test_another_organizations_connection_does_not_exist(
     assert other_org.client.delete(path).status_code == 404
     assert other_org.client.get(f"{path}/parameter_values").status_code == 404
     assert other_org.client.get(f"{path}/modelsync/source").status_code == 404
-    assert other_org.client.get(f"{path}/modelsync/targetobjects").status_code == 404
+    for discovery in (
+        "modelsync/source/fields?params[table]=public.x",
+        "modelsync/targetobjects",
+        "modelsync/target/fields?target=public.x",
+        "modelsync/targetobjects/properties/schema",
+        "modelsync/enrichment-source",
+    ):
+        assert other_org.client.get(f"{path}/{discovery}").status_code == 404, discovery
+    type_values = other_org.client.post(
+        "/api/connection_types/postgresql/parameter_values",
+        json={"field": "database", "connection_id": created["id"]},
+    )
+    assert type_values.status_code == 404
     test = other_org.client.post(
         "/api/connections/test",
         json={"type": "postgresql", "configuration": {}, "connection_id": created["id"]},

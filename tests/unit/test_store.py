@@ -17,9 +17,9 @@ from alembic.script import ScriptDirectory
 from syncline.services.bootstrap import ensure_first_organization
 from syncline.settings import Settings
 from syncline.store import db
-from syncline.store.db import Store
+from syncline.store.db import Store, StoreUnavailable
 from syncline.store.organizations import OrganizationRepository
-from syncline.store.secrets import SecretBox, SecretKeyMismatch
+from syncline.store.secrets import InvalidSecretKey, SecretBox, SecretKeyMismatch
 from syncline.store.tables import Base
 from tests.conftest import PG_HOST, PG_PORT, PG_USER
 
@@ -123,3 +123,17 @@ def test_nothing_to_hide_is_stored_empty(tmp_path: Path) -> None:
     box = SecretBox.load(None, tmp_path)
     assert box.encrypt({}) == ""
     assert box.decrypt("") == {}
+
+
+def test_a_malformed_secret_key_is_explained(tmp_path: Path) -> None:
+    with pytest.raises(InvalidSecretKey) as raised:
+        SecretBox.load("not-a-fernet-key", tmp_path)
+    assert "Fernet.generate_key" in raised.value.message
+
+
+def test_an_unreachable_store_is_explained_without_its_password() -> None:
+    store = Store("postgresql+psycopg://someone:hunter2@127.0.0.1:5999/meta")
+    with pytest.raises(StoreUnavailable) as raised:
+        store.migrate()
+    assert "127.0.0.1:5999" in raised.value.message
+    assert "hunter2" not in raised.value.message

@@ -14,8 +14,11 @@ from typing import Any
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Engine, create_engine, event, text
+from sqlalchemy import Engine, create_engine, event, make_url, text
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
+
+from syncline.errors import SynclineError
 
 _MIGRATIONS = Path(__file__).parent / "migrations"
 _MIGRATION_LOCK_ID = 0x5359_4E43  # "SYNC": serialises migrations across processes
@@ -41,6 +44,12 @@ def make_engine(url: str) -> Engine:
     return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20)
 
 
+class StoreUnavailable(SynclineError):
+    """The metadata database cannot be reached."""
+
+    key = "store_unavailable"
+
+
 class Store:
     """The metadata store of one Syncline process."""
 
@@ -63,7 +72,18 @@ class Store:
             session.close()
 
     def migrate(self) -> None:
-        """Bring the schema to the newest migration."""
+        """Bring the schema to the newest migration.
+
+        Raises `StoreUnavailable` (password hidden) when the database cannot be reached.
+        """
+        try:
+            self._migrate()
+        except OperationalError as exc:
+            shown = make_url(self.url).render_as_string(hide_password=True)
+            reason = str(exc.orig).strip().splitlines()[0] if exc.orig else "unreachable"
+            raise StoreUnavailable(f"cannot use the metadata database {shown}: {reason}") from None
+
+    def _migrate(self) -> None:
         config = Config()
         config.set_main_option("script_location", str(_MIGRATIONS))
         with self.engine.connect() as connection:

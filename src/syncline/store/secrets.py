@@ -21,11 +21,25 @@ class SecretKeyMismatch(SynclineError):
     key = "secret_key_mismatch"
 
 
+class InvalidSecretKey(SynclineError):
+    """The configured secret key is not a Fernet key."""
+
+    key = "invalid_secret_key"
+
+
 class SecretBox:
     """Encrypts and decrypts a mapping of secret values."""
 
     def __init__(self, key: bytes) -> None:
-        self._fernet = Fernet(key)
+        """Raises `InvalidSecretKey` unless `key` is 32 url-safe base64-encoded bytes."""
+        try:
+            self._fernet = Fernet(key)
+        except ValueError:
+            raise InvalidSecretKey(
+                "SYNCLINE_SECRET_KEY must be a Fernet key (32 url-safe base64-encoded bytes); "
+                'make one with: python -c "from cryptography.fernet import Fernet; '
+                'print(Fernet.generate_key().decode())"'
+            ) from None
 
     @classmethod
     def load(cls, key: str | None, data_dir: Path) -> SecretBox:
