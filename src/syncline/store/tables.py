@@ -138,3 +138,101 @@ class IdempotencyRecord(Base):
     content_type: Mapped[str] = mapped_column(String(255), default="")
     body: Mapped[bytes] = mapped_column(LargeBinary, default=b"")
     created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+
+
+class Model(Base):
+    """A query, table or file on one source connection, with its discovered fields.
+
+    `fields` is a list of field objects (`id`, `name`, `label`, `type`,
+    `remote_type`, `unique`, `user_added`, ...); a field keeps its id across
+    updates as long as its name stays.
+    """
+
+    __tablename__ = "models"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
+    organization_id: Mapped[str] = mapped_column(
+        ForeignKey("organizations.id", ondelete="CASCADE"), index=True
+    )
+    connection_id: Mapped[str] = mapped_column(ForeignKey("connections.id"), index=True)
+    name: Mapped[str] = mapped_column(String(255))
+    configuration: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    fields: Mapped[list[Any]] = mapped_column(default=list)
+    identifier: Mapped[str | None] = mapped_column(String(255), nullable=True)
+    tracking_columns: Mapped[list[Any]] = mapped_column(default=list)
+    labels: Mapped[list[Any]] = mapped_column(default=list)
+    relations: Mapped[list[Any]] = mapped_column(default=list)
+    policies: Mapped[list[Any]] = mapped_column(default=list)
+    version: Mapped[int] = mapped_column(default=1)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    created_by: Mapped[str | None] = mapped_column(String(36), nullable=True)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_by: Mapped[str | None] = mapped_column(String(36), nullable=True)
+
+
+class Sync(Base):
+    """A model sync. `config` holds the validated configuration in the new shape.
+
+    `mode`, `active`, `target_connection_id` and `target_object` are copied
+    out of `config` so lists can filter on them; the encryption passphrase
+    lives encrypted in `secrets`.
+    """
+
+    __tablename__ = "syncs"
+    __table_args__ = (Index("ix_syncs_listing", "organization_id", "updated_at", "id"),)
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
+    organization_id: Mapped[str] = mapped_column(
+        ForeignKey("organizations.id", ondelete="CASCADE"), index=True
+    )
+    name: Mapped[str] = mapped_column(String(255))
+    active: Mapped[bool] = mapped_column(default=False)
+    mode: Mapped[str] = mapped_column(String(32))
+    target_connection_id: Mapped[str] = mapped_column(ForeignKey("connections.id"), index=True)
+    target_object: Mapped[str | None] = mapped_column(String(1024), nullable=True)
+    config: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    secrets: Mapped[str] = mapped_column(Text, default="")
+    error_handling: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    created_by: Mapped[str | None] = mapped_column(String(36), nullable=True)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_by: Mapped[str | None] = mapped_column(String(36), nullable=True)
+
+
+class SyncModel(Base):
+    """That a sync reads a model, so a model in use cannot be deleted."""
+
+    __tablename__ = "sync_models"
+
+    sync_id: Mapped[str] = mapped_column(
+        ForeignKey("syncs.id", ondelete="CASCADE"), primary_key=True
+    )
+    model_id: Mapped[str] = mapped_column(ForeignKey("models.id"), primary_key=True, index=True)
+
+
+class SyncRevision(Base):
+    """Every `updated_at` a sync has had, so a listing can page over a stable snapshot."""
+
+    __tablename__ = "sync_revisions"
+
+    sync_id: Mapped[str] = mapped_column(
+        ForeignKey("syncs.id", ondelete="CASCADE"), primary_key=True
+    )
+    updated_at: Mapped[datetime] = mapped_column(primary_key=True)
+
+
+class Job(Base):
+    """An asynchronous model operation (`/api/jobs/{type}/{id}`)."""
+
+    __tablename__ = "jobs"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
+    organization_id: Mapped[str] = mapped_column(
+        ForeignKey("organizations.id", ondelete="CASCADE"), index=True
+    )
+    type: Mapped[str] = mapped_column(String(32))
+    status: Mapped[str] = mapped_column(String(16), default="created")
+    result: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
+    error: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)

@@ -1,0 +1,1 @@
+"""Model syncs: their configuration, its validation, and the use cases around them."""
