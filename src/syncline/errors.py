@@ -69,6 +69,12 @@ class Conflict(SynclineError):
     key = "conflict"
 
 
+class InUse(SynclineError):
+    """An object cannot be deleted because others depend on it."""
+
+    key = "in_use"
+
+
 class ConnectorError(SynclineError):
     """A source or target system refused or failed an operation.
 

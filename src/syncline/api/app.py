@@ -11,7 +11,15 @@ from syncline import __version__
 from syncline.api import errors
 from syncline.api.deps import AppState
 from syncline.api.idempotency import idempotency
-from syncline.api.routers import connection_types, connections, identity, modelsync
+from syncline.api.routers import (
+    connection_types,
+    connections,
+    identity,
+    jobs,
+    models,
+    modelsync,
+    syncs,
+)
 from syncline.services.bootstrap import ensure_first_organization
 from syncline.settings import DEFAULT_API_VERSION, SUPPORTED_API_VERSIONS, Settings, get_settings
 from syncline.store.db import Store
@@ -49,7 +57,15 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     # Added last runs first: the version check wraps the idempotency replay.
     app.middleware("http")(idempotency)
     app.middleware("http")(_api_version)
-    for router in (identity.router, connection_types.router, connections.router, modelsync.router):
+    for router in (
+        identity.router,
+        connection_types.router,
+        connections.router,
+        modelsync.router,
+        models.router,
+        jobs.router,
+        syncs.router,
+    ):
         app.include_router(router)
     return app
 

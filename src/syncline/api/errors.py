@@ -25,6 +25,7 @@ STATUS: dict[type[SynclineError], int] = {
     errors.BadRequest: 400,
     errors.ValidationFailed: 422,
     errors.Conflict: 409,
+    errors.InUse: 422,
     errors.ConnectionCheckFailed: 400,
     errors.ObjectNotFound: 404,
     errors.InvalidSourceConfiguration: 400,

@@ -205,6 +205,8 @@ class TargetCapabilities:
     supports_multiple_identities: bool = False
     supports_identity_field_creation: bool = False
     supports_field_type_selection: bool = False
+    supports_filter_value_fields: bool = False
+    """Target filters may compare with a model field's value (`value_source`)."""
     target_creator: bool = False
     mappings_not_required: bool = False
     new_target_label: str = ""

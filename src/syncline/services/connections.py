@@ -15,11 +15,13 @@ from pydantic import SecretStr, ValidationError
 
 from syncline.connectors.base import MASK, Connector, ConnectorConfig, ParameterValues
 from syncline.connectors.registry import connector_class
-from syncline.errors import NotFound, ValidationFailed, validation_failed
+from syncline.errors import InUse, NotFound, ValidationFailed, validation_failed
 from syncline.services.auth import Principal
 from syncline.store.connections import ConnectionRepository
 from syncline.store.db import Store
+from syncline.store.models import ModelRepository
 from syncline.store.secrets import SecretBox
+from syncline.store.syncs import SyncRepository
 from syncline.store.tables import Connection
 
 
@@ -147,11 +149,33 @@ class ConnectionService:
             session.flush()
             return connection
 
-    def delete(self, connection_id: str) -> None:
-        """Delete a connection. Raises `NotFound`."""
+    def delete(self, connection_id: str, *, force: bool = False) -> None:
+        """Delete a connection.
+
+        Raises `NotFound`, and `InUse` naming the models and syncs that depend
+        on it unless `force`, which deletes those dependents first.
+        """
         with self.store.session() as session:
             repo = self._repo(session)
-            repo.delete(repo.get(connection_id))
+            connection = repo.get(connection_id)
+            models, syncs = repo.dependents(connection_id)
+            if (models or syncs) and not force:
+                names = [f"model {m.name!r}" for m in models] + [f"sync {s.name!r}" for s in syncs]
+                raise InUse(
+                    f"connection in use by {', '.join(names)}; delete those first "
+                    "or pass force=true to delete them with it",
+                    metadata={
+                        "model_ids": [m.id for m in models],
+                        "sync_ids": [s.id for s in syncs],
+                    },
+                )
+            sync_repo = SyncRepository(session, self.principal.organization_id)
+            for sync in syncs:
+                sync_repo.delete(sync)
+            model_repo = ModelRepository(session, self.principal.organization_id)
+            for model in models:
+                model_repo.delete(model)
+            repo.delete(connection)
 
     def test(self, type_id: str, configuration: dict[str, Any], connection_id: str | None) -> None:
         """Check a configuration without storing anything.

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from syncline.errors import NotFound
-from syncline.store.tables import Connection
+from syncline.store.tables import Connection, Model, Sync, SyncModel
 
 
 class ConnectionRepository:
@@ -49,3 +49,25 @@ class ConnectionRepository:
         """Delete a connection."""
         self.session.delete(connection)
         self.session.flush()
+
+    def dependents(self, connection_id: str) -> tuple[list[Model], list[Sync]]:
+        """The models reading a connection, and the syncs writing to it or reading those models."""
+        models = list(
+            self.session.scalars(
+                select(Model).where(
+                    Model.organization_id == self.organization_id,
+                    Model.connection_id == connection_id,
+                )
+            )
+        )
+        model_ids = [m.id for m in models]
+        reading = select(SyncModel.sync_id).where(SyncModel.model_id.in_(model_ids))
+        syncs = list(
+            self.session.scalars(
+                select(Sync).where(
+                    Sync.organization_id == self.organization_id,
+                    or_(Sync.target_connection_id == connection_id, Sync.id.in_(reading)),
+                )
+            )
+        )
+        return models, syncs

@@ -141,13 +141,8 @@ def update_connection(
 def delete_connection(
     connection_id: str, connections: Connections, force: bool = False
 ) -> Envelope[dict[str, str]]:
-    """Delete a connection.
-
-    `force` is accepted for compatibility; it matters once models and syncs
-    can depend on a connection.
-    """
-    del force
-    connections.delete(connection_id)
+    """Delete a connection; 422 while models or syncs use it, unless `force`."""
+    connections.delete(connection_id, force=force)
     return Envelope(data={"id": connection_id})
 
 

@@ -118,6 +118,7 @@ def target_out(description: TargetDescription) -> schemas.TargetResponse:
             supports_identity_field_creation=props.supports_identity_field_creation,
             supports_multiple_identities=props.supports_multiple_identities,
             supports_target_filters=props.supports_target_filters,
+            supports_filter_value_fields=props.supports_filter_value_fields,
             target_creator=props.target_creator,
             new_target_label=props.new_target_label,
             primary_metadata_object=props.primary_metadata_object,
