@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 from typing import Any
 
@@ -9,6 +10,7 @@ import pytest
 from fastapi.routing import APIRoute
 
 from tests.api.conftest import Org
+from tests.api.sync_fixtures import SyncSetup
 
 BAD_IDS = ["not-a-uuid", "00000000-0000-0000-0000-000000000000", "%00", "' OR 1=1 --", "x" * 300]
 BAD_BODIES: list[Any] = [None, [], "text", 42, {}, {"name": None}, {"configuration": "x"}]
@@ -66,3 +68,66 @@ def test_source_fields_refuse_bad_configurations_with_4xx(
         f"/api/connections/{created['id']}/modelsync/source/fields", params=params
     )
     assert 400 <= response.status_code < 500, response.text
+
+
+MUTANTS: list[Any] = [None, -1, "", "x" * 300, [], {}, [{"a": 1}], True, 1e308]
+
+
+def _paths(node: Any, prefix: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
+    """Every path into a JSON document, containers included."""
+    found = [prefix] if prefix else []
+    if isinstance(node, dict):
+        for key, value in node.items():
+            found.extend(_paths(value, (*prefix, key)))
+    elif isinstance(node, list):
+        for index, value in enumerate(node):
+            found.extend(_paths(value, (*prefix, index)))
+    return found
+
+
+def _mutated(document: Any, path: tuple[Any, ...], value: Any) -> Any:
+    copy = json.loads(json.dumps(document))
+    node = copy
+    for part in path[:-1]:
+        node = node[part]
+    node[path[-1]] = value
+    return copy
+
+
+def test_no_mutation_of_a_valid_sync_answers_500(setup: SyncSetup) -> None:
+    body = setup.body(
+        model_filters={
+            "conditions": [{"source": setup.source("plan"), "function": "Equality", "value": "a"}]
+        },
+        override_fields=[{"target": "plan", "override_value": "x"}],
+        overrides=[{"field": setup.source("name"), "function": "IsNull", "override": "n/a"}],
+    )
+    assert setup.org.client.post("/api/syncs", json=body).status_code == 200
+    failures = []
+    for path in _paths(body):
+        for value in MUTANTS:
+            response = setup.org.client.post("/api/syncs", json=_mutated(body, path, value))
+            if response.status_code >= 500:
+                failures.append((path, value, response.text))
+    assert failures == []
+
+
+def test_no_mutation_of_a_valid_model_answers_500(setup: SyncSetup) -> None:
+    body = {
+        "name": "m",
+        "connection_id": setup.connection_id,
+        "configuration": {"table": f"{setup.schema}.users"},
+        "fields": ["id", "email"],
+        "additional_fields": [{"name": "extra", "label": "Extra", "type": "string"}],
+        "identifier": "id",
+        "tracking_columns": ["email"],
+        "labels": ["a"],
+    }
+    assert setup.org.client.post("/api/models", json=body).status_code == 200
+    failures = []
+    for path in _paths(body):
+        for value in MUTANTS:
+            response = setup.org.client.post("/api/models", json=_mutated(body, path, value))
+            if response.status_code >= 500:
+                failures.append((path, value, response.text))
+    assert failures == []

@@ -1,0 +1,61 @@
+"""`syncline serve` as a subprocess on the embedded default, shared by the e2e tests."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+API_KEY = "sl_e2e_key"
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+@pytest.fixture(scope="session")
+def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, str]]:
+    """A `syncline serve` process on the embedded default; yields (base URL, its output)."""
+    data_dir = tmp_path_factory.mktemp("serve")
+    port = _free_port()
+    env = {**os.environ, "SYNCLINE_DATA_DIR": str(data_dir), "SYNCLINE_API_KEY": API_KEY}
+    env.pop("SYNCLINE_DATABASE_URL", None)
+    log_path = data_dir / "serve.log"
+    with log_path.open("w") as log:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "syncline.cli", "serve", "--port", str(port)],
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+    base_url = f"http://127.0.0.1:{port}"
+    try:
+        _wait_until_up(base_url, process, log_path)
+        yield base_url, log_path.read_text()
+    finally:
+        process.terminate()
+        process.wait(timeout=15)
+    assert (data_dir / "syncline.db").exists()
+
+
+def _wait_until_up(base_url: str, process: subprocess.Popen[bytes], log_path: Path) -> None:
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            pytest.fail(f"syncline serve exited early:\n{log_path.read_text()}")
+        try:
+            httpx.get(f"{base_url}/api/me", timeout=1)
+            return
+        except httpx.TransportError:
+            time.sleep(0.2)
+    pytest.fail(f"syncline serve did not answer within 30 s:\n{log_path.read_text()}")
