@@ -1,11 +1,17 @@
-"""The `syncline` command. Thin: every subcommand calls into services."""
+"""The `syncline` command. Thin: every subcommand calls into services or the API."""
 
 from __future__ import annotations
 
+import time
+from typing import Any
+
 import click
+import httpx
 
 from syncline.errors import SynclineError
-from syncline.settings import get_settings
+from syncline.settings import Settings, get_settings
+
+TERMINAL = ("completed", "canceled", "failed", "interrupted")
 
 
 @click.group()
@@ -19,36 +25,58 @@ def main() -> None:
 @click.option("--port", default=8000, show_default=True, type=int, help="Port to listen on.")
 @click.option("--log-level", default="info", show_default=True, help="uvicorn log level.")
 def serve(host: str, port: int, log_level: str) -> None:
-    """Migrate the metadata store and serve the API."""
+    """Migrate the metadata store and serve the API (with the embedded executor)."""
     import uvicorn
 
     from syncline.api.app import create_app
-    from syncline.services.bootstrap import ensure_first_organization
-    from syncline.store.db import Store
-    from syncline.store.secrets import SecretBox
 
     settings = get_settings()
     try:
-        SecretBox.load(
-            settings.secret_key.get_secret_value() if settings.secret_key else None,
-            settings.data_dir,
-        )
-        store = Store(settings.resolved_database_url())
-        store.migrate()
-        first = ensure_first_organization(store, settings)
-        store.dispose()
+        _prepare_first_start(settings, f"http://{_shown(host)}:{port}")
     except SynclineError as exc:
         raise click.ClickException(exc.message) from None
+    uvicorn.run(create_app(settings), host=host, port=port, log_level=log_level)
 
-    shown_host = "127.0.0.1" if host in ("0.0.0.0", "::") else host  # noqa: S104
-    click.echo(f"Syncline is serving at http://{shown_host}:{port}")
+
+def _shown(host: str) -> str:
+    return "127.0.0.1" if host in ("0.0.0.0", "::") else host  # noqa: S104
+
+
+def _prepare_first_start(settings: Settings, url: str) -> None:
+    from syncline.services.auth import Principal
+    from syncline.services.bootstrap import ensure_first_organization
+    from syncline.services.demo import create_demo
+    from syncline.store.db import Store
+    from syncline.store.secrets import SecretBox
+
+    box = SecretBox.load(
+        settings.secret_key.get_secret_value() if settings.secret_key else None,
+        settings.data_dir,
+    )
+    store = Store(settings.resolved_database_url())
+    store.migrate()
+    first = ensure_first_organization(store, settings)
+    click.echo(f"Syncline is serving at {url}")
     click.echo(f"Organization: {first.organization_name} ({first.organization_id})")
     if first.api_key:
         click.echo(f"API key: {first.api_key}")
     else:
         click.echo("API key: set SYNCLINE_API_KEY to choose the admin's key")
-    click.echo(f"Data directory: {settings.data_dir.resolve()}", err=False)
-    uvicorn.run(create_app(settings), host=host, port=port, log_level=log_level)
+    click.echo(f"Data directory: {settings.data_dir.resolve()}")
+    if first.created and settings.demo:
+        principal = Principal(
+            organization_id=first.organization_id,
+            organization_name=first.organization_name,
+            method="api_key",
+            user_id=first.admin_user_id,
+            email=first.admin_email,
+        )
+        demo = create_demo(store, box, principal, settings.data_dir)
+        click.echo(
+            f"Demo: sync {demo.sync_id} copies {demo.source_path} into {demo.export_dir}; "
+            f"run it with: syncline syncs run {demo.sync_id} --wait"
+        )
+    store.dispose()
 
 
 @main.command()
@@ -60,6 +88,86 @@ def migrate() -> None:
     store.migrate()
     store.dispose()
     click.echo("metadata store is up to date")
+
+
+@main.group()
+def syncs() -> None:
+    """Work with model syncs on a running server (SYNCLINE_URL, SYNCLINE_API_KEY)."""
+
+
+@syncs.command("run")
+@click.argument("sync_id")
+@click.option("--wait/--no-wait", default=False, help="Follow the execution to its end.")
+@click.option("--resync", is_flag=True, help="Send every record, ignoring change detection.")
+def run_sync(sync_id: str, wait: bool, resync: bool) -> None:
+    """Start a sync; with --wait, show its progress and end with its counts."""
+    with _client() as client:
+        started = _call(client, "POST", f"/api/syncs/{sync_id}/executions", {"resync": resync})
+        execution_id = started["id"]
+        click.echo(f"execution {execution_id} {started['status']}")
+        if not wait:
+            return
+        execution = _follow(client, sync_id, execution_id)
+    counts = execution.get("counts") or {}
+    click.echo(
+        f"\n{execution['status']}: {counts.get('total', 0)} records, "
+        f"{counts.get('insert', 0)} inserted, {counts.get('update', 0)} updated, "
+        f"{counts.get('delete', 0)} deleted, {counts.get('error', 0)} rejected, "
+        f"{counts.get('warnings', 0)} warnings"
+    )
+    for error in execution.get("errors") or []:
+        click.echo(f"error: {error}", err=True)
+    if execution["status"] != "completed":
+        raise SystemExit(1)
+
+
+def _follow(client: httpx.Client, sync_id: str, execution_id: str) -> dict[str, Any]:
+    """Poll an execution, redrawing one progress line, until it ends."""
+    while True:
+        execution = _call(client, "GET", f"/api/syncs/{sync_id}/executions/{execution_id}")
+        counts = execution.get("counts") or {}
+        written = sum(counts.get(k, 0) for k in ("insert", "update", "delete"))
+        click.echo(
+            f"\r{execution['status']:<10} read {counts.get('total', 0):>10,}  "
+            f"written {written:>10,}  rejected {counts.get('error', 0):>8,}",
+            nl=False,
+        )
+        if execution["status"] in TERMINAL:
+            return execution
+        time.sleep(0.5)
+
+
+def _client() -> httpx.Client:
+    settings = get_settings()
+    key = settings.api_key.get_secret_value() if settings.api_key else _stored_key(settings)
+    if not key:
+        raise click.ClickException("set SYNCLINE_API_KEY to the API key `syncline serve` printed")
+    return httpx.Client(
+        base_url=settings.url, headers={"Authorization": f"Bearer {key}"}, timeout=30
+    )
+
+
+def _stored_key(settings: Settings) -> str | None:
+    from syncline.services.bootstrap import key_file
+
+    path = key_file(settings)
+    return path.read_text().strip() if path.exists() else None
+
+
+def _call(
+    client: httpx.Client, method: str, path: str, body: dict[str, Any] | None = None
+) -> dict[str, Any]:
+    try:
+        response = client.request(method, path, json=body)
+    except httpx.TransportError as exc:
+        raise click.ClickException(
+            f"cannot reach Syncline at {client.base_url}: {exc}; is `syncline serve` running?"
+        ) from None
+    payload = response.json() if response.content else {}
+    if response.status_code >= 400:
+        raise click.ClickException(str(payload.get("message") or response.text))
+    data: dict[str, Any] = payload.get("data") or {}
+    return data
 
 
 if __name__ == "__main__":

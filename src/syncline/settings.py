@@ -50,6 +50,15 @@ class Settings(BaseSettings):
     batch_size: int = Field(
         default=10_000, ge=1, description="Rows per Arrow batch read from sources."
     )
+    demo: bool = Field(
+        default=True, description="On the very first start, create a demo sync to try."
+    )
+    url: str = Field(
+        default="http://127.0.0.1:8000", description="Where CLI commands reach the server."
+    )
+    workers: int = Field(
+        default=4, ge=1, description="Executions the embedded executor runs at once."
+    )
 
     def resolved_database_url(self) -> str:
         """The metadata store URL, defaulting to `sqlite:///<data_dir>/syncline.db`."""

@@ -23,6 +23,7 @@ from syncline.api.app import create_app
 from syncline.settings import Settings
 
 # Fixtures of the sync tests, defined beside the tables they create.
+from tests.api.execution_fixtures import runner, schema  # noqa: F401
 from tests.api.sync_fixtures import setup, sync_schema  # noqa: F401
 from tests.conftest import PG_HOST, PG_PORT, PG_USER
 

@@ -8,6 +8,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
@@ -23,12 +24,11 @@ def _free_port() -> int:
         return port
 
 
-@pytest.fixture(scope="session")
-def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, str]]:
-    """A `syncline serve` process on the embedded default; yields (base URL, its output)."""
-    data_dir = tmp_path_factory.mktemp("serve")
+@contextmanager
+def serving(data_dir: Path, **env_extra: str) -> Iterator[tuple[str, Path]]:
+    """Run `syncline serve` on a free port with the embedded default; yields (URL, log path)."""
     port = _free_port()
-    env = {**os.environ, "SYNCLINE_DATA_DIR": str(data_dir), "SYNCLINE_API_KEY": API_KEY}
+    env = {**os.environ, "SYNCLINE_DATA_DIR": str(data_dir), **env_extra}
     env.pop("SYNCLINE_DATABASE_URL", None)
     log_path = data_dir / "serve.log"
     with log_path.open("w") as log:
@@ -41,10 +41,18 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, str]
     base_url = f"http://127.0.0.1:{port}"
     try:
         _wait_until_up(base_url, process, log_path)
-        yield base_url, log_path.read_text()
+        yield base_url, log_path
     finally:
         process.terminate()
-        process.wait(timeout=15)
+        process.wait(timeout=30)
+
+
+@pytest.fixture(scope="session")
+def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, str]]:
+    """A server for the SDK tests (no demo); yields (base URL, what it printed)."""
+    data_dir = tmp_path_factory.mktemp("serve")
+    with serving(data_dir, SYNCLINE_API_KEY=API_KEY, SYNCLINE_DEMO="false") as (url, log_path):
+        yield url, log_path.read_text()
     assert (data_dir / "syncline.db").exists()
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from syncline.services.syncs.logic import (
+from syncline.connectors.filter_logic import (
     MAX_DEPTH,
     And,
     Label,

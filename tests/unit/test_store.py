@@ -84,7 +84,10 @@ def test_first_start_is_idempotent(store: Store, tmp_path: Path) -> None:
     settings = Settings(data_dir=tmp_path / "data")
     first = ensure_first_organization(store, settings)
     again = ensure_first_organization(store, settings)
-    assert again == first
+    assert first.created is True
+    assert again.created is False
+    assert again.organization_id == first.organization_id
+    assert again.api_key == first.api_key
     with store.session() as session:
         assert len(OrganizationRepository(session).all()) == 1
 

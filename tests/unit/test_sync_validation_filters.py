@@ -7,8 +7,8 @@ from typing import Any
 
 import pytest
 
+from syncline.connectors.durations import parse_duration
 from syncline.services.syncs.config import ModelFilterCondition, Override, Source
-from syncline.services.syncs.durations import parse_duration
 from syncline.services.syncs.labels import sequence_label
 from tests.unit.sync_validation_support import (
     MODEL_ID,

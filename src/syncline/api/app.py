@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
+from functools import partial
 
 from fastapi import FastAPI, Request, Response
 
@@ -14,13 +16,16 @@ from syncline.api.idempotency import idempotency
 from syncline.api.routers import (
     connection_types,
     connections,
+    executions,
     identity,
     jobs,
     models,
     modelsync,
     syncs,
 )
+from syncline.execution.local import LocalExecutor
 from syncline.services.bootstrap import ensure_first_organization
+from syncline.services.runs import Runtime, interrupt_abandoned, run_execution
 from syncline.settings import DEFAULT_API_VERSION, SUPPORTED_API_VERSIONS, Settings, get_settings
 from syncline.store.db import Store
 from syncline.store.secrets import SecretBox
@@ -41,10 +46,16 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             settings.data_dir,
         )
         app.state.bootstrap = ensure_first_organization(store, settings)
-        app.state.syncline = AppState(settings=settings, store=store, box=box)
+        stopping = threading.Event()
+        runtime = Runtime(store=store, box=box, settings=settings, stopping=stopping.is_set)
+        interrupt_abandoned(runtime)
+        executor = LocalExecutor(partial(run_execution, runtime), settings.workers)
+        app.state.syncline = AppState(settings=settings, store=store, box=box, executor=executor)
         try:
             yield
         finally:
+            stopping.set()
+            executor.shutdown()
             store.dispose()
 
     app = FastAPI(
@@ -65,6 +76,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         models.router,
         jobs.router,
         syncs.router,
+        executions.router,
     ):
         app.include_router(router)
     return app

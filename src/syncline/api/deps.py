@@ -9,6 +9,7 @@ from typing import Annotated
 from fastapi import Depends, Header, Request
 
 from syncline.errors import Forbidden
+from syncline.execution.base import Executor
 from syncline.services.auth import Principal, authenticate
 from syncline.services.connections import ConnectionService
 from syncline.services.discovery import DiscoveryService
@@ -24,6 +25,7 @@ class AppState:
     settings: Settings
     store: Store
     box: SecretBox
+    executor: Executor
 
 
 def app_state(request: Request) -> AppState:

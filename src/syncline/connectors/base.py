@@ -31,6 +31,7 @@ from syncline.connectors.vocabulary import (
     IdentityFunction,
     SyncMode,
 )
+from syncline.connectors.writing import WritePlan, Writer
 from syncline.errors import BadRequest
 
 MASK = "********"
@@ -331,6 +332,15 @@ class TargetConnector(Connector):
     @abstractmethod
     def describe_target(self, object_id: str) -> TargetDescription:
         """One target object's fields and modes. Raises `ObjectNotFound`."""
+
+    @abstractmethod
+    def open_writer(self, plan: WritePlan) -> Writer:
+        """A writer applying `plan` to its target object (see `connectors.writing`).
+
+        When `plan.create` is set, the object is created first. Raises
+        `ObjectNotFound` for a missing object and `ConnectorError` when the
+        target cannot be opened.
+        """
 
     def creation_properties(self) -> list[CreationProperty]:
         """The inputs needed to create a new target object; empty if unsupported."""

@@ -19,11 +19,17 @@ from syncline.store.organizations import OrganizationRepository, generate_api_ke
 
 @dataclass(frozen=True)
 class Bootstrap:
-    """The first organization and, when known, an API key for its admin."""
+    """The first organization and, when known, an API key for its admin.
+
+    `created` is true on the very first start, when the organization was made.
+    """
 
     organization_id: str
     organization_name: str
     api_key: str | None
+    admin_user_id: str = ""
+    admin_email: str = ""
+    created: bool = False
 
 
 def key_file(settings: Settings) -> Path:
@@ -57,7 +63,14 @@ def ensure_first_organization(store: Store, settings: Settings) -> Bootstrap:
         else:
             path = key_file(settings)
             key = path.read_text().strip() if path.exists() else None
-        return Bootstrap(organization.id, organization.name, key)
+        return Bootstrap(
+            organization.id,
+            organization.name,
+            key,
+            admin_user_id=admin.id,
+            admin_email=admin.email,
+            created=created,
+        )
 
 
 def _write_key_file(path: Path, key: str) -> None:

@@ -11,6 +11,8 @@ import os
 from pathlib import Path
 
 from cryptography.fernet import Fernet, InvalidToken
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
 from syncline.errors import SynclineError
 
@@ -32,6 +34,7 @@ class SecretBox:
 
     def __init__(self, key: bytes) -> None:
         """Raises `InvalidSecretKey` unless `key` is 32 url-safe base64-encoded bytes."""
+        self._key = key
         try:
             self._fernet = Fernet(key)
         except ValueError:
@@ -53,6 +56,11 @@ class SecretBox:
             with os.fdopen(fd, "wb") as handle:
                 handle.write(Fernet.generate_key())
         return cls(path.read_bytes().strip())
+
+    def derive_key(self, purpose: str) -> bytes:
+        """A 32-byte key for another use (signing URLs, ...), derived with HKDF."""
+        hkdf = HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=purpose.encode())
+        return hkdf.derive(self._key)
 
     def encrypt(self, values: dict[str, str]) -> str:
         """An opaque token holding `values`; empty when there is nothing to hide."""

@@ -193,6 +193,8 @@ class Sync(Base):
     config: Mapped[dict[str, Any]] = mapped_column(default=dict)
     secrets: Mapped[str] = mapped_column(Text, default="")
     error_handling: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    current_execution_id: Mapped[str | None] = mapped_column(String(36), nullable=True)
+    """The execution holding this sync's single run slot, taken and released atomically."""
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     created_by: Mapped[str | None] = mapped_column(String(36), nullable=True)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
@@ -236,3 +238,46 @@ class Job(Base):
     error: Mapped[str] = mapped_column(Text, default="")
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
+class Execution(Base):
+    """One run of a sync. The store is the only source of truth for its status.
+
+    `counts` holds total/insert/update/upserts/delete/error/warnings;
+    `options` how it was started (resync, test, identities);
+    `heartbeat_at` is refreshed by whoever runs it, so a dead runner shows.
+    """
+
+    __tablename__ = "executions"
+    __table_args__ = (Index("ix_executions_sync_created", "sync_id", "created_at"),)
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
+    organization_id: Mapped[str] = mapped_column(
+        ForeignKey("organizations.id", ondelete="CASCADE"), index=True
+    )
+    sync_id: Mapped[str] = mapped_column(ForeignKey("syncs.id", ondelete="CASCADE"))
+    status: Mapped[str] = mapped_column(String(16), default="created", index=True)
+    type: Mapped[str] = mapped_column(String(16), default="manual")
+    options: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    counts: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    errors: Mapped[list[Any]] = mapped_column(default=list)
+    cancel_requested: Mapped[bool] = mapped_column(default=False)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    started_at: Mapped[datetime | None] = mapped_column(nullable=True)
+    completed_at: Mapped[datetime | None] = mapped_column(nullable=True)
+    heartbeat_at: Mapped[datetime | None] = mapped_column(nullable=True)
+
+
+class ExecutionLog(Base):
+    """One console line of an execution."""
+
+    __tablename__ = "execution_logs"
+
+    id: Mapped[int] = mapped_column(primary_key=True, autoincrement=True)
+    execution_id: Mapped[str] = mapped_column(
+        ForeignKey("executions.id", ondelete="CASCADE"), index=True
+    )
+    timestamp: Mapped[datetime] = mapped_column(default=utcnow)
+    level: Mapped[str] = mapped_column(String(16), default="info")
+    message: Mapped[str] = mapped_column(Text)
+    payload: Mapped[dict[str, Any]] = mapped_column(default=dict)

@@ -12,6 +12,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends
 
 from syncline.api.deps import Caller, State
+from syncline.api.routers.executions import Executions
 from syncline.api.schemas import syncs as schemas
 from syncline.api.schemas.common import Envelope, PagedEnvelope, Pagination, actor, timestamp
 from syncline.connectors.vocabulary import SyncMode
@@ -159,8 +160,10 @@ def update_sync(sync_id: str, body: SyncWrite, syncs: Syncs) -> Envelope[schemas
 
 
 @router.delete("/{sync_id}")
-def delete_sync(sync_id: str, syncs: Syncs) -> Envelope[dict[str, str]]:
-    """Delete a sync for good."""
+def delete_sync(sync_id: str, syncs: Syncs, executions: Executions) -> Envelope[dict[str, str]]:
+    """Cancel the sync's running execution, then delete the sync for good."""
+    syncs.get(sync_id)
+    executions.cancel_and_wait(sync_id)
     syncs.delete(sync_id)
     return Envelope(data={"id": sync_id})
 

@@ -1,6 +1,7 @@
 """The target side of a `files` connection: each supported file is a target object.
 
-Only the description lives here; writers come later.
+Describing targets lives here; writing them lives in `writer` (opened by
+`FilesTarget.open_writer`).
 """
 
 from __future__ import annotations
@@ -22,12 +23,14 @@ from syncline.connectors.files.directory import unsafe_name_reason
 from syncline.connectors.files.formats import FileFormat, format_of
 from syncline.connectors.files.reading import describe
 from syncline.connectors.files.types import SCALAR_TYPES
+from syncline.connectors.files.writer import FilesWriter, TargetFile
 from syncline.connectors.vocabulary import (
     FILTER_FUNCTIONS_BY_TYPE,
     IdentityFunction,
     SyncMode,
 )
-from syncline.errors import ConnectorError, ObjectNotFound, ValidationFailed
+from syncline.connectors.writing import WritePlan, Writer
+from syncline.errors import BadRequest, ConnectorError, ObjectNotFound, ValidationFailed
 
 MODES: tuple[ModeSupport, ...] = (
     ModeSupport(SyncMode.CREATE, requires_identity=True),
@@ -99,6 +102,45 @@ class FilesTarget(FilesConnection, TargetConnector):
             properties=self.target_capabilities,
         )
 
+    def open_writer(self, plan: WritePlan) -> Writer:
+        """A writer applying `plan` to the file `plan.object_id` (see `files.writer`).
+
+        With `plan.create` ({"name", "format"} as for `describe_new_target`)
+        the file is created by the run's `finish()`; `plan.object_id` is then
+        the new file's name (extension included) or empty. If a supported file of
+        that name is already there (a previous run created it and then
+        crashed before its state was saved), the run writes to it, so a
+        retried run does not fail. Raises `ObjectNotFound` for a missing
+        file, `ConnectorError` for a name outside the directory, invalid
+        creation properties, a plan files cannot carry out, or a file being
+        written by another run.
+        """
+        try:
+            target = self._writable(plan)
+        except (BadRequest, ValidationFailed) as exc:
+            raise ConnectorError(exc.message, metadata=exc.metadata) from exc
+        return FilesWriter(plan, target)
+
+    def _writable(self, plan: WritePlan) -> TargetFile:
+        """The file `plan` writes, validated; see `open_writer`."""
+        root = self.directory.root
+        name = plan.object_id
+        if plan.create is not None:
+            wanted, file_format = _new_file(plan.create)
+            # A sync creating its target may not know the object id yet.
+            if name and wanted != name:
+                raise ValidationFailed(
+                    f"the new file would be named {wanted!r}, but the sync writes {name!r}",
+                    path=f"properties.{NAME_PROPERTY}",
+                )
+            name = wanted
+            if not self.directory.exists(name):
+                if not self.directory.root.is_dir():
+                    raise ConnectorError(self.directory.problems() or f"cannot write to {root}")
+                return TargetFile(root, name, root.resolve() / name, file_format, exists=False)
+        path, file_format = self.directory.locate(name)
+        return TargetFile(root, name, path, file_format, exists=True)
+
     def creation_properties(self) -> list[CreationProperty]:
         """A new file needs a name and a format."""
         return list(CREATION_PROPERTIES)
@@ -122,15 +164,7 @@ class FilesTarget(FilesConnection, TargetConnector):
         "properties.<id>" for an unknown, missing or invalid property, an
         extension contradicting the format, or a name already taken.
         """
-        for key in properties:
-            if key not in (NAME_PROPERTY, FORMAT_PROPERTY):
-                raise ValidationFailed(
-                    f"unknown property {key!r}; a new file takes "
-                    f"{NAME_PROPERTY!r} and {FORMAT_PROPERTY!r}",
-                    path=f"properties.{key}",
-                )
-        file_format = _format_property(properties.get(FORMAT_PROPERTY))
-        name = _name_property(properties.get(NAME_PROPERTY), file_format)
+        name, _ = _new_file(properties)
         if self.directory.exists(name):
             raise ValidationFailed(
                 f"file {name!r} already exists in directory {self.directory.root}; "
@@ -144,6 +178,23 @@ class FilesTarget(FilesConnection, TargetConnector):
             modes=MODES,
             properties=self.target_capabilities,
         )
+
+
+def _new_file(properties: Mapping[str, str]) -> tuple[str, FileFormat]:
+    """The name (with extension) and format of the file creation `properties` ask for.
+
+    Raises `ValidationFailed` with path "properties.<id>" for an unknown,
+    missing or invalid property, or an extension contradicting the format.
+    """
+    for key in properties:
+        if key not in (NAME_PROPERTY, FORMAT_PROPERTY):
+            raise ValidationFailed(
+                f"unknown property {key!r}; a new file takes "
+                f"{NAME_PROPERTY!r} and {FORMAT_PROPERTY!r}",
+                path=f"properties.{key}",
+            )
+    file_format = _format_property(properties.get(FORMAT_PROPERTY))
+    return _name_property(properties.get(NAME_PROPERTY), file_format), file_format
 
 
 def _format_property(value: object) -> FileFormat:

@@ -1,7 +1,7 @@
 """`SqlTarget`: the target side of every SQL connector over the dialect hooks.
 
-Writers come later; this module lists and describes tables and validates a
-new table's name.
+This module lists and describes tables and validates a new table's name;
+each dialect's `open_writer` returns its `SqlWriter` (`sql.writer`).
 """
 
 from __future__ import annotations

@@ -11,8 +11,7 @@ from __future__ import annotations
 from collections.abc import Container, Sequence
 from itertools import count
 
-from syncline.errors import ValidationFailed
-from syncline.services.syncs.logic import (
+from syncline.connectors.filter_logic import (
     KEYWORDS,
     LABEL_PATTERN,
     LogicSyntaxError,
@@ -20,6 +19,7 @@ from syncline.services.syncs.logic import (
     labels,
     parse_logic,
 )
+from syncline.errors import ValidationFailed
 from syncline.services.syncs.messages import choices
 
 

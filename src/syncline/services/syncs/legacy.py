@@ -22,6 +22,16 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any, Literal
 
+from syncline.connectors.filter_logic import (
+    And,
+    Label,
+    Node,
+    all_of,
+    labels,
+    parse_logic,
+    rename,
+    render,
+)
 from syncline.errors import ValidationFailed
 from syncline.services.syncs.config import (
     LegacyFilter,
@@ -44,16 +54,6 @@ from syncline.services.syncs.labels import (
     check_logic,
     next_free_label,
     sequence_label,
-)
-from syncline.services.syncs.logic import (
-    And,
-    Label,
-    Node,
-    all_of,
-    labels,
-    parse_logic,
-    rename,
-    render,
 )
 
 LOGIC_PATH = "filter_logic"

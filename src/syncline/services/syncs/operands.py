@@ -14,9 +14,9 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
+from syncline.connectors.durations import EXAMPLES, parse_duration
 from syncline.connectors.vocabulary import FILTER_FUNCTIONS, FieldType, FilterFunction, ValueShape
 from syncline.errors import ValidationFailed
-from syncline.services.syncs.durations import EXAMPLES, parse_duration
 from syncline.services.syncs.messages import choices, did_you_mean
 
 _NUMBER = re.compile(r"[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?")

@@ -33,6 +33,9 @@ def resolve_target(
         try:
             return connector.describe_target(target.object), True
         except ObjectNotFound as exc:
+            if target.create or target.new_name:
+                # A stored sync names the object it will create on its first run.
+                return _new_target(connector, target), False
             raise ValidationFailed(
                 f"target.object: {exc.message}; pick one from "
                 "/modelsync/targetobjects, or give target.create to make a new one",

@@ -1,0 +1,201 @@
+"""Executions: start, status, cancel, list, console log and record logs.
+
+Literal paths (`consolelog`, `logs`, `cancel`) are declared before
+`/{execution_id}/{log_type}` so they win.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import FileResponse, RedirectResponse
+
+from syncline import __version__
+from syncline.api.deps import Caller, State
+from syncline.api.schemas import executions as schemas
+from syncline.api.schemas.common import Envelope, PagedEnvelope, Pagination, timestamp
+from syncline.errors import ValidationFailed
+from syncline.services.executions import ExecutionService, StartOptions, resolve_download
+from syncline.store.tables import Execution
+
+router = APIRouter(prefix="/api", tags=["executions"])
+
+
+def execution_service(state: State, caller: Caller) -> ExecutionService:
+    """Executions of the caller's organization."""
+    return ExecutionService(state.store, state.box, state.settings, state.executor, caller)
+
+
+Executions = Annotated[ExecutionService, Depends(execution_service)]
+
+
+def execution_out(row: Execution) -> schemas.Execution:
+    """A stored execution in the wire shape."""
+    return schemas.Execution(
+        id=row.id,
+        status=row.status,
+        type=row.type,
+        created_at=timestamp(row.created_at),
+        started_at=timestamp(row.started_at) if row.started_at else None,
+        completed_at=timestamp(row.completed_at) if row.completed_at else None,
+        counts=schemas.ExecutionCounts.model_validate(row.counts or {}),
+        errors=[str(e) for e in row.errors],
+        version=__version__,
+    )
+
+
+@router.post("/syncs/{sync_id}/executions")
+def start_execution(
+    sync_id: str, executions: Executions, body: schemas.StartExecution | None = None
+) -> Envelope[schemas.ExecutionStarted]:
+    """Start a sync now; 409 while it is running, 400 when it is not active."""
+    body = body or schemas.StartExecution()
+    if body.source_identities:
+        raise ValidationFailed(
+            "source_identities: selecting records by source values is not supported; "
+            "use identities with test=true",
+            path="source_identities",
+        )
+    row = executions.start(
+        sync_id,
+        StartOptions(
+            resync=bool(body.resync),
+            test=bool(body.test),
+            identities=tuple(body.identities) if body.identities else None,
+        ),
+    )
+    return Envelope(
+        data=schemas.ExecutionStarted(
+            id=row.id, status=row.status, created_at=timestamp(row.created_at)
+        )
+    )
+
+
+@router.get("/syncs/{sync_id}/status")
+def sync_status(sync_id: str, executions: Executions) -> Envelope[schemas.SyncStatus]:
+    """The current and last execution of a sync."""
+    status = executions.status(sync_id, None)
+    return Envelope(
+        data=schemas.SyncStatus(
+            current_execution=execution_out(status.current) if status.current else None,
+            last_execution=execution_out(status.last) if status.last else None,
+            next_execution_time=timestamp(status.next_execution_time)
+            if status.next_execution_time
+            else None,
+        )
+    )
+
+
+@router.post("/syncs/{sync_id}/cancel")
+def cancel_sync(sync_id: str, executions: Executions) -> Envelope[schemas.Message]:
+    """Ask the running execution of a sync to stop at its next batch."""
+    return Envelope(data=schemas.Message(message=executions.cancel_sync(sync_id)))
+
+
+@router.get("/syncs/{sync_id}/executions")
+def list_executions(
+    sync_id: str,
+    executions: Executions,
+    page_token: str | None = None,
+    only_completed: bool = False,
+    ascending: bool = False,
+) -> PagedEnvelope[schemas.Execution]:
+    """A sync's executions, newest first (`ascending` reverses), 50 a page."""
+    page = executions.page(
+        sync_id, ascending=ascending, only_completed=only_completed, page_token=page_token
+    )
+    return PagedEnvelope(
+        data=[execution_out(row) for row in page.executions],
+        pagination=Pagination(next_page_token=page.next_page_token),
+    )
+
+
+@router.get("/syncs/{sync_id}/executions/{execution_id}")
+def get_execution(
+    sync_id: str, execution_id: str, executions: Executions
+) -> Envelope[schemas.Execution]:
+    """One execution."""
+    return Envelope(data=execution_out(executions.get(sync_id, execution_id)))
+
+
+@router.post("/syncs/{sync_id}/executions/{execution_id}/cancel")
+def cancel_execution(
+    sync_id: str, execution_id: str, executions: Executions
+) -> Envelope[schemas.Message]:
+    """Ask one execution to stop at its next batch."""
+    return Envelope(data=schemas.Message(message=executions.cancel(sync_id, execution_id)))
+
+
+@router.get("/syncs/{sync_id}/executions/{execution_id}/consolelog")
+def console_log(
+    sync_id: str,
+    execution_id: str,
+    executions: Executions,
+    limit: int | None = None,
+    after: str | None = None,
+) -> Envelope[schemas.ConsoleLog]:
+    """Console lines of an execution, oldest first, 50 at most per call."""
+    entries, next_cursor = executions.console(sync_id, execution_id, after=after, limit=limit)
+    return Envelope(
+        data=schemas.ConsoleLog(
+            entries=[
+                schemas.ConsoleEntry(
+                    id=str(e.id),
+                    timestamp=timestamp(e.timestamp),
+                    level=e.level,
+                    message=e.message,
+                    payload=e.payload,
+                )
+                for e in entries
+            ],
+            next_cursor=next_cursor,
+        )
+    )
+
+
+@router.get("/syncs/{sync_id}/executions/{execution_id}/logs")
+def logs_index(
+    sync_id: str, execution_id: str, executions: Executions
+) -> Envelope[dict[str, schemas.LogIndexEntry]]:
+    """How many records of each kind an execution logged, and where to get them."""
+    index = executions.logs_index(sync_id, execution_id)
+    return Envelope(
+        data={
+            kind: schemas.LogIndexEntry(count=count, url=url)
+            for kind, (count, url) in index.items()
+        }
+    )
+
+
+@router.get("/syncs/{sync_id}/executions/{execution_id}/{log_type}")
+def log_urls(
+    sync_id: str, execution_id: str, log_type: str, request: Request, executions: Executions
+) -> Envelope[schemas.LogUrls]:
+    """Signed, short-lived URLs of one kind of record log."""
+    urls, expires = executions.log_urls(sync_id, execution_id, log_type)
+    base = str(request.base_url).rstrip("/")
+    return Envelope(
+        data=schemas.LogUrls(urls=[base + url for url in urls], expires=timestamp(expires))
+    )
+
+
+@router.get("/syncs/{sync_id}/executions/{execution_id}/{log_type}/{filename}")
+def log_file(
+    sync_id: str,
+    execution_id: str,
+    log_type: str,
+    filename: str,
+    request: Request,
+    executions: Executions,
+) -> RedirectResponse:
+    """Redirect to the signed URL of one record-log file."""
+    url = executions.log_file_url(sync_id, execution_id, log_type, filename)
+    return RedirectResponse(str(request.base_url).rstrip("/") + url, status_code=302)
+
+
+@router.get("/downloads/{signed}")
+def download(signed: str, state: State) -> FileResponse:
+    """A record-log file behind a signed link; the link is the credential."""
+    path = resolve_download(state.box, state.settings.data_dir, signed)
+    return FileResponse(path, media_type="application/x-ndjson", filename=path.name)

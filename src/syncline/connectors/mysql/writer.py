@@ -1,0 +1,194 @@
+"""Writing to MySQL/MariaDB tables with PyMySQL.
+
+Records reach the database by multi-row `INSERT ... VALUES (...), (...)`
+statements of up to `CHUNK_ROWS` rows and roughly `CHUNK_BYTES` of values:
+into the table itself (append, snapshot), into the replace staging table, or
+into a temporary staging table from which identity modes merge with
+`UPDATE ... JOIN`, `INSERT ... SELECT ... ON DUPLICATE KEY UPDATE` and
+`DELETE ... JOIN`.
+
+The session runs in strict mode, so a value the column cannot hold (too
+long, out of range) is an error that rejects its record, never a silent
+truncation; and in UTC, so instants are written as UTC wall time.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from datetime import datetime
+from typing import Any, ClassVar
+
+import pyarrow as pa
+
+from syncline.connectors.sql.catalog import Column, TableRef
+from syncline.connectors.sql.connection import DbConnection
+from syncline.connectors.sql.dialect import Row, UniqueKey, restrict
+from syncline.connectors.sql.like import LIKE_ESCAPE, Pattern, like_text
+from syncline.connectors.sql.merge import MergeTables, assigned_value, join
+from syncline.connectors.sql.target_filter import Clause
+from syncline.connectors.sql.values import Converter, is_nested, json_text, utc_naive
+from syncline.connectors.sql.writer import SqlWriter
+from syncline.connectors.writing import WriteColumn
+
+CHUNK_ROWS = 1000
+CHUNK_BYTES = 4 * 1024 * 1024
+"""Bounds of one INSERT statement, well under the default 16 MiB max_allowed_packet."""
+
+RECORD_FAULT_CODES = frozenset(
+    {
+        1048,  # column cannot be null
+        1062,  # duplicate entry
+        1216, 1217, 1451, 1452,  # foreign key
+        1263, 1264, 1265, 1292, 1366, 1367, 1406, 1411, 1441, 1690,  # bad or too large value
+        1300,  # invalid character string
+        1364,  # field has no default value
+        1644,  # SIGNAL from a trigger
+        3140,  # invalid JSON (MySQL)
+        3819,  # check constraint violated (MySQL)
+        4025,  # CONSTRAINT failed (MariaDB)
+    }
+)  # fmt: skip
+"""Server error codes a record can cause; any other is the target's fault."""
+
+
+class MysqlWriter(SqlWriter):
+    """A writer for one MySQL or MariaDB table."""
+
+    # CREATE ... AS SELECT keeps NOT NULL of plain columns; through IF() it
+    # keeps only type, character set and collation.
+    stage_column_sql: ClassVar[str] = "IF(0, NULL, t.{column})"
+    row_type: ClassVar[str] = "SIGNED"
+    column_types: ClassVar[dict[str, str]] = {
+        "boolean": "BOOLEAN",
+        "int16": "SMALLINT",
+        "int32": "INT",
+        "int64": "BIGINT",
+        "uint64": "BIGINT UNSIGNED",
+        "float32": "FLOAT",
+        "float64": "DOUBLE",
+        "decimal": "DECIMAL({precision},{scale})",
+        "string": "LONGTEXT",
+        "binary": "LONGBLOB",
+        "timestamptz": "DATETIME(6)",
+        "timestamp": "DATETIME(6)",
+        "date": "DATE",
+        "time": "TIME(6)",
+        "duration": "TIME(6)",
+        "json": "JSON",
+    }
+    # A key cannot hold a whole TEXT or BLOB value.
+    identity_column_types: ClassVar[dict[str, str]] = {
+        "string": "VARCHAR(255)",
+        "binary": "VARBINARY(255)",
+    }
+
+    def _connect(self) -> DbConnection:
+        conn = self.target._connect()
+        with conn.cursor() as cursor:
+            cursor.execute(
+                "SET SESSION sql_mode = "
+                "CONCAT_WS(',', NULLIF(@@SESSION.sql_mode, ''), 'STRICT_ALL_TABLES')"
+            )
+        return conn
+
+    def _is_record_fault(self, exc: Exception) -> bool:
+        return bool(exc.args) and exc.args[0] in RECORD_FAULT_CODES
+
+    def _is_broken(self) -> bool:
+        return not self.conn.open
+
+    def _unique_keys(self, ref: TableRef) -> list[UniqueKey]:
+        rows = self.fetch(
+            "SELECT INDEX_NAME, COLUMN_NAME, SUB_PART FROM information_schema.STATISTICS"
+            " WHERE TABLE_SCHEMA = %s AND TABLE_NAME = %s AND NON_UNIQUE = 0"
+            " ORDER BY INDEX_NAME, SEQ_IN_INDEX",
+            [ref.schema, ref.name],
+        )
+        keys: dict[str, list[tuple[Any, Any]]] = {}
+        for index, column, prefix in rows:
+            keys.setdefault(index, []).append((column, prefix))
+        return [
+            UniqueKey(
+                frozenset(str(column) for column, _ in parts if column is not None),
+                usable=all(column is not None and prefix is None for column, prefix in parts),
+            )
+            for parts in keys.values()
+        ]
+
+    def upsert_usable(self, keys: Sequence[UniqueKey], identity: frozenset[str]) -> bool:
+        """ON DUPLICATE KEY UPDATE fires on a clash with any unique key, so it
+        is used only when the identity's key is the table's only one."""
+        return bool(keys) and all(key.usable and key.columns == identity for key in keys)
+
+    def _create_replace_stage(self, stage: TableRef, ref: TableRef) -> None:
+        # LIKE copies columns, defaults, indexes and CHECK constraints.
+        self.execute(f"CREATE TABLE {self.qualified(stage)} LIKE {self.qualified(ref)}")
+
+    def _load(self, table: TableRef, columns: Sequence[str], rows: Sequence[Row]) -> None:
+        head = (
+            f"INSERT INTO {self.qualified(table)} ({', '.join(self.q(c) for c in columns)}) VALUES "
+        )
+        group = "(" + ", ".join([self.placeholder] * len(columns)) + ")"
+        for chunk in _chunks(rows):
+            self.execute(head + ", ".join([group] * len(chunk)), [v for row in chunk for v in row])
+
+    def _converter(self, column: WriteColumn, existing: Column) -> Converter | None:
+        """Instants as UTC wall time (PyMySQL drops offsets); lists and objects as JSON."""
+        if pa.types.is_timestamp(column.arrow_type):
+            return utc_naive
+        if is_nested(column.arrow_type):
+            return json_text
+        return None
+
+    def bind(self, value: Any) -> Any:
+        return utc_naive(value) if isinstance(value, datetime) else value
+
+    def like(self, expr: str, pattern: Pattern) -> Clause:
+        # A binary collation makes LIKE case-sensitive whatever the column's
+        # collation; converting first makes it apply to any character set.
+        return (
+            f"CONVERT({expr} USING utf8mb4) COLLATE utf8mb4_bin"
+            f" LIKE {self.placeholder} ESCAPE '{LIKE_ESCAPE}'",
+            [like_text(pattern)],
+        )
+
+    def update_sql(self, tables: MergeTables, where: Clause | None) -> Clause:
+        sets = ", ".join(
+            f"t.{a.column} = {assigned_value(a, f't.{a.column}', f's.{a.column}', self.empty_text)}"
+            for a in tables.assignments
+        )
+        sql = f"UPDATE {tables.target} AS t JOIN {tables.stage} AS s ON {join(tables)} SET {sets}"
+        return restrict(sql, where, "WHERE")
+
+    def upsert_sql(self, tables: MergeTables) -> Clause:
+        # The target cannot take an alias here; its columns are named in full.
+        sets = ", ".join(
+            f"{a.column} = "
+            + assigned_value(
+                a, f"{tables.target}.{a.column}", f"VALUES({a.column})", self.empty_text
+            )
+            for a in tables.assignments
+        )
+        columns = ", ".join(tables.columns)
+        values = ", ".join(f"s.{c}" for c in tables.columns)
+        return (
+            f"INSERT INTO {tables.target} ({columns}) SELECT {values} FROM {tables.stage} AS s"
+            f" ON DUPLICATE KEY UPDATE {sets}",
+            [],
+        )
+
+    def delete_sql(self, tables: MergeTables, where: Clause | None) -> Clause:
+        sql = f"DELETE t FROM {tables.target} AS t JOIN {tables.stage} AS s ON {join(tables)}"
+        return restrict(sql, where, "WHERE")
+
+
+def _chunks(rows: Sequence[Row]) -> Iterator[Sequence[Row]]:
+    """`rows` in runs of at most `CHUNK_ROWS` rows and about `CHUNK_BYTES`."""
+    start, size = 0, 0
+    for index, row in enumerate(rows):
+        size += sum(len(v) if isinstance(v, str | bytes) else 8 for v in row)
+        if index + 1 - start >= CHUNK_ROWS or size >= CHUNK_BYTES:
+            yield rows[start : index + 1]
+            start, size = index + 1, 0
+    if start < len(rows):
+        yield rows[start:]

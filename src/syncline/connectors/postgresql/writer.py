@@ -1,0 +1,130 @@
+"""Writing to PostgreSQL tables with psycopg 3.
+
+Records reach the database by text `COPY ... FROM STDIN` only: into the
+table itself (append, snapshot), into the replace staging table, or into a
+temporary staging table (truncated as each transaction starts) from which
+identity modes merge with `UPDATE ... FROM`,
+`INSERT ... ON CONFLICT` and `DELETE ... USING`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any, ClassVar
+
+from syncline.connectors.sql.catalog import Column, TableRef
+from syncline.connectors.sql.connection import DbConnection
+from syncline.connectors.sql.dialect import Row, UniqueKey
+from syncline.connectors.sql.like import LIKE_ESCAPE, Pattern, like_text
+from syncline.connectors.sql.target_filter import Clause
+from syncline.connectors.sql.values import Converter, is_nested, json_text
+from syncline.connectors.sql.writer import SqlWriter
+from syncline.connectors.writing import WriteColumn
+
+RECORD_FAULT_CLASSES = frozenset({"21", "22", "23", "54", "P0"})
+"""SQLSTATE classes a record can cause: cardinality (one row hit twice),
+data exceptions, integrity constraints, program limits (an index row too
+large) and errors raised by triggers. Anything else is the target's fault."""
+
+_UNIQUE_KEYS_SQL = """
+SELECT ARRAY(SELECT a.attname FROM unnest(i.indkey::int2[]) WITH ORDINALITY AS k(attnum, n)
+             JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = k.attnum
+             WHERE k.n <= i.indnkeyatts),
+       i.indpred IS NULL AND i.indexprs IS NULL AND i.indimmediate
+FROM pg_index i
+JOIN pg_class c ON c.oid = i.indrelid
+JOIN pg_namespace n ON n.oid = c.relnamespace
+WHERE n.nspname = %s AND c.relname = %s AND i.indisunique
+"""
+
+
+class PostgresqlWriter(SqlWriter):
+    """A writer for one PostgreSQL table."""
+
+    temp_schema: ClassVar[str | None] = "pg_temp"
+    # TRUNCATE rather than DELETE: autovacuum never visits temporary tables,
+    # so rows deleted, or loaded by an attempt rolled back while isolating a
+    # bad record, would pile up and slow every later batch. A truncation
+    # inside the transaction gives the batch a fresh file, and a rollback
+    # throws that file away with whatever was loaded into it.
+    clear_stage_sql: ClassVar[str] = "TRUNCATE {stage}"
+    row_type: ClassVar[str] = "bigint"
+    column_types: ClassVar[dict[str, str]] = {
+        "boolean": "boolean",
+        "int16": "smallint",
+        "int32": "integer",
+        "int64": "bigint",
+        "uint64": "numeric(20,0)",
+        "float32": "real",
+        "float64": "double precision",
+        "decimal": "numeric({precision},{scale})",
+        "string": "text",
+        "binary": "bytea",
+        "timestamptz": "timestamptz",
+        "timestamp": "timestamp",
+        "date": "date",
+        "time": "time",
+        "duration": "interval",
+        "json": "jsonb",
+    }
+
+    def _connect(self) -> DbConnection:
+        conn = self.target._connect()
+        conn.read_only = None
+        conn.autocommit = True
+        # Naive timestamps are UTC, as Arrow's are; comparisons with
+        # timestamp columns then agree with timestamptz ones.
+        conn.execute("SET TimeZone TO 'UTC'")
+        return conn
+
+    def _is_record_fault(self, exc: Exception) -> bool:
+        sqlstate = str(getattr(exc, "sqlstate", None) or "")
+        return sqlstate[:2] in RECORD_FAULT_CLASSES
+
+    def _is_broken(self) -> bool:
+        return bool(self.conn.closed or self.conn.broken)
+
+    def _unique_keys(self, ref: TableRef) -> list[UniqueKey]:
+        rows = self.fetch(_UNIQUE_KEYS_SQL, [ref.schema, ref.name])
+        return [UniqueKey(frozenset(columns), bool(usable)) for columns, usable in rows]
+
+    def _create_replace_stage(self, stage: TableRef, ref: TableRef) -> None:
+        # INCLUDING ALL: defaults, identity and generated columns, CHECK
+        # constraints and the unique indexes that catch a bad record early.
+        self.execute(
+            f"CREATE TABLE {self.qualified(stage)} (LIKE {self.qualified(ref)} INCLUDING ALL)"
+        )
+
+    def _load(self, table: TableRef, columns: Sequence[str], rows: Sequence[Row]) -> None:
+        # COPY takes no bound values, so its names are quoted as they are.
+        names = ", ".join(self.target.quote(column) for column in columns)
+        sql = f"COPY {self.target.qualified(table)} ({names}) FROM STDIN"
+        with self.conn.cursor() as cursor, cursor.copy(sql) as copy:
+            for row in rows:
+                copy.write_row(row)
+
+    def _converter(self, column: WriteColumn, existing: Column) -> Converter | None:
+        """Lists stay lists for array columns (COPY writes them as arrays);
+        other lists and objects become JSON text."""
+        if not is_nested(column.arrow_type):
+            return None
+        if existing.mapped_name.endswith("[]"):
+            return None
+        return json_text
+
+    def bind(self, value: Any) -> Any:
+        return value
+
+    def like(self, expr: str, pattern: Pattern) -> Clause:
+        # The cast lets LIKE apply to enums, uuids and other text-like types.
+        return (
+            f"CAST({expr} AS text) LIKE {self.placeholder} ESCAPE '{LIKE_ESCAPE}'",
+            [like_text(pattern)],
+        )
+
+    def empty_text(self, expr: str) -> str:
+        return f"CAST({expr} AS text) = ''"
+
+    def array_contains(self, expr: str, value: Any) -> Clause:
+        # ANY gives NULL for an array holding NULLs but not the value; that is "no".
+        return f"COALESCE({self.placeholder} = ANY({expr}), false)", [value]

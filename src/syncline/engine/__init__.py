@@ -1,0 +1,1 @@
+"""The sync engine: one execution, read -> filter -> map -> diff -> write -> confirm -> record."""

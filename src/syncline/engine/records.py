@@ -1,0 +1,163 @@
+"""Record outcomes turned into counts and record logs.
+
+Every record the engine considers sending ends up in exactly one place:
+handed to the writer (and then inserted, updated, deleted, skipped, not
+found or rejected), or refused by the engine itself (an empty identity is an
+error, a second record with the same identity a warning). `Counts.total`
+counts all of them, so `total = insert + update + delete + error + warnings +
+skipped`; records left out because they did not change are not counted.
+"""
+
+from __future__ import annotations
+
+import base64
+import math
+from collections.abc import Mapping, Sequence
+from datetime import date, datetime, time, timedelta
+from decimal import Decimal
+from typing import Any
+
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.types as pt
+
+from syncline.connectors.writing import BatchResult, RecordResult
+from syncline.engine.errors import EngineError
+from syncline.engine.spec import Counts, RunHooks
+from syncline.engine.values import is_text
+
+CONFIRMED = frozenset(
+    {RecordResult.INSERTED, RecordResult.UPDATED, RecordResult.DELETED, RecordResult.SKIPPED}
+)
+"""Results after which the target holds what the engine sent (or chose to keep its own)."""
+
+_KINDS = {
+    RecordResult.INSERTED: "inserts",
+    RecordResult.UPDATED: "updates",
+    RecordResult.DELETED: "deletes",
+    RecordResult.REJECTED: "errors",
+    RecordResult.NOT_FOUND: "warnings",
+}
+
+
+class Recorder:
+    """Counts outcomes into `counts` and reports each record through `hooks`.
+
+    `identified` says whether records have an identity; without one their
+    key is a hash, which means nothing to a person and is not reported.
+    """
+
+    def __init__(self, counts: Counts, hooks: RunHooks, *, identified: bool) -> None:
+        self.counts = counts
+        self._hooks = hooks
+        self._identified = identified
+
+    def refused(
+        self, kind: str, values: pa.RecordBatch, keys: Sequence[str | None], messages: Sequence[str]
+    ) -> None:
+        """Report records the engine will not send: `kind` is `errors` or `warnings`."""
+        self.counts.total += values.num_rows
+        if kind == "errors":
+            self.counts.error += values.num_rows
+        else:
+            self.counts.warnings += values.num_rows
+        for row, key, message in zip(json_rows(values), keys, messages, strict=True):
+            self._hooks.record(kind, key if self._identified else None, row, message)
+
+    def written(
+        self, values: pa.RecordBatch, keys: Sequence[str], result: BatchResult
+    ) -> list[bool]:
+        """Count and report a written batch's results; which records the target confirmed.
+
+        Raises `EngineError` when the writer reported a result count that does
+        not match the batch.
+        """
+        results = result.results
+        if len(results) != values.num_rows:
+            raise EngineError(
+                f"the writer reported {len(results)} results "
+                f"for a batch of {values.num_rows} records"
+            )
+        self.counts.total += len(results)
+        rows = json_rows(values) if any(r is not RecordResult.SKIPPED for r in results) else []
+        for index, outcome in enumerate(results):
+            kind = _KINDS.get(outcome)
+            if kind is None:
+                continue
+            self._count(outcome)
+            key = keys[index] if self._identified else None
+            message = result.messages.get(index) or _default_message(outcome, key)
+            self._hooks.record(kind, key, rows[index], message)
+        return [outcome in CONFIRMED for outcome in results]
+
+    def _count(self, outcome: RecordResult) -> None:
+        if outcome is RecordResult.INSERTED:
+            self.counts.insert += 1
+        elif outcome is RecordResult.UPDATED:
+            self.counts.update += 1
+        elif outcome is RecordResult.DELETED:
+            self.counts.delete += 1
+        elif outcome is RecordResult.REJECTED:
+            self.counts.error += 1
+        else:
+            self.counts.warnings += 1
+
+
+def json_rows(batch: pa.RecordBatch) -> list[dict[str, Any]]:
+    """The rows of `batch` as dicts of JSON-safe values (see `json_safe`).
+
+    Columns are converted whole, by Arrow where it can: record logs cover
+    every record sent, and making a Python datetime per value costs more
+    than everything else the engine does with a record.
+    """
+    names = batch.schema.names
+    columns = [_json_column(column) for column in batch.columns]
+    return [dict(zip(names, values, strict=True)) for values in zip(*columns, strict=True)]
+
+
+def _json_column(column: pa.Array) -> list[Any]:
+    type_ = column.type
+    if pt.is_timestamp(type_) or pt.is_date(type_) or pt.is_time(type_) or pt.is_decimal(type_):
+        # Arrow's text of these is ISO 8601 once the date and time are joined by a T.
+        text = pc.cast(column, pa.string())
+        if pt.is_timestamp(type_):
+            text = pc.replace_substring(text, " ", "T", max_replacements=1)
+        return list(text.to_pylist())
+    if pt.is_floating(type_) and not pc.any(pc.invert(pc.is_finite(column))).as_py():
+        return list(column.to_pylist())
+    if pt.is_integer(type_) or pt.is_boolean(type_) or pt.is_null(type_) or is_text(type_):
+        return list(column.to_pylist())
+    return [json_safe(value) for value in column.to_pylist()]
+
+
+def json_safe(value: Any) -> Any:
+    """`value` as something `json.dumps` accepts without losing what it says.
+
+    Instants and dates become ISO-8601 text, decimals text (no precision
+    lost), bytes base64, durations seconds, non-finite floats text.
+    """
+    if value is None or isinstance(value, bool | int | str):
+        return value
+    if isinstance(value, float):
+        return value if math.isfinite(value) else str(value)
+    if isinstance(value, datetime | date | time):
+        return value.isoformat()
+    if isinstance(value, Decimal):
+        return str(value)
+    if isinstance(value, bytes):
+        return base64.b64encode(value).decode("ascii")
+    if isinstance(value, timedelta):
+        return value.total_seconds()
+    if isinstance(value, Mapping):
+        return {str(key): json_safe(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [json_safe(item) for item in value]
+    return str(value)
+
+
+def _default_message(outcome: RecordResult, key: str | None) -> str | None:
+    if outcome is RecordResult.REJECTED:
+        return "the target rejected the record"
+    if outcome is RecordResult.NOT_FOUND:
+        return f"no target record matches identity {key}" if key else "no matching target record"
+    return None

@@ -1,0 +1,230 @@
+"""One run of one sync: read -> filter -> override -> map -> spill -> diff -> write -> confirm.
+
+Pass 1 streams the model from the source through the model filter, the
+overrides and the mapping into a run-local Parquet file, batch by batch.
+Pass 2 has DuckDB compare that file with the sync's confirmed state and
+stream the records to send to the writer. Memory holds a few batches and
+DuckDB's bounded buffers, never the model.
+
+What is sent:
+
+- `create`, `update`, `updateOrCreate`, `append`, `remove`: records that are
+  new or changed since the confirmed state (for `remove`, records that
+  appeared in the model), one per key.
+- `replace` and `snapshot`: every record of the model, every run.
+- `resync` or `sync_all_records`: every record (one per key).
+- `skip_initial_backfill`, on the sync's first run: nothing; the model is
+  recorded as the state so later runs send only what changes.
+- `only_identities`: those keys' records, changed or not; the state does not
+  advance. A replace cannot be limited this way (it would empty the rest).
+
+The state advances only after `writer.finish()`, and only for records the
+target confirmed (inserted, updated, deleted or skipped): a rejected record
+keeps its old hash and is sent again next run; a NOT_FOUND record (update or
+remove with no matching target record) is not recorded either, so it is
+tried again every run and warned about each time, as Polytomic does. Until
+a run completes, the records it got confirmed are kept in a durable journal
+(except for a replace, which is all or nothing), so after a crash or a
+cancel the next run sends exactly what was not confirmed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from contextlib import closing
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from syncline.connectors.base import SourceConnector, TargetConnector
+from syncline.connectors.vocabulary import SyncMode
+from syncline.engine.diff import Diff
+from syncline.engine.duck import connect
+from syncline.engine.errors import EngineError
+from syncline.engine.filters import compile_filter
+from syncline.engine.mapping import HASH, KEY, Mapper
+from syncline.engine.overrides import compile_overrides
+from syncline.engine.pick import SEQ
+from syncline.engine.plan import write_plan
+from syncline.engine.records import Recorder
+from syncline.engine.spec import Counts, RunCanceled, RunHooks, RunSpec
+from syncline.engine.spill import ParquetSink
+from syncline.engine.state import StateStore, logged_sql
+from syncline.engine.values import plain, plain_type, row_numbers
+from syncline.errors import SynclineError
+
+_SEND_EVERYTHING = (SyncMode.REPLACE, SyncMode.SNAPSHOT)
+
+
+def run_sync(
+    spec: RunSpec, source: SourceConnector, target: TargetConnector, hooks: RunHooks
+) -> Counts:
+    """Run `spec` once from `source` to `target`, reporting through `hooks`; the final counts.
+
+    `Counts.total` is the number of records this run tried to sync: records
+    handed to the writer plus records the engine refused (see `records`).
+
+    Raises `RunCanceled` when `hooks.cancelled()` turned true between two
+    batches, the connectors' `ConnectorError`s as they are (a replace of an
+    empty model without resync is refused by the writer this way), and
+    `EngineError` for anything else. After any of them the confirmed state
+    is as before, apart from the journal of records the target confirmed.
+    """
+    try:
+        return _Run(spec, source, target, hooks).run()
+    except (SynclineError, RunCanceled):
+        raise
+    except Exception as error:
+        # A connector's secrets could hide in an unexpected driver message; both scrub theirs.
+        detail = target.scrub(source.scrub(f"{type(error).__name__}: {error}"))
+        raise EngineError(f"the run failed unexpectedly: {detail}") from error
+
+
+class _Run:
+    def __init__(
+        self, spec: RunSpec, source: SourceConnector, target: TargetConnector, hooks: RunHooks
+    ) -> None:
+        self.spec = spec
+        self.source = source
+        self.target = target
+        self.hooks = hooks
+        started = spec.started_at or datetime.now(UTC)
+        self.now = started if started.tzinfo else started.replace(tzinfo=UTC)
+        self.counts = Counts()
+        self.read = 0
+        self.recorder = Recorder(self.counts, hooks, identified=bool(spec.identity))
+
+    def run(self) -> Counts:
+        options = self.spec.options
+        if self.spec.batch_size < 1:
+            raise EngineError(f"batch size must be at least 1, not {self.spec.batch_size}")
+        if options.only_identities is not None and self.spec.mode is SyncMode.REPLACE:
+            raise EngineError(
+                "a replace cannot be limited to some identities: it would remove every other record"
+            )
+        with StateStore(self.spec.state_dir) as store:
+            model_path = store.run_dir / "model.parquet"
+            columns = self._spill(model_path)
+            connection = connect(store.run_dir / "duckdb")
+            try:
+                diff = Diff(connection, model_path, store.old_state_sql())
+                new_state = self._send(store, diff, columns)
+                if new_state is not None:
+                    store.commit(connection, new_state)
+            finally:
+                connection.close()
+        return self.counts
+
+    # ------------------------------------------------------------- pass 1
+
+    def _spill(self, path: Path) -> pa.Schema:
+        """Read, filter, override and map the model into `path`; the mapped columns."""
+        reader = self.source.read(self.spec.source_configuration, batch_size=self.spec.batch_size)
+        try:
+            schema = pa.schema([f.with_type(plain_type(f.type)) for f in reader.schema])
+            keep = compile_filter(self.spec.model_filter, schema, self.now)
+            override = compile_overrides(self.spec.overrides, schema, self.now)
+            mapper = Mapper(self.spec, schema)
+            spill_schema = mapper.schema.append(pa.field(KEY, pa.string()))
+            spill_schema = spill_schema.append(pa.field(HASH, pa.string()))
+            sink = ParquetSink(path, spill_schema.append(pa.field(SEQ, pa.int64())))
+            try:
+                for batch in self._batches(reader):
+                    self.read += batch.num_rows
+                    model = plain(batch)
+                    if keep is not None:
+                        model = model.filter(keep(model))
+                    if override is not None:
+                        model = override(model)
+                    mapped = mapper.map(model)
+                    records = mapped.batch
+                    if mapped.empty_identity is not None:
+                        records = self._refuse_empty_identity(records, mapped.empty_identity)
+                    sequence = row_numbers(sink.rows, records.num_rows)
+                    sink.write(records.append_column(SEQ, sequence))
+                    self.hooks.progress(self.counts, self.read)
+            finally:
+                sink.close()
+                mapper.close()
+        finally:
+            reader.close()
+        self.hooks.log(
+            "info", f"read {self.read} rows; {sink.rows} records to compare after filters"
+        )
+        return mapper.schema
+
+    def _refuse_empty_identity(self, records: pa.RecordBatch, empty: pa.Array) -> pa.RecordBatch:
+        """Report records without identity as errors; the records that have one."""
+        complete = pc.is_valid(records.column(KEY))
+        if self.spec.options.only_identities is None:
+            incomplete = pc.invert(complete)
+            fields = pc.filter(empty, incomplete).to_pylist()
+            values = records.filter(incomplete).drop_columns([KEY, HASH])
+            messages = [f"identity field {field!r} is empty" for field in fields]
+            self.recorder.refused("errors", values, [None] * len(fields), messages)
+        return records.filter(complete)
+
+    # ------------------------------------------------------------- pass 2
+
+    def _send(self, store: StateStore, diff: Diff, columns: pa.Schema) -> str | None:
+        """Write what this run sends; SQL for the new state, or None when it must not advance."""
+        spec, options = self.spec, self.spec.options
+        limited = options.only_identities is not None
+        distinct = spec.mode not in _SEND_EVERYTHING
+        if distinct and spec.identity and not limited:
+            self._warn_duplicates(diff, columns)
+        if options.skip_initial_backfill and store.is_new and not options.resync and not limited:
+            self.hooks.log("info", "the first run skips the initial backfill: nothing is sent")
+            return diff.new_state_sql(diff.model_state_sql(), keep_unconfirmed=True)
+        send_all = spec.mode in _SEND_EVERYTHING or options.resync or options.sync_all_records
+        records = diff.records(
+            changed_only=not (send_all or limited),
+            distinct=distinct,
+            keys=options.only_identities,
+            batch_size=spec.batch_size,
+        )
+        log = None if limited else store.outcome_log(durable=spec.mode is not SyncMode.REPLACE)
+        with (
+            self.target.open_writer(write_plan(spec, columns, self.now)) as writer,
+            closing(records),
+        ):
+            for batch in self._batches(records):
+                values = batch.select(columns.names).cast(columns)
+                keys = batch.column(KEY)
+                result = writer.write(values)
+                confirmed = self.recorder.written(values, keys.to_pylist(), result)
+                if log is not None:
+                    mask = pa.array(confirmed, pa.bool_())
+                    log.append(keys.filter(mask), batch.column(HASH).filter(mask))
+                self.hooks.progress(self.counts, self.read)
+            self._check_cancelled()
+            writer.finish()
+        if log is None:
+            return None
+        confirmed_sql = logged_sql([str(path) for path in log.files])
+        # After a replace the target holds exactly the confirmed records, nothing older.
+        return diff.new_state_sql(confirmed_sql, keep_unconfirmed=spec.mode is not SyncMode.REPLACE)
+
+    def _warn_duplicates(self, diff: Diff, columns: pa.Schema) -> None:
+        with closing(diff.duplicates(self.spec.batch_size)) as duplicates:
+            for batch in duplicates:
+                keys = batch.column(KEY).to_pylist()
+                messages = [
+                    f"identity {key} appears more than once in the model; "
+                    "only one of its records is synced"
+                    for key in keys
+                ]
+                self.recorder.refused("warnings", batch.select(columns.names), keys, messages)
+
+    def _batches(self, batches: Iterable[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
+        """The non-empty batches, checking for cancellation before each."""
+        for batch in batches:
+            self._check_cancelled()
+            if batch.num_rows:
+                yield batch
+
+    def _check_cancelled(self) -> None:
+        if self.hooks.cancelled():
+            raise RunCanceled(f"execution {self.spec.execution_id} was canceled")

@@ -1,0 +1,150 @@
+"""What the engine is asked to do: one run of one sync, described without the store.
+
+The execution layer builds a `RunSpec` from a stored sync and its model and
+hands the engine the connectors and `RunHooks`; the engine knows nothing of
+the metadata store, HTTP or where it runs.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any, Protocol
+
+from syncline.connectors.vocabulary import FilterFunction, IdentityFunction, SyncMode
+from syncline.connectors.writing import TargetFilter
+
+
+@dataclass(frozen=True)
+class FieldMapping:
+    """One target column: from a model field (`source`) or a fixed value (`constant`)."""
+
+    target: str
+    source: str | None = None
+    constant: Any = None
+    create_only: bool = False
+    new: bool = False
+
+
+@dataclass(frozen=True)
+class Condition:
+    """One condition over a model field."""
+
+    field: str
+    function: FilterFunction
+    value: Any = None
+
+
+@dataclass(frozen=True)
+class RowFilter:
+    """Labelled conditions and the logic combining them (empty: all must hold)."""
+
+    conditions: Mapping[str, Condition]
+    logic: str = ""
+
+
+@dataclass(frozen=True)
+class ValueOverride:
+    """Replace a model field's value with `replacement` where the condition holds.
+
+    With no `function`, every value of the field is replaced.
+    """
+
+    field: str
+    replacement: Any
+    function: FilterFunction | None = None
+    value: Any = None
+
+
+@dataclass(frozen=True)
+class IdentityPair:
+    """A model field matched against a target column."""
+
+    source: str
+    target: str
+
+
+@dataclass(frozen=True)
+class RunOptions:
+    """How this run treats change detection.
+
+    - `resync`: send every record, ignoring the stored state.
+    - `sync_all_records`: the sync always sends every record.
+    - `skip_initial_backfill`: on the first run, record the state without writing.
+    - `only_identities`: a test run limited to these identity values; the
+      state does not advance.
+    """
+
+    resync: bool = False
+    sync_all_records: bool = False
+    skip_initial_backfill: bool = False
+    only_identities: tuple[str, ...] | None = None
+
+
+@dataclass(frozen=True)
+class RunSpec:
+    """One run of one sync.
+
+    `identity` is empty for modes without one; records are then keyed by
+    the hash of all their mapped values. `state_dir` is this sync's own
+    directory for its confirmed state (created when missing).
+    """
+
+    sync_id: str
+    execution_id: str
+    mode: SyncMode
+    source_configuration: Mapping[str, Any]
+    mappings: tuple[FieldMapping, ...]
+    target_object: str
+    state_dir: Path
+    identity: tuple[IdentityPair, ...] = ()
+    identity_function: IdentityFunction = IdentityFunction.EQUALITY
+    create_target: Mapping[str, str] | None = None
+    model_filter: RowFilter | None = None
+    target_filter: TargetFilter | None = None
+    overrides: tuple[ValueOverride, ...] = ()
+    snapshot_column: str = "_syncline_snapshot_at"
+    options: RunOptions = field(default_factory=RunOptions)
+    batch_size: int = 10_000
+    started_at: datetime | None = None
+
+
+@dataclass
+class Counts:
+    """Exact record counts of a run (the execution's `counts`)."""
+
+    total: int = 0
+    insert: int = 0
+    update: int = 0
+    delete: int = 0
+    error: int = 0
+    warnings: int = 0
+
+    @property
+    def upserts(self) -> int:
+        """Records inserted or updated."""
+        return self.insert + self.update
+
+
+class RunHooks(Protocol):
+    """How the engine reports to whoever runs it. Every call must be cheap."""
+
+    def cancelled(self) -> bool:
+        """Whether the run should stop at the next batch boundary."""
+
+    def progress(self, counts: Counts, read: int) -> None:
+        """Called after every batch with the counts so far and records read."""
+
+    def log(self, level: str, message: str) -> None:
+        """A console line for the execution (`info`, `warning`, `error`)."""
+
+    def record(
+        self, kind: str, identity: str | None, values: Mapping[str, Any], message: str | None
+    ) -> None:
+        """One record's fate: `kind` is inserts, updates, deletes, errors or warnings."""
+
+
+class RunCanceled(Exception):
+    """The run stopped at a batch boundary because it was canceled."""

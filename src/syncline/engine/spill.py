@@ -1,0 +1,95 @@
+"""Files the engine writes while a run goes on: the spilled model and the outcome log.
+
+Both are written batch by batch so memory holds one batch at a time. The
+outcome log is the journal of records a target confirmed: one small Parquet
+file per written batch, each made durable before the next batch is sent, so
+that a run which crashes or is canceled still tells the next run what it no
+longer needs to send.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+OUTCOME_SCHEMA = pa.schema(
+    [pa.field("key", pa.string()), pa.field("hash", pa.string()), pa.field("logged_ns", pa.int64())]
+)
+"""A confirmed record: its key, the hash the target now holds, and when (epoch ns) it was logged."""
+
+
+class ParquetSink:
+    """Rows appended to one Parquet file, one row group per batch."""
+
+    def __init__(self, path: Path, schema: pa.Schema) -> None:
+        self.path = path
+        self.rows = 0
+        self._writer = pq.ParquetWriter(str(path), schema)
+
+    def write(self, batch: pa.RecordBatch) -> None:
+        """Append `batch` (of the sink's schema)."""
+        if batch.num_rows:
+            self._writer.write_batch(batch)
+            self.rows += batch.num_rows
+
+    def close(self) -> None:
+        """Finish the file; it is readable afterwards."""
+        self._writer.close()
+
+
+class OutcomeLog:
+    """The records confirmed by the target during one run, in `directory`.
+
+    With `durable`, each batch's file is fsynced and renamed into place before
+    `append` returns, so it survives a crash of the process or the machine.
+    """
+
+    def __init__(self, directory: Path, *, durable: bool) -> None:
+        self.directory = directory
+        self.durable = durable
+        self.files: list[Path] = []
+        directory.mkdir(parents=True, exist_ok=True)
+
+    def append(self, keys: pa.Array, hashes: pa.Array) -> None:
+        """Log that the records with `keys` now hold `hashes` in the target."""
+        if not len(keys):
+            return
+        at = pa.repeat(pa.scalar(time.time_ns(), pa.int64()), len(keys))
+        table = pa.Table.from_arrays([keys, hashes, at], schema=OUTCOME_SCHEMA)
+        path = self.directory / f"{len(self.files):08d}.parquet"
+        if self.durable:
+            write_durably(path, lambda target: pq.write_table(table, str(target)))
+        else:
+            pq.write_table(table, str(path))
+        self.files.append(path)
+
+
+def write_durably(path: Path, write: Callable[[Path], None]) -> None:
+    """Create or replace `path` atomically: write a temporary file, fsync, rename, fsync the folder.
+
+    A reader sees the old file or the complete new one, never a partial one,
+    even after a crash.
+    """
+    temporary = path.with_name(f".{path.name}.tmp")
+    write(temporary)
+    descriptor = os.open(temporary, os.O_RDONLY)
+    try:
+        os.fsync(descriptor)
+    finally:
+        os.close(descriptor)
+    temporary.replace(path)
+    fsync_directory(path.parent)
+
+
+def fsync_directory(directory: Path) -> None:
+    """Make the entries of `directory` (a rename, a removal) durable."""
+    descriptor = os.open(directory, os.O_RDONLY)
+    try:
+        os.fsync(descriptor)
+    finally:
+        os.close(descriptor)

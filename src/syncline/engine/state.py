@@ -1,0 +1,166 @@
+"""A sync's confirmed state: which record (key) holds which values (hash) in the target.
+
+Layout under the sync's `state_dir`:
+
+- `state.parquet`: the confirmed state as of the last completed run, one row
+  per key (`key`, `hash`), its generation in the Parquet key-value metadata.
+  It is only ever replaced whole and atomically (`spill.write_durably`).
+- `journal/<generation>-<ns>/NNNNNNNN.parquet`: outcome logs of runs that
+  did not complete (crashed or canceled) since that state was written, made
+  durable batch by batch. They belong to the state: the effective state is
+  `state.parquet` overlaid with its journals, later entries winning. A
+  journal older than the state's generation was folded in already and is
+  deleted.
+- `runs/<ns>-<pid>/`: one run's scratch space (the spilled model, DuckDB's
+  temporary files), removed when the run ends, and at the next run if a
+  crash left it behind.
+- `lock`: held (flock) for the whole run so two runs never share a state.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import os
+import shutil
+import time
+from pathlib import Path
+from types import TracebackType
+
+import duckdb
+import pyarrow.parquet as pq
+
+from syncline.engine.duck import literal, literal_list
+from syncline.engine.errors import EngineError
+from syncline.engine.spill import OutcomeLog, write_durably
+
+STATE_FILE = "state.parquet"
+_GENERATION = b"syncline_generation"
+_EMPTY = (
+    "SELECT CAST(NULL AS VARCHAR) AS key, CAST(NULL AS VARCHAR) AS hash, "
+    "CAST(NULL AS BIGINT) AS rank WHERE false"
+)
+
+
+class StateStore:
+    """The state of one sync, held exclusively for one run (use it as a context manager)."""
+
+    def __init__(self, state_dir: Path) -> None:
+        self.directory = state_dir
+        self.state_path = state_dir / STATE_FILE
+        self.generation = 0
+        self.run_dir = state_dir / "runs" / f"{time.time_ns()}-{os.getpid()}"
+        self._journal_root = state_dir / "journal"
+        self._journals: list[Path] = []
+        """Journal folders this run folds in or writes, deleted once the state is committed."""
+        self._journal_files: list[str] = []
+        """The journal files live when the run started: part of the effective old state."""
+        self._lock: int | None = None
+
+    def __enter__(self) -> StateStore:
+        """Take the lock, clear what crashed runs left, and find the live journals.
+
+        Raises `EngineError` when another run holds this state.
+        """
+        self.directory.mkdir(parents=True, exist_ok=True)
+        self._lock = os.open(self.directory / "lock", os.O_RDWR | os.O_CREAT, 0o600)
+        try:
+            fcntl.flock(self._lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            os.close(self._lock)
+            self._lock = None
+            raise EngineError(
+                f"another run of this sync is using its state in {self.directory}"
+            ) from None
+        _clear(self.directory / "runs")
+        self.run_dir.mkdir(parents=True)
+        if self.state_path.exists():
+            metadata = pq.read_metadata(self.state_path).metadata or {}
+            self.generation = int(metadata.get(_GENERATION, b"0"))
+        self._journals = self._live_journals()
+        self._journal_files = [
+            str(path) for journal in self._journals for path in sorted(journal.glob("*.parquet"))
+        ]
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        shutil.rmtree(self.run_dir, ignore_errors=True)
+        if self._lock is not None:
+            os.close(self._lock)
+            self._lock = None
+
+    @property
+    def is_new(self) -> bool:
+        """Whether no run has confirmed anything yet (no state, no journal)."""
+        return not self.state_path.exists() and not self._journal_files
+
+    def outcome_log(self, *, durable: bool) -> OutcomeLog:
+        """Where this run logs confirmed records.
+
+        A durable log is a journal: it outlives a failed run, so the next run
+        does not send those records again. A non-durable one (a replace, whose
+        writes count only once finished) lives and dies with the run.
+        """
+        if not durable:
+            return OutcomeLog(self.run_dir / "outcomes", durable=False)
+        directory = self._journal_root / f"{self.generation:010d}-{time.time_ns():020d}"
+        self._journals.append(directory)
+        return OutcomeLog(directory, durable=True)
+
+    def old_state_sql(self) -> str:
+        """SQL for the effective state when this run started, as ranked rows.
+
+        Rows are (`key`, `hash`, `rank`): the stored state's rank 0, journal
+        entries their logging time; a key's current hash is its highest-ranked.
+        """
+        parts = [logged_sql(self._journal_files)] if self._journal_files else []
+        if self.state_path.exists():
+            stored = f"read_parquet({literal(str(self.state_path))})"
+            parts.insert(0, f"SELECT key, hash, 0::BIGINT AS rank FROM {stored}")
+        return " UNION ALL ".join(parts) or _EMPTY
+
+    def commit(self, connection: duckdb.DuckDBPyConnection, new_state_sql: str) -> None:
+        """Replace the state with the rows of `new_state_sql`, atomically and durably.
+
+        The journals folded into it are deleted afterwards; should that not
+        happen, the next run recognises them as older than the state.
+        """
+        generation = self.generation + 1
+        metadata = f"KV_METADATA {{syncline_state: '1', syncline_generation: '{generation}'}}"
+
+        def write(path: Path) -> None:
+            connection.execute(
+                f"COPY ({new_state_sql}) TO {literal(str(path))} (FORMAT parquet, {metadata})"
+            )
+
+        write_durably(self.state_path, write)
+        self.generation = generation
+        for journal in self._journals:
+            shutil.rmtree(journal, ignore_errors=True)
+        self._journals = []
+
+    def _live_journals(self) -> list[Path]:
+        live = []
+        for journal in sorted(self._journal_root.glob("*-*")):
+            if int(journal.name.split("-", 1)[0]) < self.generation:
+                shutil.rmtree(journal, ignore_errors=True)
+            else:
+                live.append(journal)
+        return live
+
+
+def logged_sql(files: list[str]) -> str:
+    """SQL for the rows of outcome logs, ranked by logging time (`key`, `hash`, `rank`)."""
+    if not files:
+        return _EMPTY
+    return f"SELECT key, hash, logged_ns AS rank FROM read_parquet({literal_list(files)})"
+
+
+def _clear(directory: Path) -> None:
+    if directory.exists():
+        for child in directory.iterdir():
+            shutil.rmtree(child, ignore_errors=True)

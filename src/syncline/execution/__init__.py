@@ -1,0 +1,1 @@
+"""Executors: where an execution runs. What a run does is `services.runs.run_execution`."""

@@ -1,0 +1,240 @@
+"""Running one execution: the only code that runs a sync, wherever an executor puts it.
+
+`run_execution(id)` loads the execution, its sync, model and connections
+from the store, runs the engine, and writes status, counts, console lines
+and record logs back. It never raises: every outcome ends in the store.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from syncline.connectors.base import SourceConnector, TargetConnector
+from syncline.engine.run import run_sync
+from syncline.engine.spec import Counts, RunCanceled, RunSpec
+from syncline.errors import SynclineError
+from syncline.services.auth import Principal
+from syncline.services.connections import ConnectionService
+from syncline.services.syncs.config import SyncConfig
+from syncline.services.syncs.runspec import run_spec
+from syncline.services.syncs.target import resolve_target
+from syncline.settings import Settings
+from syncline.store.db import Store
+from syncline.store.executions import TERMINAL_STATUSES, ExecutionRepository
+from syncline.store.models import ModelRepository
+from syncline.store.record_logs import RecordLogWriter
+from syncline.store.secrets import SecretBox
+from syncline.store.syncs import SyncRepository
+from syncline.store.tables import utcnow
+
+log = logging.getLogger("syncline.runs")
+
+CHECK_EVERY_SECONDS = 0.5
+"""How often a run looks at the store for a cancel request, and beats its heart."""
+
+
+@dataclass(frozen=True)
+class Runtime:
+    """What running an execution needs of its process.
+
+    `stopping` says the process is shutting down: runs stop at their next
+    batch boundary and end `interrupted`, to be redone by a later run.
+    """
+
+    store: Store
+    box: SecretBox
+    settings: Settings
+    stopping: Callable[[], bool] = lambda: False
+
+
+def run_execution(runtime: Runtime, execution_id: str) -> None:
+    """Run one execution to its end and record the outcome. Never raises."""
+    claimed = _claim(runtime, execution_id)
+    if claimed is None:
+        return
+    organization_id, sync_id = claimed
+    hooks = StoreHooks(runtime, execution_id)
+    status, errors, counts = "failed", [], Counts()
+    try:
+        spec, source, target = _prepare(runtime, organization_id, sync_id, execution_id)
+        hooks.log("info", f"sync started: {spec.mode} into {spec.target_object}")
+        counts = run_sync(spec, source, target, hooks)
+        status = "completed"
+        hooks.log(
+            "info",
+            f"sync completed: {counts.insert} inserted, {counts.update} updated, "
+            f"{counts.delete} deleted, {counts.error} errors, {counts.warnings} warnings",
+        )
+    except RunCanceled:
+        status = "interrupted" if runtime.stopping() else "canceled"
+        counts = hooks.counts
+        hooks.log("warning", f"sync {status}")
+    except SynclineError as exc:
+        errors, counts = [exc.message], hooks.counts
+        hooks.log("error", exc.message)
+    except Exception:
+        log.exception("execution %s failed unexpectedly", execution_id)
+        errors, counts = ["internal error; the server log has the details"], hooks.counts
+        hooks.log("error", errors[0])
+    finally:
+        hooks.close()
+        _finish(runtime, execution_id, sync_id, status, errors, counts)
+
+
+def _claim(runtime: Runtime, execution_id: str) -> tuple[str, str] | None:
+    """Mark the execution running; None when it is gone, over, or canceled before starting."""
+    with runtime.store.session() as session:
+        repo = ExecutionRepository(session, None)
+        execution = repo.find(execution_id)
+        if execution is None or execution.status in TERMINAL_STATUSES:
+            return None
+        now = utcnow()
+        if execution.cancel_requested:
+            execution.status = "canceled"
+            execution.started_at = execution.completed_at = now
+            repo.release_slot(execution.sync_id, execution.id)
+            return None
+        execution.status = "running"
+        execution.started_at = execution.heartbeat_at = now
+        return execution.organization_id, execution.sync_id
+
+
+def _prepare(
+    runtime: Runtime, organization_id: str, sync_id: str, execution_id: str
+) -> tuple[RunSpec, SourceConnector, TargetConnector]:
+    principal = Principal(organization_id=organization_id, organization_name="", method="runner")
+    connections = ConnectionService(runtime.store, runtime.box, principal)
+    with runtime.store.session() as session:
+        sync = SyncRepository(session, organization_id).get(sync_id)
+        execution = ExecutionRepository(session, organization_id).get(execution_id)
+        config = SyncConfig.model_validate(sync.config)
+        model = ModelRepository(session, organization_id).get(config.model_id)
+        model_configuration, model_connection = dict(model.configuration), model.connection_id
+        options: Mapping[str, Any] = dict(execution.options)
+    source = connections.connector(model_connection)
+    if not isinstance(source, SourceConnector):
+        raise SynclineError(f"connection {model_connection} cannot be a model source")
+    _, exists = resolve_target(connections, config.target)
+    target = connections.connector(config.target.connection_id)
+    if not isinstance(target, TargetConnector):
+        raise SynclineError(f"connection {config.target.connection_id} cannot be a sync target")
+    spec = run_spec(
+        config,
+        sync_id=sync_id,
+        execution_id=execution_id,
+        source_configuration=model_configuration,
+        target_exists=exists,
+        options=options,
+        data_dir=runtime.settings.data_dir,
+        batch_size=runtime.settings.batch_size,
+    )
+    return spec, source, target
+
+
+def _finish(
+    runtime: Runtime,
+    execution_id: str,
+    sync_id: str,
+    status: str,
+    errors: list[str],
+    counts: Counts,
+) -> None:
+    try:
+        with runtime.store.session() as session:
+            repo = ExecutionRepository(session, None)
+            execution = repo.find(execution_id)
+            if execution is not None:
+                execution.status = status
+                execution.errors = errors
+                execution.counts = counts_dict(counts)
+                execution.completed_at = utcnow()
+            repo.release_slot(sync_id, execution_id)
+    except Exception:
+        log.exception("could not record the end of execution %s", execution_id)
+
+
+def counts_dict(counts: Counts) -> dict[str, int]:
+    """Counts as the API shows them."""
+    return {
+        "total": counts.total,
+        "insert": counts.insert,
+        "update": counts.update,
+        "upserts": counts.upserts,
+        "delete": counts.delete,
+        "error": counts.error,
+        "warnings": counts.warnings,
+    }
+
+
+class StoreHooks:
+    """Engine hooks that report into the store and the record-log files."""
+
+    def __init__(self, runtime: Runtime, execution_id: str) -> None:
+        self.runtime = runtime
+        self.execution_id = execution_id
+        self.counts = Counts()
+        self.read = 0
+        self._records = RecordLogWriter(runtime.settings.data_dir, execution_id)
+        self._checked = 0.0
+        self._cancelled = False
+
+    def cancelled(self) -> bool:
+        """Whether a cancel was requested; looks at the store at most every half second."""
+        now = time.monotonic()
+        if now - self._checked >= CHECK_EVERY_SECONDS:
+            self._checked = now
+            self._cancelled = self._beat()
+        return self._cancelled or self.runtime.stopping()
+
+    def progress(self, counts: Counts, read: int) -> None:
+        """Keep the latest counts; they are stored with the next heartbeat."""
+        self.counts, self.read = counts, read
+        self.cancelled()
+
+    def log(self, level: str, message: str) -> None:
+        """Store a console line."""
+        with self.runtime.store.session() as session:
+            ExecutionRepository(session, None).add_log(self.execution_id, level, message)
+
+    def record(
+        self, kind: str, identity: str | None, values: Mapping[str, Any], message: str | None
+    ) -> None:
+        """Append a record to the execution's record logs."""
+        entry: dict[str, Any] = {"identity": identity, "record": dict(values)}
+        if message:
+            entry["message"] = message
+        self._records.append(kind, entry)
+
+    def close(self) -> None:
+        """Flush the record logs."""
+        self._records.close()
+
+    def _beat(self) -> bool:
+        with self.runtime.store.session() as session:
+            execution = ExecutionRepository(session, None).find(self.execution_id)
+            if execution is None:
+                return True
+            execution.heartbeat_at = utcnow()
+            execution.counts = counts_dict(self.counts)
+            return execution.cancel_requested
+
+
+def interrupt_abandoned(runtime: Runtime) -> int:
+    """Mark every execution that has not ended as `interrupted` and free its sync.
+
+    For the embedded executor at start: nothing else can be running them.
+    Returns how many were marked.
+    """
+    with runtime.store.session() as session:
+        repo = ExecutionRepository(session, None)
+        abandoned = repo.still_active()
+        for execution in abandoned:
+            execution.status = "interrupted"
+            execution.completed_at = utcnow()
+            execution.errors = [*execution.errors, "the server stopped during this execution"]
+            repo.release_slot(execution.sync_id, execution.id)
+        return len(abandoned)

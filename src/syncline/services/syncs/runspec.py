@@ -1,0 +1,135 @@
+"""Turning a stored sync configuration into the engine's `RunSpec`."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from syncline.connectors.vocabulary import FilterFunction, IdentityFunction, SyncMode
+from syncline.connectors.writing import TargetCondition, TargetFilter
+from syncline.engine.spec import (
+    Condition,
+    FieldMapping,
+    IdentityPair,
+    RowFilter,
+    RunOptions,
+    RunSpec,
+    ValueOverride,
+)
+from syncline.services.syncs.config import SyncConfig
+from syncline.store.tables import utcnow
+
+CREATE_ONLY = "create"
+
+
+def state_dir(data_dir: Path, sync_id: str) -> Path:
+    """Where a sync's confirmed state lives."""
+    return data_dir / "state" / sync_id
+
+
+def run_spec(
+    config: SyncConfig,
+    *,
+    sync_id: str,
+    execution_id: str,
+    source_configuration: Mapping[str, Any],
+    target_exists: bool,
+    options: Mapping[str, Any],
+    data_dir: Path,
+    batch_size: int,
+) -> RunSpec:
+    """The engine's description of one run of a validated sync.
+
+    With the `priority` identity strategy only the first mapping matches
+    records; `and` matches on all of them.
+    """
+    identities = config.identities.mappings if config.identities else []
+    if config.identities and config.identities.strategy != "and":
+        identities = identities[:1]
+    mappings = tuple(
+        FieldMapping(
+            target=f.target,
+            source=f.source.field if f.source else None,
+            constant=None if f.source else f.override_value,
+            create_only=f.sync_mode == CREATE_ONLY,
+            new=bool(f.new),
+        )
+        for f in config.fields
+    ) + tuple(
+        FieldMapping(
+            target=o.target,
+            constant=o.override_value,
+            create_only=o.sync_mode == CREATE_ONLY,
+            new=o.new,
+        )
+        for o in config.override_fields
+    )
+    identity_functions = [IdentityFunction(i.function) for i in identities]
+    return RunSpec(
+        sync_id=sync_id,
+        execution_id=execution_id,
+        mode=SyncMode(config.mode),
+        source_configuration=dict(source_configuration),
+        mappings=mappings,
+        target_object=config.target.object or "",
+        state_dir=state_dir(data_dir, sync_id),
+        identity=tuple(IdentityPair(source=i.source.field, target=i.target) for i in identities),
+        identity_function=identity_functions[0]
+        if identity_functions
+        else IdentityFunction.EQUALITY,
+        create_target=None if target_exists else _creation(config),
+        model_filter=_row_filter(config),
+        target_filter=_target_filter(config),
+        overrides=tuple(
+            ValueOverride(
+                field=o.field.field,
+                replacement=o.override,
+                function=FilterFunction(o.function) if o.function else None,
+                value=o.value,
+            )
+            for o in config.overrides
+            if o.field is not None
+        ),
+        options=RunOptions(
+            resync=bool(options.get("resync")),
+            sync_all_records=config.sync_all_records,
+            skip_initial_backfill=config.skip_initial_backfill,
+            only_identities=tuple(options["identities"]) if options.get("identities") else None,
+        ),
+        batch_size=batch_size,
+        started_at=utcnow(),
+    )
+
+
+def _creation(config: SyncConfig) -> dict[str, str]:
+    properties = dict(config.target.create or {})
+    if config.target.new_name:
+        properties["name"] = config.target.new_name
+    return properties
+
+
+def _row_filter(config: SyncConfig) -> RowFilter | None:
+    conditions = config.model_filters.conditions
+    if not conditions:
+        return None
+    return RowFilter(
+        conditions={
+            c.label or "": Condition(c.source.field, FilterFunction(c.function), c.value)
+            for c in conditions
+        },
+        logic=config.model_filters.logic or "",
+    )
+
+
+def _target_filter(config: SyncConfig) -> TargetFilter | None:
+    conditions = config.target_filters.conditions
+    if not conditions:
+        return None
+    return TargetFilter(
+        conditions={
+            c.label or "": TargetCondition(c.field, FilterFunction(c.function), c.value)
+            for c in conditions
+        },
+        logic=config.target_filters.logic or "",
+    )
