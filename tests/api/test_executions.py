@@ -127,3 +127,14 @@ def test_deleting_a_running_sync_cancels_it(runner: Runner, schema: str) -> None
     assert runner.start(sync_id).status_code == 200
     assert runner.org.client.delete(f"/api/syncs/{sync_id}").status_code == 200
     assert runner.org.client.get(f"/api/syncs/{sync_id}").status_code == 404
+
+
+def test_rejected_records_are_not_retried_when_auto_retry_is_off(runner: Runner) -> None:
+    sync_id = runner.sync()
+    settings = {"auto_retry_record_errors": False}
+    assert (
+        runner.org.client.put(f"/api/syncs/{sync_id}/error-handling", json=settings).status_code
+        == 200
+    )
+    assert runner.run(sync_id)["counts"]["error"] == 1
+    assert runner.run(sync_id)["counts"]["error"] == 0

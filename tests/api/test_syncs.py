@@ -128,7 +128,7 @@ def test_error_handling_round_trips(setup: SyncSetup) -> None:
     path = f"/api/syncs/{created['id']}/error-handling"
     default = setup.org.client.get(path).json()["data"]
     assert default == {
-        "auto_retry_record_errors": False,
+        "auto_retry_record_errors": True,
         "notify_on_record_errors": False,
         "subscribers": [],
         "warning_notifications": False,

@@ -64,7 +64,11 @@ class MemorySource(SourceConnector):
         return [Field(f.name, FieldType.UNKNOWN, str(f.type), f.type) for f in self.schema]
 
     def read(
-        self, configuration: Mapping[str, Any], *, batch_size: int = 10_000, limit: int | None = None
+        self,
+        configuration: Mapping[str, Any],
+        *,
+        batch_size: int = 10_000,
+        limit: int | None = None,
     ) -> pa.RecordBatchReader:
         self.reads += 1
         table = pa.Table.from_pylist(self.rows[:limit], schema=self.schema)
@@ -84,7 +88,11 @@ class GeneratedSource(MemorySource):
         self.make = make
 
     def read(
-        self, configuration: Mapping[str, Any], *, batch_size: int = 10_000, limit: int | None = None
+        self,
+        configuration: Mapping[str, Any],
+        *,
+        batch_size: int = 10_000,
+        limit: int | None = None,
     ) -> pa.RecordBatchReader:
         def batches() -> Iterator[pa.RecordBatch]:
             for start in range(0, self.count, batch_size):

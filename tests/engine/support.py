@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import pyarrow as pa
+import pyarrow.parquet as pq
 
 from syncline.connectors.vocabulary import SyncMode
 from syncline.engine.run import run_sync
@@ -88,9 +90,15 @@ def by_id(rows: list[Row]) -> list[Row]:
     return sorted(rows, key=lambda row: row["id"])
 
 
-def state_of(state_dir: Path) -> dict[str, str]:
-    """The confirmed state (key -> hash) stored under `state_dir`."""
-    import pyarrow.parquet as pq
-
+def state_of(state_dir: Path) -> dict[tuple[int, int], int]:
+    """The confirmed state stored under `state_dir`: key number -> hash."""
     table = pq.read_table(state_dir / "state.parquet")
-    return dict(zip(table.column("key").to_pylist(), table.column("hash").to_pylist(), strict=True))
+    high, low = table.column("key_high").to_pylist(), table.column("key_low").to_pylist()
+    keys = zip(high, low, strict=True)
+    return dict(zip(keys, table.column("hash").to_pylist(), strict=True))
+
+
+def key_numbers(*keys: str) -> set[tuple[int, int]]:
+    """The numbers the state stores for these identity keys: halves of the little-endian MD5."""
+    digests = [hashlib.md5(key.encode()).digest() for key in keys]  # noqa: S324
+    return {(int.from_bytes(d[8:], "little"), int.from_bytes(d[:8], "little")) for d in digests}

@@ -2,22 +2,32 @@
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 from typing import Any
 
 import pyarrow as pa
 import pytest
+from pydantic import SecretStr
 
+from syncline.connectors.base import SecretField
 from syncline.connectors.vocabulary import SyncMode
 from syncline.connectors.writing import BatchResult, RecordResult, WritePlan, Writer
 from syncline.engine.errors import EngineError
-from syncline.engine.spec import RunCanceled
+from syncline.engine.spec import RunCanceled, RunOptions
 from syncline.engine.state import StateStore
 from syncline.errors import ConnectorError
-from tests.engine.memory import MemorySource, MemoryTarget, MemoryWriter, RecordingHooks
+from tests.engine.memory import (
+    MemoryConfig,
+    MemorySource,
+    MemoryTarget,
+    MemoryWriter,
+    RecordingHooks,
+)
 from tests.engine.support import (
     PEOPLE,
     counts,
+    key_numbers,
     make_spec,
     people,
     person,
@@ -40,10 +50,18 @@ def test_rejected_record_is_reported_and_retried_next_run(tmp_path: Path) -> Non
     assert [r for r in hooks.records if r[0] == "errors"] == [
         ("errors", "2", target_row(2, "bad"), "name bad is not allowed")
     ]
-    assert set(state_of(tmp_path)) == {"1", "3"}
+    assert set(state_of(tmp_path)) == key_numbers("1", "3")
     assert sync(spec, source, target)[0] == counts(total=1, error=1)
     target.reject = None
     assert sync(spec, source, target)[0] == counts(total=1, insert=1)
+    assert sync(spec, source, target)[0] == counts()
+
+
+def test_rejected_record_is_not_retried_when_auto_retry_is_off(tmp_path: Path) -> None:
+    spec = make_spec(tmp_path, options=RunOptions(retry_rejected=False))
+    source = MemorySource(PEOPLE, [person(1), person(2, "bad"), person(3)])
+    target = MemoryTarget(reject=reject_named("bad"))
+    assert sync(spec, source, target)[0] == counts(total=3, insert=2, error=1)
     assert sync(spec, source, target)[0] == counts()
 
 
@@ -64,9 +82,8 @@ def test_empty_identity_is_an_error_record_and_never_written(tmp_path: Path) -> 
     target = MemoryTarget()
     result, hooks = sync(spec, source, target)
     assert result == counts(total=2, insert=1, error=1)
-    assert ("errors", None, {"id": None, "name": "x", "age": 1}, "identity field 'id' is empty") in (
-        hooks.records
-    )
+    empty = ("errors", None, {"id": None, "name": "x", "age": 1}, "identity field 'id' is empty")
+    assert empty in hooks.records
     assert target.sent == [target_row(1)]
 
 
@@ -180,3 +197,38 @@ def test_progress_is_reported_after_every_batch(tmp_path: Path) -> None:
         (2, 3),
         (3, 3),
     ]
+
+
+def test_journal_older_than_the_state_is_ignored(tmp_path: Path) -> None:
+    spec = make_spec(tmp_path)
+    source, target = MemorySource(PEOPLE, people(1, 2, 3)), MemoryTarget()
+    sync(spec, source, target)
+    source.rows = [person(n, "second") for n in (1, 2, 3)]
+    target.fail_on_write = target.writes + 2
+    with pytest.raises(ConnectorError):
+        sync(spec, source, target)
+    journal = tmp_path / "journal"
+    left_behind = tmp_path / "left-behind"
+    shutil.copytree(journal, left_behind)
+    source.rows = [person(n, "third") for n in (1, 2, 3)]
+    assert sync(spec, source, target)[0] == counts(total=3, update=3)
+    # As if the run had crashed after committing the state but before deleting the journal.
+    shutil.rmtree(journal)
+    shutil.move(left_behind, journal)
+    assert sync(spec, source, target)[0] == counts()
+
+
+def test_unexpected_error_message_is_scrubbed_of_connector_secrets(tmp_path: Path) -> None:
+    class SecretConfig(MemoryConfig):
+        password: SecretStr = SecretField(title="Password")
+
+    class Leaky(MemorySource):
+        def read(self, *args: Any, **kwargs: Any) -> pa.RecordBatchReader:
+            raise RuntimeError("login with password hunter2 failed")
+
+    source = Leaky(PEOPLE)
+    source.config = SecretConfig(password=SecretStr("hunter2"))
+    with pytest.raises(EngineError) as raised:
+        sync(make_spec(tmp_path), source, MemoryTarget())
+    assert "hunter2" not in str(raised.value)
+    assert "********" in str(raised.value)

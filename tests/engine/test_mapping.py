@@ -13,9 +13,9 @@ import pyarrow as pa
 import pytest
 
 from syncline.engine.errors import EngineError
-from syncline.engine.mapping import HASH, KEY, Mapper
+from syncline.engine.mapping import ENGINE_COLUMNS, HASH, KEY, KEY_HIGH, KEY_LOW, Mapper
 from syncline.engine.spec import FieldMapping, IdentityPair
-from tests.engine.support import make_spec
+from tests.engine.support import key_numbers, make_spec
 
 MODEL = pa.RecordBatch.from_pydict(
     {
@@ -28,7 +28,7 @@ MODEL = pa.RecordBatch.from_pydict(
 
 
 def mapper(tmp_path: Path, **changes: object) -> Mapper:
-    """A mapper of MODEL onto `id` and `name`, identified by `id`, unless `changes` say otherwise."""
+    """A mapper of MODEL onto `id`, `name`, `seen` by `id`, unless `changes` say otherwise."""
     mappings = (
         FieldMapping("id", source="id"),
         FieldMapping("name", source="name"),
@@ -47,7 +47,8 @@ def test_mapping_renames_fields_and_broadcasts_typed_constants(tmp_path: Path) -
         FieldMapping("note", constant=None),
     )
     result = mapper(tmp_path, mappings=mappings, identity=()).map(MODEL).batch
-    assert result.schema.names == ["full_name", "source", "weight", "active", "note", KEY, HASH]
+    names = ["full_name", "source", "weight", "active", "note", *ENGINE_COLUMNS.names]
+    assert result.schema.names == names
     assert result.schema.field("weight").type == pa.int64()
     assert result.schema.field("active").type == pa.bool_()
     assert result.schema.field("note").type == pa.string()
@@ -80,15 +81,22 @@ def test_empty_identity_gives_null_key_and_names_the_first_empty_field(tmp_path:
     assert mapped.empty_identity.to_pylist() == [None, "region", "id"]
 
 
-def test_without_identity_the_key_is_the_hash(tmp_path: Path) -> None:
+def test_without_identity_the_key_is_the_md5_of_the_content(tmp_path: Path) -> None:
     result = mapper(tmp_path, identity=()).map(MODEL).batch
-    assert result.column(KEY).equals(result.column(HASH))
+    digests = [bytes.fromhex(key) for key in result.column(KEY).to_pylist()]
+    assert [int.from_bytes(d[:8], "little") for d in digests] == result.column(HASH).to_pylist()
 
 
 def test_hash_is_md5_of_canonical_json_of_the_mapped_values(tmp_path: Path) -> None:
     result = mapper(tmp_path, mappings=(FieldMapping("name", source="name"),)).map(MODEL)
-    expected = hashlib.md5(b'{"name":"a","id":1}').hexdigest()  # noqa: S324
-    assert result.batch.column(HASH)[0].as_py() == expected
+    digest = hashlib.md5(b'{"name":"a","id":1}').digest()  # noqa: S324
+    assert result.batch.column(HASH)[0].as_py() == int.from_bytes(digest[:8], "little")
+
+
+def test_key_number_is_the_md5_of_the_key_text(tmp_path: Path) -> None:
+    batch = mapper(tmp_path).map(MODEL.slice(0, 1)).batch
+    numbers = (batch.column(KEY_HIGH)[0].as_py(), batch.column(KEY_LOW)[0].as_py())
+    assert {numbers} == key_numbers("1")
 
 
 def test_hash_does_not_depend_on_batch_boundaries(tmp_path: Path) -> None:
@@ -117,7 +125,10 @@ def test_hash_is_the_same_in_another_process(tmp_path: Path) -> None:
         f"print(mapper(Path({str(tmp_path)!r})).map(MODEL).batch.column(HASH).to_pylist())"
     )
     there = subprocess.run(
-        [sys.executable, "-c", script], capture_output=True, text=True, check=True,
+        [sys.executable, "-c", script],
+        capture_output=True,
+        text=True,
+        check=True,
         env={"TZ": "Asia/Tokyo", "PATH": ""},
     )
     assert there.stdout.strip() == str(here)

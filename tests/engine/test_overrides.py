@@ -61,9 +61,7 @@ def test_override_leaves_other_columns_untouched() -> None:
 
 def test_replacement_that_cannot_be_converted_is_an_engine_error_naming_the_override() -> None:
     with pytest.raises(EngineError, match=r"override 2 of field 'age': the replacement 'old'"):
-        apply_overrides(
-            BATCH, [ValueOverride("name", "x"), ValueOverride("age", "old", F.IS_NULL)]
-        )
+        apply_overrides(BATCH, [ValueOverride("name", "x"), ValueOverride("age", "old", F.IS_NULL)])
 
 
 def test_lossy_replacement_is_refused() -> None:

@@ -35,7 +35,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
 from types import TracebackType
-from typing import Any
+from typing import Any, ClassVar
 
 import pyarrow as pa
 
@@ -121,7 +121,14 @@ class Writer(ABC):
 
     Use it as a context manager: leaving the block closes it, and a replace
     that did not `finish()` leaves the old contents in place.
+
+    `publishes_at_finish` is declared by writers whose records become
+    visible only at `finish()` in every mode (a file rewritten atomically):
+    for them a run is all or nothing, so the engine confirms nothing before
+    `finish()` succeeds.
     """
+
+    publishes_at_finish: ClassVar[bool] = False
 
     def __init__(self, plan: WritePlan) -> None:
         self.plan = plan

@@ -10,31 +10,31 @@ from pathlib import Path
 
 import duckdb
 
-MEMORY_LIMIT = "128MB"
-"""DuckDB's buffer limit for diffing; beyond it, joins, aggregates and sorts spill.
+MEMORY_LIMIT = "256MB"
+"""DuckDB's buffer limit for diffing; beyond it, aggregates and sorts spill to disk.
 
-The diff queries touch only keys, hashes and sequence numbers, so this is
-enough for models of tens of millions of records (measured: 5 million in
-under 100 MB of growth); a larger limit spills less and runs faster.
+The diff's aggregates need about 160 MB whatever the model's size (below
+that, a one-million-record run ran out of memory; at 160 MB ten million
+did not), so 256 MB leaves headroom. A larger limit spills less.
 """
 
 THREADS = 1
-"""DuckDB worker threads. Each holds its own buffers within the limit; with two,
-the diff of a million records already ran out of memory at 128 MB, with one,
-ten million did not."""
+"""DuckDB worker threads. Each holds its own partitions within the limit: with
+two, a one-million-record diff ran out of memory where one thread did not."""
 
 
 def connect(temp_directory: Path | None = None) -> duckdb.DuckDBPyConnection:
-    """An in-memory DuckDB connection in UTC.
+    """An in-memory DuckDB connection in UTC running on `THREADS` threads.
 
     With `temp_directory`, the connection is limited to `MEMORY_LIMIT` and
-    spills to that directory beyond it.
+    spills to that directory beyond it; without, it is meant for small
+    per-batch queries (hashing) that hold nothing between calls.
     """
     connection = duckdb.connect()
     connection.execute("SET TimeZone = 'UTC'")
+    connection.execute(f"SET threads = {THREADS}")
     if temp_directory is not None:
         connection.execute(f"SET memory_limit = {literal(MEMORY_LIMIT)}")
-        connection.execute(f"SET threads = {THREADS}")
         # Every streamed answer is ordered explicitly; keeping scan order as well costs memory.
         connection.execute("SET preserve_insertion_order = false")
         connection.execute("SET enable_progress_bar = false")

@@ -5,19 +5,27 @@ target: a model field's values, or a fixed value repeated. Identity target
 columns that no mapping fills follow, carrying their model field's values,
 because a writer finds records by those columns.
 
-Two engine columns close every mapped batch:
+Engine columns close every mapped batch (`ENGINE_COLUMNS`):
 
 - `KEY`: the record's identity as text. With one identity field it is the
   value cast to text; with several, a JSON array of those texts
   (`["42","eu"]`). It is NULL when an identity field is NULL: such a record
   cannot be matched and is never written. Without identity, the key is the
-  hash: a record is identified by its whole content.
-- `HASH`: the MD5 of the record's canonical JSON text (DuckDB `to_json` of
-  the mapped columns, names included). It is deterministic across runs,
-  processes and machines (DuckDB runs in UTC here). It depends on DuckDB's
-  rendering of values, so a DuckDB upgrade that renders a type differently
-  makes those records look changed once and sends them again; nothing is
-  lost, the state then settles on the new hashes.
+  MD5 (hex) of the record's canonical text: it is identified by its content.
+- `KEY_HIGH`, `KEY_LOW`: the two 64-bit halves of the MD5 of `KEY` (as
+  DuckDB's `md5_number`, a little-endian 128-bit number). The
+  state and the diff work on these fixed-size numbers, never on the text,
+  because DuckDB keeps fixed-size values within its memory limit where
+  strings of millions of keys overran it several times over.
+- `HASH`: 64 bits of the MD5 of the record's canonical text (its first
+  eight bytes, little-endian), DuckDB's
+  `to_json` of the mapped columns (names included); a change of any mapped
+  value changes it (a collision between two versions of one record is a
+  2^-64 chance). It is deterministic across runs, processes and machines
+  (DuckDB runs in UTC here). It depends on DuckDB's rendering of values, so
+  a DuckDB upgrade that renders a type differently makes those records look
+  changed once and sends them again; nothing is lost, the state then
+  settles on the new hashes.
 """
 
 from __future__ import annotations
@@ -33,11 +41,23 @@ from syncline.engine.errors import EngineError
 from syncline.engine.spec import RunSpec
 from syncline.engine.values import constant_array, plain_type
 
+RESERVED_PREFIX = "__syncline_"
+"""Column names the engine keeps for itself; no target column may start with it."""
+
 KEY = "__syncline_key"
 """The engine column holding a record's identity key."""
 
+KEY_HIGH = "__syncline_key_high"
+KEY_LOW = "__syncline_key_low"
+"""The engine columns holding the 128-bit number a key is diffed by, in two halves."""
+
 HASH = "__syncline_hash"
 """The engine column holding the hash of a record's mapped values."""
+
+ENGINE_COLUMNS = pa.schema(
+    [(KEY, pa.string()), (KEY_HIGH, pa.uint64()), (KEY_LOW, pa.uint64()), (HASH, pa.uint64())]
+)
+"""What `Mapper.map` appends to the target columns, in this order."""
 
 _IDENTITY = "__syncline_identity_{}"
 
@@ -76,7 +96,9 @@ class Mapper:
         targets = [target for target, _, _ in self._sources]
         if not targets:
             raise EngineError("the sync maps no fields, so there is nothing to write")
-        clashes = sorted({t for t in targets if targets.count(t) > 1} | (mapped & {KEY, HASH}))
+        clashes = sorted(
+            {t for t in targets if targets.count(t) > 1 or t.startswith(RESERVED_PREFIX)}
+        )
         if clashes:
             raise EngineError(f"target columns named more than once or reserved: {clashes}")
         self.schema = pa.schema(
@@ -95,7 +117,7 @@ class Mapper:
         self._duckdb = connect()
 
     def map(self, batch: pa.RecordBatch) -> Mapped:
-        """The target-shaped batch of a model batch, with `KEY` and `HASH` appended.
+        """The target-shaped batch of a model batch, with the `ENGINE_COLUMNS` appended.
 
         `batch` has the model schema with dictionary columns decoded.
         """
@@ -114,10 +136,10 @@ class Mapper:
             computed = self._duckdb.sql(self._query).to_arrow_table()
         finally:
             self._duckdb.unregister("batch")
-        key = computed.column("key").combine_chunks()
+        engine = [computed.column(n).combine_chunks() for n in ENGINE_COLUMNS.names]
+        key = engine[0]
         result = pa.RecordBatch.from_arrays(
-            [*target.columns, key, computed.column("hash").combine_chunks()],
-            names=[*self.schema.names, KEY, HASH],
+            [*target.columns, *engine], schema=pa.schema([*self.schema, *ENGINE_COLUMNS])
         )
         return Mapped(result, self._empty_identity(identity) if key.null_count else None)
 
@@ -127,13 +149,13 @@ class Mapper:
 
     def _hash_query(self, targets: list[str]) -> str:
         fields = ", ".join(f"{identifier(t)} := {identifier(t)}" for t in targets)
-        hash_sql = f"md5(to_json(struct_pack({fields})))"
+        canonical = f"to_json(struct_pack({fields}))"
         texts = [
             f"CAST({identifier(_IDENTITY.format(n))} AS VARCHAR)"
             for n in range(len(self._identity))
         ]
         if not texts:
-            key_sql = hash_sql
+            key_sql = f"md5({canonical})"
         elif len(texts) == 1:
             key_sql = texts[0]
         else:
@@ -141,7 +163,15 @@ class Mapper:
             any_null = " OR ".join(f"{text} IS NULL" for text in texts)
             as_json = f"CAST(to_json([{', '.join(texts)}]) AS VARCHAR)"
             key_sql = f"CASE WHEN {any_null} THEN NULL ELSE {as_json} END"
-        return f"SELECT {key_sql} AS key, {hash_sql} AS hash FROM batch"
+        # One md5_number per key, split in halves: md5_number_upper/lower each hash again.
+        return (
+            f"WITH keyed AS (SELECT {key_sql} AS key, {canonical} AS canonical FROM batch), "
+            "numbered AS (SELECT key, md5_number(key) AS number, canonical FROM keyed) "
+            f"SELECT key AS {identifier(KEY)}, "
+            f"(number >> 64)::UBIGINT AS {identifier(KEY_HIGH)}, "
+            f"(number & {2**64 - 1}::UHUGEINT)::UBIGINT AS {identifier(KEY_LOW)}, "
+            f"md5_number_upper(canonical) AS {identifier(HASH)} FROM numbered"
+        )
 
     def _empty_identity(self, identity: list[pa.Array]) -> pa.Array:
         empty = pa.nulls(len(identity[0]), pa.string())

@@ -31,21 +31,26 @@ def pick(
     cursor = _Ascending(wanted)
     pending: list[pa.RecordBatch] = []
     pending_rows = 0
-    for batch in pq.ParquetFile(model_path).iter_batches(batch_size=batch_size):
+    # Without pre-buffering and threads the reader holds one row group, not a window of them.
+    spill = pq.ParquetFile(model_path, pre_buffer=False)
+    for batch in spill.iter_batches(batch_size=batch_size, use_threads=False):
         if cursor.exhausted:
             break
         sequence = batch.column(SEQ)
         through = cursor.take_through(sequence[len(sequence) - 1].as_py())
-        if len(through):
-            rows = batch.filter(pc.is_in(sequence, value_set=through))
-            pending.append(rows)
-            pending_rows += rows.num_rows
+        if len(through) == batch.num_rows:
+            # The batch's numbers are contiguous, so all of them are wanted: no copy needed.
+            pending.append(batch)
+        elif len(through):
+            pending.append(batch.filter(pc.is_in(sequence, value_set=through)))
+        pending_rows += batch.num_rows if len(through) == batch.num_rows else len(through)
         while pending_rows >= batch_size:
-            joined = pa.concat_batches(pending)
+            joined = pending[0] if len(pending) == 1 else pa.concat_batches(pending)
             yield joined.slice(0, batch_size)
-            pending, pending_rows = [joined.slice(batch_size)], joined.num_rows - batch_size
+            rest = joined.slice(batch_size)
+            pending, pending_rows = ([rest] if rest.num_rows else []), rest.num_rows
     if pending_rows:
-        yield pa.concat_batches(pending)
+        yield pending[0] if len(pending) == 1 else pa.concat_batches(pending)
 
 
 class _Ascending:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import base64
 import math
+from collections import Counter
 from collections.abc import Mapping, Sequence
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
@@ -45,12 +46,18 @@ class Recorder:
 
     `identified` says whether records have an identity; without one their
     key is a hash, which means nothing to a person and is not reported.
+    `retry_rejected` (the sync's `auto_retry_record_errors`) keeps rejected
+    records unconfirmed so the next run sends them again; without it they
+    count as settled until they change.
     """
 
-    def __init__(self, counts: Counts, hooks: RunHooks, *, identified: bool) -> None:
+    def __init__(
+        self, counts: Counts, hooks: RunHooks, *, identified: bool, retry_rejected: bool = True
+    ) -> None:
         self.counts = counts
         self._hooks = hooks
         self._identified = identified
+        self._retry_rejected = retry_rejected
 
     def refused(
         self, kind: str, values: pa.RecordBatch, keys: Sequence[str | None], messages: Sequence[str]
@@ -78,29 +85,26 @@ class Recorder:
                 f"the writer reported {len(results)} results "
                 f"for a batch of {values.num_rows} records"
             )
+        tally = Counter(results)
         self.counts.total += len(results)
-        rows = json_rows(values) if any(r is not RecordResult.SKIPPED for r in results) else []
-        for index, outcome in enumerate(results):
-            kind = _KINDS.get(outcome)
-            if kind is None:
-                continue
-            self._count(outcome)
-            key = keys[index] if self._identified else None
-            message = result.messages.get(index) or _default_message(outcome, key)
-            self._hooks.record(kind, key, rows[index], message)
-        return [outcome in CONFIRMED for outcome in results]
-
-    def _count(self, outcome: RecordResult) -> None:
-        if outcome is RecordResult.INSERTED:
-            self.counts.insert += 1
-        elif outcome is RecordResult.UPDATED:
-            self.counts.update += 1
-        elif outcome is RecordResult.DELETED:
-            self.counts.delete += 1
-        elif outcome is RecordResult.REJECTED:
-            self.counts.error += 1
-        else:
-            self.counts.warnings += 1
+        self.counts.insert += tally[RecordResult.INSERTED]
+        self.counts.update += tally[RecordResult.UPDATED]
+        self.counts.delete += tally[RecordResult.DELETED]
+        self.counts.error += tally[RecordResult.REJECTED]
+        self.counts.warnings += tally[RecordResult.NOT_FOUND]
+        if tally[RecordResult.SKIPPED] < len(results):
+            record = self._hooks.record
+            rows = json_rows(values)
+            for index, outcome in enumerate(results):
+                kind = _KINDS.get(outcome)
+                if kind is not None:
+                    key = keys[index] if self._identified else None
+                    message = result.messages.get(index)
+                    if message is None and kind in ("errors", "warnings"):
+                        message = _default_message(outcome, key)
+                    record(kind, key, rows[index], message)
+        settled = CONFIRMED if self._retry_rejected else CONFIRMED | {RecordResult.REJECTED}
+        return [outcome in settled for outcome in results]
 
 
 def json_rows(batch: pa.RecordBatch) -> list[dict[str, Any]]:
@@ -155,9 +159,7 @@ def json_safe(value: Any) -> Any:
     return str(value)
 
 
-def _default_message(outcome: RecordResult, key: str | None) -> str | None:
+def _default_message(outcome: RecordResult, key: str | None) -> str:
     if outcome is RecordResult.REJECTED:
         return "the target rejected the record"
-    if outcome is RecordResult.NOT_FOUND:
-        return f"no target record matches identity {key}" if key else "no matching target record"
-    return None
+    return f"no target record matches identity {key}" if key else "no matching target record"

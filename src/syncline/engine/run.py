@@ -31,7 +31,7 @@ cancel the next run sends exactly what was not confirmed.
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
-from contextlib import closing
+from contextlib import ExitStack, closing
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -44,7 +44,7 @@ from syncline.engine.diff import Diff
 from syncline.engine.duck import connect
 from syncline.engine.errors import EngineError
 from syncline.engine.filters import compile_filter
-from syncline.engine.mapping import HASH, KEY, Mapper
+from syncline.engine.mapping import ENGINE_COLUMNS, HASH, KEY, KEY_HIGH, KEY_LOW, Mapper
 from syncline.engine.overrides import compile_overrides
 from syncline.engine.pick import SEQ
 from syncline.engine.plan import write_plan
@@ -94,7 +94,12 @@ class _Run:
         self.now = started if started.tzinfo else started.replace(tzinfo=UTC)
         self.counts = Counts()
         self.read = 0
-        self.recorder = Recorder(self.counts, hooks, identified=bool(spec.identity))
+        self.recorder = Recorder(
+            self.counts,
+            hooks,
+            identified=bool(spec.identity),
+            retry_rejected=spec.options.retry_rejected,
+        )
 
     def run(self) -> Counts:
         options = self.spec.options
@@ -121,38 +126,33 @@ class _Run:
 
     def _spill(self, path: Path) -> pa.Schema:
         """Read, filter, override and map the model into `path`; the mapped columns."""
-        reader = self.source.read(self.spec.source_configuration, batch_size=self.spec.batch_size)
-        try:
+        with ExitStack() as stack:
+            reader = self.source.read(
+                self.spec.source_configuration, batch_size=self.spec.batch_size
+            )
+            stack.callback(reader.close)
             schema = pa.schema([f.with_type(plain_type(f.type)) for f in reader.schema])
             keep = compile_filter(self.spec.model_filter, schema, self.now)
             override = compile_overrides(self.spec.overrides, schema, self.now)
             mapper = Mapper(self.spec, schema)
-            spill_schema = mapper.schema.append(pa.field(KEY, pa.string()))
-            spill_schema = spill_schema.append(pa.field(HASH, pa.string()))
-            sink = ParquetSink(path, spill_schema.append(pa.field(SEQ, pa.int64())))
-            try:
-                for batch in self._batches(reader):
-                    self.read += batch.num_rows
-                    model = plain(batch)
-                    if keep is not None:
-                        model = model.filter(keep(model))
-                    if override is not None:
-                        model = override(model)
-                    mapped = mapper.map(model)
-                    records = mapped.batch
-                    if mapped.empty_identity is not None:
-                        records = self._refuse_empty_identity(records, mapped.empty_identity)
-                    sequence = row_numbers(sink.rows, records.num_rows)
-                    sink.write(records.append_column(SEQ, sequence))
-                    self.hooks.progress(self.counts, self.read)
-            finally:
-                sink.close()
-                mapper.close()
-        finally:
-            reader.close()
-        self.hooks.log(
-            "info", f"read {self.read} rows; {sink.rows} records to compare after filters"
-        )
+            stack.callback(mapper.close)
+            spilled = [*mapper.schema, *ENGINE_COLUMNS, pa.field(SEQ, pa.int64())]
+            sink = ParquetSink(path, pa.schema(spilled))
+            stack.callback(sink.close)
+            for batch in self._batches(reader):
+                self.read += batch.num_rows
+                model = plain(batch)
+                if keep is not None:
+                    model = model.filter(keep(model))
+                if override is not None:
+                    model = override(model)
+                mapped = mapper.map(model)
+                records = mapped.batch
+                if mapped.empty_identity is not None:
+                    records = self._refuse_empty_identity(records, mapped.empty_identity)
+                sink.write(records.append_column(SEQ, row_numbers(sink.rows, records.num_rows)))
+                self.hooks.progress(self.counts, self.read)
+        self.hooks.log("info", f"read {self.read} rows, {sink.rows} records after filters")
         return mapper.schema
 
     def _refuse_empty_identity(self, records: pa.RecordBatch, empty: pa.Array) -> pa.RecordBatch:
@@ -161,7 +161,7 @@ class _Run:
         if self.spec.options.only_identities is None:
             incomplete = pc.invert(complete)
             fields = pc.filter(empty, incomplete).to_pylist()
-            values = records.filter(incomplete).drop_columns([KEY, HASH])
+            values = records.filter(incomplete).drop_columns(ENGINE_COLUMNS.names)
             messages = [f"identity field {field!r} is empty" for field in fields]
             self.recorder.refused("errors", values, [None] * len(fields), messages)
         return records.filter(complete)
@@ -185,11 +185,14 @@ class _Run:
             keys=options.only_identities,
             batch_size=spec.batch_size,
         )
-        log = None if limited else store.outcome_log(durable=spec.mode is not SyncMode.REPLACE)
         with (
             self.target.open_writer(write_plan(spec, columns, self.now)) as writer,
             closing(records),
         ):
+            # Only records a target has made visible may be confirmed before the end:
+            # a replace, or a writer that publishes at finish, is all or nothing.
+            all_or_nothing = spec.mode is SyncMode.REPLACE or writer.publishes_at_finish
+            log = None if limited else store.outcome_log(durable=not all_or_nothing)
             for batch in self._batches(records):
                 values = batch.select(columns.names).cast(columns)
                 keys = batch.column(KEY)
@@ -197,7 +200,9 @@ class _Run:
                 confirmed = self.recorder.written(values, keys.to_pylist(), result)
                 if log is not None:
                     mask = pa.array(confirmed, pa.bool_())
-                    log.append(keys.filter(mask), batch.column(HASH).filter(mask))
+                    log.append(
+                        *(batch.column(name).filter(mask) for name in (KEY_HIGH, KEY_LOW, HASH))
+                    )
                 self.hooks.progress(self.counts, self.read)
             self._check_cancelled()
             writer.finish()

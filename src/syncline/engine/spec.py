@@ -74,13 +74,17 @@ class RunOptions:
     - `sync_all_records`: the sync always sends every record.
     - `skip_initial_backfill`: on the first run, record the state without writing.
     - `only_identities`: a test run limited to these identity values; the
-      state does not advance.
+      state does not advance. A value is the identity as text (`42`), or
+      with several identity fields a JSON array of their texts (`["42","eu"]`).
+    - `retry_rejected`: records the target rejected are sent again next run
+      (the sync's `auto_retry_record_errors`, on by default).
     """
 
     resync: bool = False
     sync_all_records: bool = False
     skip_initial_backfill: bool = False
     only_identities: tuple[str, ...] | None = None
+    retry_rejected: bool = True
 
 
 @dataclass(frozen=True)

@@ -18,9 +18,14 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 OUTCOME_SCHEMA = pa.schema(
-    [pa.field("key", pa.string()), pa.field("hash", pa.string()), pa.field("logged_ns", pa.int64())]
+    [
+        ("key_high", pa.uint64()),
+        ("key_low", pa.uint64()),
+        ("hash", pa.uint64()),
+        ("logged_ns", pa.int64()),
+    ]
 )
-"""A confirmed record: its key, the hash the target now holds, and when (epoch ns) it was logged."""
+"""A confirmed record: its key's number, the hash the target now holds, when it was logged."""
 
 
 class ParquetSink:
@@ -55,12 +60,12 @@ class OutcomeLog:
         self.files: list[Path] = []
         directory.mkdir(parents=True, exist_ok=True)
 
-    def append(self, keys: pa.Array, hashes: pa.Array) -> None:
-        """Log that the records with `keys` now hold `hashes` in the target."""
-        if not len(keys):
+    def append(self, key_high: pa.Array, key_low: pa.Array, hashes: pa.Array) -> None:
+        """Log that the records with these keys (`mapping.KEY_HIGH`, `KEY_LOW`) hold `hashes`."""
+        if not len(hashes):
             return
-        at = pa.repeat(pa.scalar(time.time_ns(), pa.int64()), len(keys))
-        table = pa.Table.from_arrays([keys, hashes, at], schema=OUTCOME_SCHEMA)
+        at = pa.repeat(pa.scalar(time.time_ns(), pa.int64()), len(hashes))
+        table = pa.Table.from_arrays([key_high, key_low, hashes, at], schema=OUTCOME_SCHEMA)
         path = self.directory / f"{len(self.files):08d}.parquet"
         if self.durable:
             write_durably(path, lambda target: pq.write_table(table, str(target)))

@@ -3,7 +3,8 @@
 Layout under the sync's `state_dir`:
 
 - `state.parquet`: the confirmed state as of the last completed run, one row
-  per key (`key`, `hash`), its generation in the Parquet key-value metadata.
+  per key (`key_high`, `key_low`, `hash`: the numbers of `mapping`), its
+  generation in the Parquet key-value metadata.
   It is only ever replaced whole and atomically (`spill.write_durably`).
 - `journal/<generation>-<ns>/NNNNNNNN.parquet`: outcome logs of runs that
   did not complete (crashed or canceled) since that state was written, made
@@ -36,8 +37,8 @@ from syncline.engine.spill import OutcomeLog, write_durably
 STATE_FILE = "state.parquet"
 _GENERATION = b"syncline_generation"
 _EMPTY = (
-    "SELECT CAST(NULL AS VARCHAR) AS key, CAST(NULL AS VARCHAR) AS hash, "
-    "CAST(NULL AS BIGINT) AS rank WHERE false"
+    "SELECT NULL::UBIGINT AS key_high, NULL::UBIGINT AS key_low, NULL::UBIGINT AS hash, "
+    "NULL::BIGINT AS rank WHERE false"
 )
 
 
@@ -71,12 +72,16 @@ class StateStore:
             raise EngineError(
                 f"another run of this sync is using its state in {self.directory}"
             ) from None
-        _clear(self.directory / "runs")
-        self.run_dir.mkdir(parents=True)
-        if self.state_path.exists():
-            metadata = pq.read_metadata(self.state_path).metadata or {}
-            self.generation = int(metadata.get(_GENERATION, b"0"))
-        self._journals = self._live_journals()
+        try:
+            _clear(self.directory / "runs")
+            self.run_dir.mkdir(parents=True)
+            if self.state_path.exists():
+                metadata = pq.read_metadata(self.state_path).metadata or {}
+                self.generation = int(metadata.get(_GENERATION, b"0"))
+            self._journals = self._live_journals()
+        except BaseException:
+            self.__exit__(None, None, None)
+            raise
         self._journal_files = [
             str(path) for journal in self._journals for path in sorted(journal.glob("*.parquet"))
         ]
@@ -114,17 +119,20 @@ class StateStore:
     def old_state_sql(self) -> str:
         """SQL for the effective state when this run started, as ranked rows.
 
-        Rows are (`key`, `hash`, `rank`): the stored state's rank 0, journal
-        entries their logging time; a key's current hash is its highest-ranked.
+        Rows are (`key_high`, `key_low`, `hash`, `rank`): the stored state's
+        rank 0, journal entries their logging time; a key's current hash is
+        its highest-ranked.
         """
         parts = [logged_sql(self._journal_files)] if self._journal_files else []
         if self.state_path.exists():
             stored = f"read_parquet({literal(str(self.state_path))})"
-            parts.insert(0, f"SELECT key, hash, 0::BIGINT AS rank FROM {stored}")
+            parts.insert(0, f"SELECT key_high, key_low, hash, 0::BIGINT AS rank FROM {stored}")
         return " UNION ALL ".join(parts) or _EMPTY
 
     def commit(self, connection: duckdb.DuckDBPyConnection, new_state_sql: str) -> None:
-        """Replace the state with the rows of `new_state_sql`, atomically and durably.
+        """Replace the state with the rows (`key_high`, `key_low`, `hash`) of `new_state_sql`.
+
+        The file is replaced atomically and durably.
 
         The journals folded into it are deleted afterwards; should that not
         happen, the next run recognises them as older than the state.
@@ -154,10 +162,11 @@ class StateStore:
 
 
 def logged_sql(files: list[str]) -> str:
-    """SQL for the rows of outcome logs, ranked by logging time (`key`, `hash`, `rank`)."""
+    """SQL for the rows of outcome logs, ranked by logging time (as `old_state_sql`)."""
     if not files:
         return _EMPTY
-    return f"SELECT key, hash, logged_ns AS rank FROM read_parquet({literal_list(files)})"
+    source = f"read_parquet({literal_list(files)})"
+    return f"SELECT key_high, key_low, hash, logged_ns AS rank FROM {source}"
 
 
 def _clear(directory: Path) -> None:

@@ -115,6 +115,7 @@ def _prepare(
         model = ModelRepository(session, organization_id).get(config.model_id)
         model_configuration, model_connection = dict(model.configuration), model.connection_id
         options: Mapping[str, Any] = dict(execution.options)
+        retry_rejected = bool(sync.error_handling.get("auto_retry_record_errors", True))
     source = connections.connector(model_connection)
     if not isinstance(source, SourceConnector):
         raise SynclineError(f"connection {model_connection} cannot be a model source")
@@ -131,6 +132,7 @@ def _prepare(
         options=options,
         data_dir=runtime.settings.data_dir,
         batch_size=runtime.settings.batch_size,
+        retry_rejected=retry_rejected,
     )
     return spec, source, target
 

@@ -96,7 +96,7 @@ class Activated(BaseModel):
 class ErrorHandling(Request):
     """`SyncErrorHandling`."""
 
-    auto_retry_record_errors: bool = False
+    auto_retry_record_errors: bool = True
     notify_on_record_errors: bool = False
     subscribers: list[str] = Field(default_factory=list)
     warning_notifications: bool = False

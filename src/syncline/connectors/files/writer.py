@@ -91,6 +91,8 @@ class FilesWriter(Writer):
     fails with `ConnectorError` until this one is closed.
     """
 
+    publishes_at_finish = True
+
     def __init__(
         self, plan: WritePlan, target: TargetFile, *, memory_limit: str = MEMORY_LIMIT
     ) -> None:

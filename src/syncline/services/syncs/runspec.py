@@ -38,6 +38,7 @@ def run_spec(
     options: Mapping[str, Any],
     data_dir: Path,
     batch_size: int,
+    retry_rejected: bool = True,
 ) -> RunSpec:
     """The engine's description of one run of a validated sync.
 
@@ -96,6 +97,7 @@ def run_spec(
             sync_all_records=config.sync_all_records,
             skip_initial_backfill=config.skip_initial_backfill,
             only_identities=tuple(options["identities"]) if options.get("identities") else None,
+            retry_rejected=retry_rejected,
         ),
         batch_size=batch_size,
         started_at=utcnow(),

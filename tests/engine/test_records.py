@@ -1,0 +1,67 @@
+"""Record logs: the values a record is reported with are JSON-safe and say what was sent."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, date, datetime
+from decimal import Decimal
+
+import pyarrow as pa
+
+from syncline.connectors.writing import BatchResult, RecordResult
+from syncline.engine.records import Recorder, json_rows
+from syncline.engine.spec import Counts
+from tests.engine.memory import RecordingHooks
+
+
+def test_record_values_are_json_safe_and_keep_their_meaning() -> None:
+    batch = pa.RecordBatch.from_pydict(
+        {
+            "at": pa.array([datetime(2024, 1, 2, 3, 4, 5, tzinfo=UTC)], pa.timestamp("us", "UTC")),
+            "naive": pa.array([datetime(2024, 1, 2, 3, 4, 5)], pa.timestamp("s")),
+            "day": pa.array([date(2024, 1, 2)]),
+            "price": pa.array([Decimal("1.50")], pa.decimal128(5, 2)),
+            "blob": pa.array([b"\x00\x01"]),
+            "ratio": pa.array([float("nan")]),
+            "tags": pa.array([["a", "b"]]),
+            "n": pa.array([None], pa.int64()),
+        }
+    )
+    [row] = json_rows(batch)
+    assert json.loads(json.dumps(row)) == {
+        "at": "2024-01-02T03:04:05.000000Z",
+        "naive": "2024-01-02T03:04:05",
+        "day": "2024-01-02",
+        "price": "1.50",
+        "blob": "AAE=",
+        "ratio": "nan",
+        "tags": ["a", "b"],
+        "n": None,
+    }
+    assert datetime.fromisoformat(row["at"]) == datetime(2024, 1, 2, 3, 4, 5, tzinfo=UTC)
+
+
+def test_every_result_is_counted_once_and_skipped_records_are_not_reported() -> None:
+    hooks, counts = RecordingHooks(), Counts()
+    results = [
+        RecordResult.INSERTED,
+        RecordResult.UPDATED,
+        RecordResult.DELETED,
+        RecordResult.SKIPPED,
+        RecordResult.NOT_FOUND,
+        RecordResult.REJECTED,
+    ]
+    batch = pa.RecordBatch.from_pydict({"id": list(range(6))})
+    keys = [str(n) for n in range(6)]
+    confirmed = Recorder(counts, hooks, identified=True).written(
+        batch, keys, BatchResult(results, {5: "too long"})
+    )
+    assert counts == Counts(total=6, insert=1, update=1, delete=1, error=1, warnings=1)
+    assert confirmed == [True, True, True, True, False, False]
+    assert [(kind, key, message) for kind, key, _, message in hooks.records] == [
+        ("inserts", "0", None),
+        ("updates", "1", None),
+        ("deletes", "2", None),
+        ("warnings", "4", "no target record matches identity 4"),
+        ("errors", "5", "too long"),
+    ]
