@@ -79,6 +79,17 @@ def parameter_values_out(
     }
 
 
+def _input(body: schemas.ConnectionCreate | schemas.ConnectionUpdate) -> ConnectionInput:
+    return ConnectionInput(
+        name=body.name,
+        type=body.type,
+        configuration=body.configuration,
+        healthcheck_interval=body.healthcheck_interval,
+        policies=body.policies,
+        validate=body.validate_ is not False,
+    )
+
+
 @router.get("")
 def list_connections(connections: Connections) -> Envelope[list[schemas.Connection]]:
     """Every connection of the caller's organization."""
@@ -90,16 +101,7 @@ def create_connection(
     body: schemas.ConnectionCreate, connections: Connections
 ) -> Envelope[schemas.ConnectionCreated]:
     """Create a connection; it is checked first unless `validate` is false."""
-    row = connections.create(
-        ConnectionInput(
-            name=body.name,
-            type=body.type,
-            configuration=body.configuration,
-            healthcheck_interval=body.healthcheck_interval,
-            policies=body.policies,
-            validate=body.validate_ is not False,
-        )
-    )
+    row = connections.create(_input(body))
     return Envelope(data=_created_out(connections, row))
 
 
@@ -123,17 +125,7 @@ def update_connection(
     connection_id: str, body: schemas.ConnectionUpdate, connections: Connections
 ) -> Envelope[schemas.ConnectionCreated]:
     """Replace a connection's name and configuration."""
-    row = connections.update(
-        connection_id,
-        ConnectionInput(
-            name=body.name,
-            type=body.type,
-            configuration=body.configuration,
-            healthcheck_interval=body.healthcheck_interval,
-            policies=body.policies,
-            validate=body.validate_ is not False,
-        ),
-    )
+    row = connections.update(connection_id, _input(body))
     return Envelope(data=_created_out(connections, row))
 
 
