@@ -18,7 +18,6 @@ from typing import Any
 import psycopg
 import pymysql
 import pytest
-from syncline.engine.run import run_sync
 
 from syncline.connectors.base import TargetConnector
 from syncline.connectors.files import FilesConnector
@@ -30,6 +29,7 @@ from syncline.connectors.postgresql.config import PostgresqlConfig
 from syncline.connectors.sqlite import SqliteConnector
 from syncline.connectors.sqlite.config import SqliteConfig
 from syncline.connectors.vocabulary import SyncMode
+from syncline.engine.run import run_sync
 from syncline.engine.spec import Counts, FieldMapping, IdentityPair, RunOptions, RunSpec
 from tests.conftest import (
     MYSQL_HOST,
