@@ -3,7 +3,12 @@
 from __future__ import annotations
 
 import os
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 
+import psycopg
+import pymysql
 import pytest
 
 PG_HOST = os.environ.get("SYNCLINE_TEST_PG_HOST", "127.0.0.1")
@@ -40,3 +45,44 @@ def mysql_config() -> dict[str, object]:
         "account": MYSQL_USER,
         "passwd": "",
     }
+
+
+PG_DSN = f"host={PG_HOST} port={PG_PORT} user={PG_USER} dbname={PG_DATABASE}"
+
+
+@contextmanager
+def temporary_pg_schema(prefix: str, *statements: str) -> Iterator[str]:
+    """A fresh PostgreSQL schema, dropped afterwards.
+
+    Each statement runs with `{schema}` replaced by the (quoted) schema name.
+    """
+    name = f"{prefix}_{uuid.uuid4().hex[:8]}"
+    with psycopg.connect(PG_DSN, autocommit=True) as conn:
+        conn.execute(f'CREATE SCHEMA "{name}"')
+        for statement in statements:
+            conn.execute(statement.replace("{schema}", f'"{name}"'))
+    try:
+        yield name
+    finally:
+        with psycopg.connect(PG_DSN, autocommit=True) as conn:
+            conn.execute(f'DROP SCHEMA "{name}" CASCADE')
+
+
+@contextmanager
+def temporary_maria_database(prefix: str, *statements: str) -> Iterator[str]:
+    """A fresh MariaDB database, dropped afterwards.
+
+    Each statement runs with `{database}` replaced by the (quoted) database name.
+    """
+    name = f"{prefix}_{uuid.uuid4().hex[:8]}"
+    conn = pymysql.connect(host=MYSQL_HOST, port=MYSQL_PORT, user=MYSQL_USER, autocommit=True)
+    try:
+        with conn.cursor() as cur:
+            cur.execute(f"CREATE DATABASE `{name}`")
+            for statement in statements:
+                cur.execute(statement.replace("{database}", f"`{name}`"))
+        yield name
+    finally:
+        with conn.cursor() as cur:
+            cur.execute(f"DROP DATABASE IF EXISTS `{name}`")
+        conn.close()

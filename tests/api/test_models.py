@@ -9,8 +9,6 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import psycopg
-import pymysql
 import pytest
 from polytomic import ModelModelFieldRequest, ModelRelation, ModelRelationTo
 from polytomic.core.api_error import ApiError
@@ -20,15 +18,7 @@ from syncline.services import samples
 from syncline.store.tables import Sync, SyncModel
 from tests.api.conftest import Org
 from tests.api.model_fixtures import connection, create
-from tests.conftest import (
-    MYSQL_HOST,
-    MYSQL_PORT,
-    MYSQL_USER,
-    PG_DATABASE,
-    PG_HOST,
-    PG_PORT,
-    PG_USER,
-)
+from tests.conftest import temporary_maria_database, temporary_pg_schema
 
 PEOPLE_COLUMNS = ["id", "email", "name", "score", "signed_up", "tags", "photo"]
 
@@ -36,41 +26,28 @@ PEOPLE_COLUMNS = ["id", "email", "name", "score", "signed_up", "tags", "photo"]
 @pytest.fixture(scope="module")
 def pg_schema() -> Iterator[str]:
     """A schema holding a `people` table of three rows."""
-    schema = f"models_{uuid.uuid4().hex[:8]}"
-    dsn = f"host={PG_HOST} port={PG_PORT} user={PG_USER} dbname={PG_DATABASE}"
-    with psycopg.connect(dsn, autocommit=True) as conn:
-        conn.execute(f'CREATE SCHEMA "{schema}"')
-        conn.execute(
-            f'CREATE TABLE "{schema}".people (id bigint PRIMARY KEY, email text UNIQUE NOT NULL,'
-            " name text, score numeric(10,2), signed_up timestamptz, tags text[], photo bytea)"
-        )
-        conn.execute(
-            f'INSERT INTO "{schema}".people VALUES '
-            "(1, 'ada@example.com', 'Ada', 9.5, '2024-01-15T09:30:00Z', '{a,b}', '\\x0102'),"
-            "(2, 'grace@example.com', 'Grace', 8.25, NULL, '{}', NULL),"
-            "(3, 'alan@example.com', 'Alan', NULL, NULL, NULL, NULL)"
-        )
-    yield schema
-    with psycopg.connect(dsn, autocommit=True) as conn:
-        conn.execute(f'DROP SCHEMA "{schema}" CASCADE')
+    with temporary_pg_schema(
+        "models",
+        "CREATE TABLE {schema}.people (id bigint PRIMARY KEY, email text UNIQUE NOT NULL,"
+        " name text, score numeric(10,2), signed_up timestamptz, tags text[], photo bytea)",
+        "INSERT INTO {schema}.people VALUES"
+        " (1, 'ada@example.com', 'Ada', 9.5, '2024-01-15T09:30:00Z', '{a,b}', '\\x0102'),"
+        " (2, 'grace@example.com', 'Grace', 8.25, NULL, '{}', NULL),"
+        " (3, 'alan@example.com', 'Alan', NULL, NULL, NULL, NULL)",
+    ) as schema:
+        yield schema
 
 
 @pytest.fixture(scope="module")
 def mysql_database() -> Iterator[str]:
     """A MariaDB database holding a `contacts` table of two rows."""
-    name = f"models_{uuid.uuid4().hex[:8]}"
-    conn = pymysql.connect(host=MYSQL_HOST, port=MYSQL_PORT, user=MYSQL_USER, autocommit=True)
-    with conn.cursor() as cur:
-        cur.execute(f"CREATE DATABASE `{name}`")
-        cur.execute(
-            f"CREATE TABLE `{name}`.contacts (id INT PRIMARY KEY, email VARCHAR(200) NOT NULL,"
-            " score DECIMAL(10,2))"
-        )
-        cur.execute(f"INSERT INTO `{name}`.contacts VALUES (1, 'a@example.com', 1.50), (2, 'b', 2)")
-    yield name
-    with conn.cursor() as cur:
-        cur.execute(f"DROP DATABASE `{name}`")
-    conn.close()
+    with temporary_maria_database(
+        "models",
+        "CREATE TABLE {database}.contacts (id INT PRIMARY KEY, email VARCHAR(200) NOT NULL,"
+        " score DECIMAL(10,2))",
+        "INSERT INTO {database}.contacts VALUES (1, 'a@example.com', 1.50), (2, 'b', 2)",
+    ) as name:
+        yield name
 
 
 @pytest.fixture

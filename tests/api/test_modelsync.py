@@ -2,65 +2,40 @@
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import psycopg
-import pymysql
 import pytest
 
 from tests.api.conftest import Org
-from tests.conftest import (
-    MYSQL_HOST,
-    MYSQL_PORT,
-    MYSQL_USER,
-    PG_DATABASE,
-    PG_HOST,
-    PG_PORT,
-    PG_USER,
-)
+from tests.conftest import temporary_maria_database, temporary_pg_schema
 
 
 @pytest.fixture(scope="module")
 def pg_schema() -> Iterator[str]:
     """A schema holding a `users` table and a view over it."""
-    schema = f"api_{uuid.uuid4().hex[:8]}"
-    dsn = f"host={PG_HOST} port={PG_PORT} user={PG_USER} dbname={PG_DATABASE}"
-    with psycopg.connect(dsn, autocommit=True) as conn:
-        conn.execute(f'CREATE SCHEMA "{schema}"')
-        conn.execute(
-            f'CREATE TABLE "{schema}".users ('
-            " id bigint PRIMARY KEY, email text UNIQUE NOT NULL, name text,"
-            " score numeric(10,2), signed_up timestamptz DEFAULT now(), tags text[],"
-            " profile jsonb)"
-        )
-        conn.execute(
-            f'INSERT INTO "{schema}".users (id, email, name, score) VALUES '
-            "(1, 'ada@example.com', 'Ada', 9.5), (2, 'grace@example.com', 'Grace', 8.25)"
-        )
-        conn.execute(f'CREATE VIEW "{schema}".active_users AS SELECT * FROM "{schema}".users')
-    yield schema
-    with psycopg.connect(dsn, autocommit=True) as conn:
-        conn.execute(f'DROP SCHEMA "{schema}" CASCADE')
+    with temporary_pg_schema(
+        "api",
+        "CREATE TABLE {schema}.users (id bigint PRIMARY KEY, email text UNIQUE NOT NULL,"
+        " name text, score numeric(10,2), signed_up timestamptz DEFAULT now(), tags text[],"
+        " profile jsonb)",
+        "INSERT INTO {schema}.users (id, email, name, score) VALUES"
+        " (1, 'ada@example.com', 'Ada', 9.5), (2, 'grace@example.com', 'Grace', 8.25)",
+        "CREATE VIEW {schema}.active_users AS SELECT * FROM {schema}.users",
+    ) as schema:
+        yield schema
 
 
 @pytest.fixture(scope="module")
 def mysql_database() -> Iterator[str]:
     """A MariaDB database holding a `contacts` table."""
-    name = f"api_{uuid.uuid4().hex[:8]}"
-    conn = pymysql.connect(host=MYSQL_HOST, port=MYSQL_PORT, user=MYSQL_USER, autocommit=True)
-    with conn.cursor() as cur:
-        cur.execute(f"CREATE DATABASE `{name}`")
-        cur.execute(
-            f"CREATE TABLE `{name}`.contacts (id INT PRIMARY KEY, email VARCHAR(200) NOT NULL,"
-            " score DECIMAL(10,2), created_at DATETIME)"
-        )
-    yield name
-    with conn.cursor() as cur:
-        cur.execute(f"DROP DATABASE `{name}`")
-    conn.close()
+    with temporary_maria_database(
+        "api",
+        "CREATE TABLE {database}.contacts (id INT PRIMARY KEY, email VARCHAR(200) NOT NULL,"
+        " score DECIMAL(10,2), created_at DATETIME)",
+    ) as name:
+        yield name
 
 
 def _connection(org: Org, type_id: str, config: dict[str, Any]) -> str:

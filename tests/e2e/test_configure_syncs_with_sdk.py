@@ -3,13 +3,10 @@
 from __future__ import annotations
 
 import sqlite3
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import psycopg
-import pymysql
 import pytest
 from polytomic import (
     Identity,
@@ -28,15 +25,7 @@ from polytomic import (
 )
 from polytomic.errors import UnprocessableEntityError
 
-from tests.conftest import (
-    MYSQL_HOST,
-    MYSQL_PORT,
-    MYSQL_USER,
-    PG_DATABASE,
-    PG_HOST,
-    PG_PORT,
-    PG_USER,
-)
+from tests.conftest import temporary_maria_database, temporary_pg_schema
 from tests.e2e.conftest import API_KEY
 
 pytestmark = pytest.mark.e2e
@@ -44,40 +33,27 @@ pytestmark = pytest.mark.e2e
 
 @pytest.fixture(scope="module")
 def pg_schema() -> Iterator[str]:
-    schema = f"e2e_cfg_{uuid.uuid4().hex[:8]}"
-    dsn = f"host={PG_HOST} port={PG_PORT} user={PG_USER} dbname={PG_DATABASE}"
-    with psycopg.connect(dsn, autocommit=True) as conn:
-        conn.execute(f'CREATE SCHEMA "{schema}"')
-        conn.execute(
-            f'CREATE TABLE "{schema}".accounts (id bigint PRIMARY KEY, domain text NOT NULL,'
-            " name text, plan text, mrr numeric(10,2), renewed_at timestamptz)"
-        )
-        conn.execute(
-            f'INSERT INTO "{schema}".accounts VALUES'
-            " (1, 'acme.com', 'Acme', 'pro', 120.50, '2026-01-05T10:00:00Z'),"
-            " (2, 'globex.com', 'Globex', 'free', 0, NULL),"
-            " (3, 'initech.com', 'Initech', 'enterprise', 990.00, '2026-03-01T00:00:00Z')"
-        )
-    yield schema
-    with psycopg.connect(dsn, autocommit=True) as conn:
-        conn.execute(f'DROP SCHEMA "{schema}" CASCADE')
+    with temporary_pg_schema(
+        "e2e_cfg",
+        "CREATE TABLE {schema}.accounts (id bigint PRIMARY KEY, domain text NOT NULL,"
+        " name text, plan text, mrr numeric(10,2), renewed_at timestamptz)",
+        "INSERT INTO {schema}.accounts VALUES"
+        " (1, 'acme.com', 'Acme', 'pro', 120.50, '2026-01-05T10:00:00Z'),"
+        " (2, 'globex.com', 'Globex', 'free', 0, NULL),"
+        " (3, 'initech.com', 'Initech', 'enterprise', 990.00, '2026-03-01T00:00:00Z')",
+    ) as schema:
+        yield schema
 
 
 @pytest.fixture(scope="module")
 def maria_database() -> Iterator[str]:
-    name = f"e2e_cfg_{uuid.uuid4().hex[:8]}"
-    conn = pymysql.connect(host=MYSQL_HOST, port=MYSQL_PORT, user=MYSQL_USER, autocommit=True)
-    with conn.cursor() as cur:
-        cur.execute(f"CREATE DATABASE `{name}`")
-        cur.execute(
-            f"CREATE TABLE `{name}`.crm_accounts (id BIGINT PRIMARY KEY,"
-            " domain VARCHAR(255) NOT NULL UNIQUE, name VARCHAR(255), plan VARCHAR(32),"
-            " mrr DECIMAL(10,2), source VARCHAR(32))"
-        )
-    yield name
-    with conn.cursor() as cur:
-        cur.execute(f"DROP DATABASE `{name}`")
-    conn.close()
+    with temporary_maria_database(
+        "e2e_cfg",
+        "CREATE TABLE {database}.crm_accounts (id BIGINT PRIMARY KEY,"
+        " domain VARCHAR(255) NOT NULL UNIQUE, name VARCHAR(255), plan VARCHAR(32),"
+        " mrr DECIMAL(10,2), source VARCHAR(32))",
+    ) as name:
+        yield name
 
 
 @pytest.fixture(scope="module")

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import time
-import uuid
 from collections.abc import Iterator
 from decimal import Decimal
 from typing import Any
@@ -25,44 +24,32 @@ from tests.conftest import (
     MYSQL_HOST,
     MYSQL_PORT,
     MYSQL_USER,
-    PG_DATABASE,
-    PG_HOST,
-    PG_PORT,
-    PG_USER,
+    PG_DSN,
+    temporary_maria_database,
+    temporary_pg_schema,
 )
 from tests.e2e.conftest import API_KEY
 
 pytestmark = pytest.mark.e2e
-PG_DSN = f"host={PG_HOST} port={PG_PORT} user={PG_USER} dbname={PG_DATABASE}"
 
 
 @pytest.fixture(scope="module")
 def tables() -> Iterator[tuple[str, str]]:
-    schema = f"e2e_run_{uuid.uuid4().hex[:8]}"
-    database = f"e2e_run_{uuid.uuid4().hex[:8]}"
-    with psycopg.connect(PG_DSN, autocommit=True) as conn:
-        conn.execute(f'CREATE SCHEMA "{schema}"')
-        conn.execute(
-            f'CREATE TABLE "{schema}".accounts (id bigint PRIMARY KEY, domain text NOT NULL,'
-            " mrr numeric(10,2))"
-        )
-        conn.execute(
-            f"INSERT INTO \"{schema}\".accounts SELECT i, 'd' || i || '.com', i * 2.5"
-            " FROM generate_series(1, 2000) i"
-        )
-    maria = pymysql.connect(host=MYSQL_HOST, port=MYSQL_PORT, user=MYSQL_USER, autocommit=True)
-    with maria.cursor() as cur:
-        cur.execute(f"CREATE DATABASE `{database}`")
-        cur.execute(
-            f"CREATE TABLE `{database}`.accounts (id BIGINT PRIMARY KEY,"
-            " domain VARCHAR(255) NOT NULL, mrr DECIMAL(10,2))"
-        )
-    yield schema, database
-    with psycopg.connect(PG_DSN, autocommit=True) as conn:
-        conn.execute(f'DROP SCHEMA "{schema}" CASCADE')
-    with maria.cursor() as cur:
-        cur.execute(f"DROP DATABASE `{database}`")
-    maria.close()
+    with (
+        temporary_pg_schema(
+            "e2e_run",
+            "CREATE TABLE {schema}.accounts (id bigint PRIMARY KEY, domain text NOT NULL,"
+            " mrr numeric(10,2))",
+            "INSERT INTO {schema}.accounts SELECT i, 'd' || i || '.com', i * 2.5"
+            " FROM generate_series(1, 2000) i",
+        ) as schema,
+        temporary_maria_database(
+            "e2e_run",
+            "CREATE TABLE {database}.accounts (id BIGINT PRIMARY KEY,"
+            " domain VARCHAR(255) NOT NULL, mrr DECIMAL(10,2))",
+        ) as database,
+    ):
+        yield schema, database
 
 
 def _source(schema: str) -> list[tuple[Any, ...]]:

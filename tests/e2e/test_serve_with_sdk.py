@@ -2,24 +2,13 @@
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Iterator
 from typing import Any
 
-import psycopg
-import pymysql
 import pytest
 from polytomic import Polytomic
 
-from tests.conftest import (
-    MYSQL_HOST,
-    MYSQL_PORT,
-    MYSQL_USER,
-    PG_DATABASE,
-    PG_HOST,
-    PG_PORT,
-    PG_USER,
-)
+from tests.conftest import temporary_maria_database, temporary_pg_schema
 from tests.e2e.conftest import API_KEY
 
 pytestmark = pytest.mark.e2e
@@ -27,33 +16,22 @@ pytestmark = pytest.mark.e2e
 
 @pytest.fixture(scope="module")
 def pg_table() -> Iterator[str]:
-    schema = f"e2e_{uuid.uuid4().hex[:8]}"
-    dsn = f"host={PG_HOST} port={PG_PORT} user={PG_USER} dbname={PG_DATABASE}"
-    with psycopg.connect(dsn, autocommit=True) as conn:
-        conn.execute(f'CREATE SCHEMA "{schema}"')
-        conn.execute(
-            f'CREATE TABLE "{schema}".accounts (id bigint PRIMARY KEY, domain text NOT NULL,'
-            " mrr numeric(10,2), renewed_at timestamptz)"
-        )
-    yield schema
-    with psycopg.connect(dsn, autocommit=True) as conn:
-        conn.execute(f'DROP SCHEMA "{schema}" CASCADE')
+    with temporary_pg_schema(
+        "e2e",
+        "CREATE TABLE {schema}.accounts (id bigint PRIMARY KEY, domain text NOT NULL,"
+        " mrr numeric(10,2), renewed_at timestamptz)",
+    ) as schema:
+        yield schema
 
 
 @pytest.fixture(scope="module")
 def mysql_table() -> Iterator[str]:
-    name = f"e2e_{uuid.uuid4().hex[:8]}"
-    conn = pymysql.connect(host=MYSQL_HOST, port=MYSQL_PORT, user=MYSQL_USER, autocommit=True)
-    with conn.cursor() as cur:
-        cur.execute(f"CREATE DATABASE `{name}`")
-        cur.execute(
-            f"CREATE TABLE `{name}`.crm_accounts (id BIGINT PRIMARY KEY,"
-            " domain VARCHAR(255) NOT NULL, mrr DECIMAL(10,2))"
-        )
-    yield name
-    with conn.cursor() as cur:
-        cur.execute(f"DROP DATABASE `{name}`")
-    conn.close()
+    with temporary_maria_database(
+        "e2e",
+        "CREATE TABLE {database}.crm_accounts (id BIGINT PRIMARY KEY,"
+        " domain VARCHAR(255) NOT NULL, mrr DECIMAL(10,2))",
+    ) as name:
+        yield name
 
 
 def test_serve_prints_the_url_and_api_key(served: tuple[str, str]) -> None:
