@@ -29,7 +29,7 @@ from syncline.connectors.base import (
     TargetObject,
 )
 from syncline.connectors.vocabulary import FieldType, SyncMode
-from syncline.connectors.writing import BatchResult, RecordResult, WritePlan, Writer
+from syncline.connectors.writing import BatchResult, RecordResult, TargetFilter, WritePlan, Writer
 from syncline.engine.spec import Counts
 from syncline.errors import ConnectorError
 
@@ -69,6 +69,7 @@ class MemorySource(SourceConnector):
         *,
         batch_size: int = 10_000,
         limit: int | None = None,
+        where: TargetFilter | None = None,
     ) -> pa.RecordBatchReader:
         self.reads += 1
         table = pa.Table.from_pylist(self.rows[:limit], schema=self.schema)
@@ -93,6 +94,7 @@ class GeneratedSource(MemorySource):
         *,
         batch_size: int = 10_000,
         limit: int | None = None,
+        where: TargetFilter | None = None,
     ) -> pa.RecordBatchReader:
         def batches() -> Iterator[pa.RecordBatch]:
             for start in range(0, self.count, batch_size):

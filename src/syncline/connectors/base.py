@@ -31,7 +31,7 @@ from syncline.connectors.vocabulary import (
     IdentityFunction,
     SyncMode,
 )
-from syncline.connectors.writing import WritePlan, Writer
+from syncline.connectors.writing import TargetFilter, WritePlan, Writer
 from syncline.errors import BadRequest
 
 MASK = "********"
@@ -309,6 +309,7 @@ class SourceConnector(Connector):
         *,
         batch_size: int = 10_000,
         limit: int | None = None,
+        where: TargetFilter | None = None,
     ) -> pa.RecordBatchReader:
         """Stream the rows of a source as Arrow record batches.
 
@@ -317,6 +318,9 @@ class SourceConnector(Connector):
         `batch_size` rows; `limit` is pushed down to the source. Memory is
         bounded by the batch size, never by the size of the source. Closing
         the reader releases the connection.
+
+        `where` is a hint: a source may skip rows that fail it, and must never
+        skip one that passes; callers apply their filter to what they read.
         """
 
 

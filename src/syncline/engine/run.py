@@ -40,6 +40,7 @@ import pyarrow.compute as pc
 
 from syncline.connectors.base import SourceConnector, TargetConnector
 from syncline.connectors.vocabulary import SyncMode
+from syncline.connectors.writing import TargetCondition, TargetFilter
 from syncline.engine.diff import Diff
 from syncline.engine.duck import connect
 from syncline.engine.errors import EngineError
@@ -49,7 +50,7 @@ from syncline.engine.overrides import compile_overrides
 from syncline.engine.pick import SEQ
 from syncline.engine.plan import write_plan
 from syncline.engine.records import Recorder
-from syncline.engine.spec import Counts, RunCanceled, RunHooks, RunSpec
+from syncline.engine.spec import Counts, RowFilter, RunCanceled, RunHooks, RunSpec
 from syncline.engine.spill import ParquetSink
 from syncline.engine.state import StateStore, logged_sql
 from syncline.engine.values import plain, plain_type, row_numbers
@@ -127,8 +128,11 @@ class _Run:
     def _spill(self, path: Path) -> pa.Schema:
         """Read, filter, override and map the model into `path`; the mapped columns."""
         with ExitStack() as stack:
+            # The source may apply the filter early; the engine still applies it below.
             reader = self.source.read(
-                self.spec.source_configuration, batch_size=self.spec.batch_size
+                self.spec.source_configuration,
+                batch_size=self.spec.batch_size,
+                where=source_hint(self.spec.model_filter),
             )
             stack.callback(reader.close)
             schema = pa.schema([f.with_type(plain_type(f.type)) for f in reader.schema])
@@ -233,3 +237,16 @@ class _Run:
     def _check_cancelled(self) -> None:
         if self.hooks.cancelled():
             raise RunCanceled(f"execution {self.spec.execution_id} was canceled")
+
+
+def source_hint(model_filter: RowFilter | None) -> TargetFilter | None:
+    """The model filter in the shape sources take as a pushdown hint."""
+    if model_filter is None or not model_filter.conditions:
+        return None
+    return TargetFilter(
+        {
+            label: TargetCondition(c.field, c.function, c.value)
+            for label, c in model_filter.conditions.items()
+        },
+        model_filter.logic,
+    )

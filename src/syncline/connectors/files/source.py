@@ -19,6 +19,7 @@ from syncline.connectors.base import (
 from syncline.connectors.files.connection import FilesConnection
 from syncline.connectors.files.formats import SUPPORTED, FileFormat
 from syncline.connectors.files.reading import describe, stream
+from syncline.connectors.writing import TargetFilter
 from syncline.errors import BadRequest, InvalidSourceConfiguration
 
 FILE_KEY = "file"
@@ -77,8 +78,9 @@ class FilesSource(FilesConnection, SourceConnector):
         *,
         batch_size: int = 10_000,
         limit: int | None = None,
+        where: TargetFilter | None = None,
     ) -> pa.RecordBatchReader:
-        """Stream the configured file; see `SourceConnector.read`.
+        """Stream the configured file; see `SourceConnector.read`. `where` is not used.
 
         Raises what `source_fields` raises, up front; a row DuckDB cannot
         convert later in the file raises `InvalidSourceConfiguration` from

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import datetime
 from typing import Any
 
 from syncline.connectors.mysql.connection import MysqlConnection
@@ -10,11 +11,21 @@ from syncline.connectors.mysql.types import BINARY_CHARSET, NOT_NULL_FLAG, resul
 from syncline.connectors.sql.catalog import Column
 from syncline.connectors.sql.connection import DbConnection
 from syncline.connectors.sql.source import SqlSource
+from syncline.connectors.sql.source_filter import SourceFilterDialect
 from syncline.connectors.sql.stream import Fetch
+from syncline.connectors.sql.values import utc_naive
 
 
 class MysqlSource(MysqlConnection, SqlSource):
     """MySQL/MariaDB tables, views and queries as model sources."""
+
+    def _source_filter_dialect(self) -> SourceFilterDialect:
+        """Model filters are pushed down; instants bind as naive UTC (the session zone)."""
+        return SourceFilterDialect(
+            self.placeholder,
+            lambda name: self.bindable(self.quote(name)),
+            lambda value: utc_naive(value) if isinstance(value, datetime) else value,
+        )
 
     def _query_columns(self, conn: DbConnection, query: str) -> list[Column]:
         """Run the query wrapped in `LIMIT 0`, which MySQL answers without

@@ -9,6 +9,7 @@ from syncline.connectors.postgresql.connection import PostgresqlConnection, type
 from syncline.connectors.sql.catalog import Column
 from syncline.connectors.sql.connection import DbConnection
 from syncline.connectors.sql.source import SqlSource
+from syncline.connectors.sql.source_filter import SourceFilterDialect
 from syncline.connectors.sql.stream import Fetch
 from syncline.errors import InvalidSourceConfiguration
 
@@ -25,6 +26,12 @@ CURSOR_NAME = "syncline_read"
 
 class PostgresqlSource(PostgresqlConnection, SqlSource):
     """PostgreSQL tables, views and queries as model sources."""
+
+    def _source_filter_dialect(self) -> SourceFilterDialect:
+        """Model filters are pushed down; psycopg binds Python values as they are."""
+        return SourceFilterDialect(
+            self.placeholder, lambda name: self.bindable(self.quote(name)), lambda value: value
+        )
 
     def _query_columns(self, conn: DbConnection, query: str) -> list[Column]:
         """Prepare the query unnamed and describe it (libpq `PQdescribePrepared`):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from abc import abstractmethod
 from collections.abc import Mapping, Sequence
+from datetime import UTC, datetime
 from typing import Any
 
 import pyarrow as pa
@@ -19,7 +20,9 @@ from syncline.connectors.base import (
 from syncline.connectors.sql.arrow import arrow_schema, rows_to_batch
 from syncline.connectors.sql.catalog import Column, TableRef, split_table, strip_query
 from syncline.connectors.sql.connection import DbConnection, SqlConnection
+from syncline.connectors.sql.source_filter import SourceFilterDialect, where_clause
 from syncline.connectors.sql.stream import BatchStream, Fetch
+from syncline.connectors.writing import TargetFilter
 from syncline.errors import (
     BadRequest,
     ConnectorError,
@@ -136,8 +139,13 @@ class SqlSource(SqlConnection, SourceConnector):
         *,
         batch_size: int = 10_000,
         limit: int | None = None,
+        where: TargetFilter | None = None,
     ) -> pa.RecordBatchReader:
         """Stream a table or query as record batches of at most `batch_size` rows.
+
+        The part of `where` that can be said in SQL without dropping a row
+        the caller's own filter would keep goes into the statement
+        (`source_filter.pushable`); sources without a filter dialect ignore it.
 
         The statement runs on a server-side (PostgreSQL), unbuffered (MySQL)
         or plain stepping (SQLite) cursor, so memory follows the batch size.
@@ -156,7 +164,7 @@ class SqlSource(SqlConnection, SourceConnector):
         try:
             with self._translate(ConnectorError):
                 fields = self._fields(conn, configuration)
-                sql, params = self._select(configuration, fields, limit)
+                sql, params = self._select(configuration, fields, limit, where)
                 fetch = self._start_stream(conn, sql, params, batch_size)
         except BaseException:
             self._close(conn)
@@ -170,22 +178,45 @@ class SqlSource(SqlConnection, SourceConnector):
         )
         return pa.RecordBatchReader.from_batches(schema, stream)
 
+    def _source_filter_dialect(self) -> SourceFilterDialect | None:
+        """How filters are pushed into this database's queries; None: they are not."""
+        return None
+
     def _select(
-        self, configuration: Mapping[str, Any], fields: Sequence[Field], limit: int | None
+        self,
+        configuration: Mapping[str, Any],
+        fields: Sequence[Field],
+        limit: int | None,
+        where: TargetFilter | None = None,
     ) -> tuple[str, list[Any]]:
         """The statement reading a configuration, and its bound parameters."""
         table, query = source_keys(configuration)
-        if query is not None:
-            if limit is None:
-                return query, []
-            sql = f"SELECT * FROM (\n{query}\n) AS q"
-            return f"{self.bindable(sql)} LIMIT {self.placeholder}", [limit]
-        ref: TableRef = split_table(table or "", self.default_schema)
-        columns = ", ".join(self.quote(f.name) for f in fields)
-        sql = f"SELECT {columns} FROM {self.qualified(ref)}"
-        if limit is None:
-            return sql, []
-        return f"{self.bindable(sql)} LIMIT {self.placeholder}", [limit]
+        if query is None:
+            ref: TableRef = split_table(table or "", self.default_schema)
+            columns = ", ".join(self.quote(f.name) for f in fields)
+            base = f"SELECT {columns} FROM {self.qualified(ref)}"
+        else:
+            base = query
+        dialect = self._source_filter_dialect()
+        clause = (
+            where_clause(where, {f.name: f for f in fields}, dialect, datetime.now(UTC))
+            if where is not None and dialect is not None
+            else None
+        )
+        if clause is None and limit is None:
+            return base, []
+        params: list[Any] = []
+        if clause is None and query is None:
+            sql = self.bindable(base)
+        else:
+            sql = f"SELECT * FROM (\n{self.bindable(base)}\n) AS q"
+        if clause is not None:
+            sql += f" WHERE {clause[0]}"
+            params.extend(clause[1])
+        if limit is not None:
+            sql += f" LIMIT {self.placeholder}"
+            params.append(limit)
+        return sql, params
 
 
 def source_keys(configuration: Mapping[str, Any]) -> tuple[str | None, str | None]:
