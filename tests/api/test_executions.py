@@ -138,3 +138,22 @@ def test_rejected_records_are_not_retried_when_auto_retry_is_off(runner: Runner)
     )
     assert runner.run(sync_id)["counts"]["error"] == 1
     assert runner.run(sync_id)["counts"]["error"] == 0
+
+
+def test_a_test_run_syncs_only_its_identities_and_keeps_the_state(
+    runner: Runner, schema: str
+) -> None:
+    sync_id = runner.sync()
+    tested = runner.run(sync_id, test=True, identities=["1", "2"])
+    assert tested["status"] == "completed", tested
+    assert tested["type"] == "test"
+    assert tested["counts"]["insert"] == 2
+    assert [row[0] for row in copy_rows(schema)] == [1, 2]
+    full = runner.run(sync_id)
+    assert (full["counts"]["insert"], full["counts"]["update"]) == (497, 2)
+
+
+def test_a_test_run_needs_identities_and_identities_need_a_test_run(runner: Runner) -> None:
+    sync_id = runner.sync()
+    assert runner.start(sync_id, test=True).status_code == 400
+    assert runner.start(sync_id, identities=["1"]).status_code == 400

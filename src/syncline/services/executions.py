@@ -87,6 +87,11 @@ class ExecutionService:
         """
         if options.identities is not None and not options.test:
             raise BadRequest("identities: only a test run (test=true) can be limited to identities")
+        if options.test and not options.identities:
+            raise BadRequest(
+                "identities: a test run syncs the records with the identities it lists; "
+                "give at least one"
+            )
         with self.store.session() as session:
             sync = SyncRepository(session, self.principal.organization_id).get(sync_id)
             if not sync.active:
