@@ -56,6 +56,19 @@ class Settings(BaseSettings):
     url: str = Field(
         default="http://127.0.0.1:8000", description="Where CLI commands reach the server."
     )
+    scheduler: bool = Field(default=True, description="Run the scheduler inside `syncline serve`.")
+    scheduler_interval: float = Field(
+        default=5.0, gt=0, description="Seconds between two looks at which syncs are due."
+    )
+    max_concurrent_executions: int = Field(
+        default=0, ge=0, description="Scheduled executions running at once; 0: no cap."
+    )
+    max_executions_per_connection: int = Field(
+        default=0, ge=0, description="Scheduled executions per target connection; 0: no cap."
+    )
+    continuous_interval: int = Field(
+        default=60, ge=1, description="Seconds between runs of a `continuous` sync."
+    )
     workers: int = Field(
         default=4, ge=1, description="Executions the embedded executor runs at once."
     )

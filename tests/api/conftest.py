@@ -67,6 +67,7 @@ def server(
         database_url=database_url,
         api_key=ADMIN_KEY,
         deployment_key=DEPLOYMENT_KEY,
+        scheduler=False,
     )
     app = create_app(settings)
     with TestClient(app) as client:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import threading
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
+from datetime import timedelta
 from functools import partial
 
 from fastapi import FastAPI, Request, Response
@@ -26,6 +27,7 @@ from syncline.api.routers import (
 from syncline.execution.local import LocalExecutor
 from syncline.services.bootstrap import ensure_first_organization
 from syncline.services.runs import Runtime, interrupt_abandoned, run_execution
+from syncline.services.scheduling import Limits, Scheduler
 from syncline.settings import DEFAULT_API_VERSION, SUPPORTED_API_VERSIONS, Settings, get_settings
 from syncline.store.db import Store
 from syncline.store.secrets import SecretBox
@@ -50,11 +52,26 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         runtime = Runtime(store=store, box=box, settings=settings, stopping=stopping.is_set)
         interrupt_abandoned(runtime)
         executor = LocalExecutor(partial(run_execution, runtime), settings.workers)
-        app.state.syncline = AppState(settings=settings, store=store, box=box, executor=executor)
+        scheduler = Scheduler(
+            store,
+            executor,
+            interval=settings.scheduler_interval,
+            limits=Limits(
+                settings.max_concurrent_executions, settings.max_executions_per_connection
+            ),
+            continuous_interval=timedelta(seconds=settings.continuous_interval),
+        )
+        app.state.syncline = AppState(
+            settings=settings, store=store, box=box, executor=executor, scheduler=scheduler
+        )
+        if settings.scheduler:
+            scheduler.start()
         try:
             yield
         finally:
             stopping.set()
+            if settings.scheduler:
+                scheduler.stop()
             executor.shutdown()
             store.dispose()
 

@@ -13,6 +13,7 @@ from syncline.execution.base import Executor
 from syncline.services.auth import Principal, authenticate
 from syncline.services.connections import ConnectionService
 from syncline.services.discovery import DiscoveryService
+from syncline.services.scheduling import Scheduler
 from syncline.settings import Settings
 from syncline.store.db import Store
 from syncline.store.secrets import SecretBox
@@ -26,6 +27,7 @@ class AppState:
     store: Store
     box: SecretBox
     executor: Executor
+    scheduler: Scheduler
 
 
 def app_state(request: Request) -> AppState:

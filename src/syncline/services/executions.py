@@ -20,6 +20,7 @@ from typing import Any
 
 from syncline.errors import BadRequest, Conflict, NotFound
 from syncline.execution.base import Executor
+from syncline.scheduler.schedule import next_run
 from syncline.services.auth import Principal
 from syncline.settings import Settings
 from syncline.store.db import Store
@@ -122,11 +123,24 @@ class ExecutionService:
         self.executor.submit(execution.id)
         return execution
 
-    def status(self, sync_id: str, next_time: datetime | None) -> SyncStatus:
-        """The current and the last ended execution of a sync."""
+    def status(self, sync_id: str) -> SyncStatus:
+        """The current and the last ended execution of a sync, and when it runs next.
+
+        The next time is None for inactive syncs and for schedules that are
+        not time-based (manual, run-after).
+        """
         with self.store.session() as session:
-            SyncRepository(session, self.principal.organization_id).get(sync_id)
+            sync = SyncRepository(session, self.principal.organization_id).get(sync_id)
             repo = self._repo(session)
+            next_time = (
+                next_run(
+                    sync.config.get("schedule") or {},
+                    after=utcnow(),
+                    continuous_interval=timedelta(seconds=self.settings.continuous_interval),
+                )
+                if sync.active
+                else None
+            )
             return SyncStatus(repo.current(sync_id), repo.last_ended(sync_id), next_time)
 
     def cancel_sync(self, sync_id: str) -> str:

@@ -195,6 +195,8 @@ class Sync(Base):
     error_handling: Mapped[dict[str, Any]] = mapped_column(default=dict)
     current_execution_id: Mapped[str | None] = mapped_column(String(36), nullable=True)
     """The execution holding this sync's single run slot, taken and released atomically."""
+    scheduled_through: Mapped[datetime | None] = mapped_column(nullable=True)
+    """The latest schedule slot (or upstream completion) the scheduler has acted on."""
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     created_by: Mapped[str | None] = mapped_column(String(36), nullable=True)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
@@ -281,3 +283,13 @@ class ExecutionLog(Base):
     level: Mapped[str] = mapped_column(String(16), default="info")
     message: Mapped[str] = mapped_column(Text)
     payload: Mapped[dict[str, Any]] = mapped_column(default=dict)
+
+
+class SchedulerLease(Base):
+    """Which process may schedule: one row per lease, taken by a conditional UPDATE."""
+
+    __tablename__ = "scheduler_leases"
+
+    name: Mapped[str] = mapped_column(String(64), primary_key=True)
+    holder: Mapped[str] = mapped_column(String(255))
+    expires_at: Mapped[datetime] = mapped_column()

@@ -75,7 +75,7 @@ def start_execution(
 @router.get("/syncs/{sync_id}/status")
 def sync_status(sync_id: str, executions: Executions) -> Envelope[schemas.SyncStatus]:
     """The current and last execution of a sync."""
-    status = executions.status(sync_id, None)
+    status = executions.status(sync_id)
     return Envelope(
         data=schemas.SyncStatus(
             current_execution=execution_out(status.current) if status.current else None,

@@ -1,0 +1,1 @@
+"""Pure schedule arithmetic and the loop that turns due syncs into executions."""
