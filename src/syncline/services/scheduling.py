@@ -95,7 +95,8 @@ class Scheduler:
                 return []
         with self.store.session() as session:
             running = _running_by_connection(session)
-            for sync in session.scalars(select(Sync).where(Sync.active.is_(True))):
+            active = list(session.scalars(select(Sync).where(Sync.active.is_(True))))
+            for sync in active:
                 slot = self._due(session, sync, now)
                 if slot is None:
                     continue
