@@ -32,6 +32,7 @@ def serve(host: str, port: int, log_level: str) -> None:
 
     settings = get_settings()
     try:
+        _check_executor(settings)
         _prepare_first_start(settings, f"http://{_shown(host)}:{port}")
     except SynclineError as exc:
         raise click.ClickException(exc.message) from None
@@ -88,6 +89,87 @@ def migrate() -> None:
     store.migrate()
     store.dispose()
     click.echo("metadata store is up to date")
+
+
+def _check_executor(settings: Settings) -> None:
+    """Fail early, with the fix, when `executor=celery` has no broker."""
+    if settings.executor == "celery" and not settings.broker_url:
+        raise click.ClickException(
+            "SYNCLINE_EXECUTOR=celery needs SYNCLINE_BROKER_URL "
+            "(redis://host:6379/0 or amqp://user:password@host:5672//)"
+        )
+
+
+@main.command()
+@click.option(
+    "--concurrency",
+    type=click.IntRange(min=1),
+    default=None,
+    help="Executions this worker runs at once (processes); default: SYNCLINE_WORKERS.",
+)
+def worker(concurrency: int | None) -> None:
+    """Run executions sent through the broker (SYNCLINE_EXECUTOR=celery).
+
+    Start as many as you like, on any machine that reaches the metadata
+    store, the broker and the sync's sources and targets, with the same
+    SYNCLINE_DATABASE_URL, SYNCLINE_BROKER_URL and SYNCLINE_SECRET_KEY.
+    """
+    from syncline.execution.celery_app import make_celery, worker_argv
+
+    settings = get_settings()
+    if settings.executor != "celery":
+        raise click.ClickException("`syncline worker` needs SYNCLINE_EXECUTOR=celery")
+    _check_executor(settings)
+    app = make_celery(settings)
+    app.worker_main(worker_argv(settings, concurrency or settings.workers))
+
+
+@main.command()
+def scheduler() -> None:
+    """Run only the scheduler and the reaper, in the foreground, until SIGINT/SIGTERM.
+
+    For deployments whose API servers run with SYNCLINE_SCHEDULER=false.
+    With SYNCLINE_EXECUTOR=celery, due executions go to the broker; with the
+    local executor they run in this process.
+    """
+    import signal
+    import threading
+
+    from syncline.execution.factory import build_executor, build_reaper, build_scheduler
+    from syncline.services.runs import Runtime
+    from syncline.store.db import Store
+    from syncline.store.secrets import SecretBox
+
+    settings = get_settings()
+    _check_executor(settings)
+    store = Store(settings.resolved_database_url())
+    store.migrate()
+    box = SecretBox.load(
+        settings.secret_key.get_secret_value() if settings.secret_key else None,
+        settings.data_dir,
+    )
+    stop = threading.Event()
+    runtime = Runtime(store=store, box=box, settings=settings, stopping=stop.is_set)
+    executor = build_executor(runtime)
+    loops = (build_scheduler(runtime, executor), build_reaper(runtime, executor))
+    previous = {
+        signum: signal.signal(signum, lambda *_: stop.set())
+        for signum in (signal.SIGINT, signal.SIGTERM)
+    }
+    for loop in loops:
+        loop.start()
+    click.echo(f"scheduler and reaper running ({settings.executor} executor); Ctrl-C stops")
+    try:
+        while not stop.wait(1.0):
+            pass
+    finally:
+        for loop in reversed(loops):
+            loop.stop()
+        executor.shutdown()
+        store.dispose()
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
+    click.echo("scheduler stopped")
 
 
 @main.group()

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from functools import cache
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -71,6 +72,29 @@ class Settings(BaseSettings):
     )
     workers: int = Field(
         default=4, ge=1, description="Executions the embedded executor runs at once."
+    )
+    executor: Literal["local", "celery"] = Field(
+        default="local",
+        description="Where executions run: `local` (a pool inside `syncline serve`) or "
+        "`celery` (`syncline worker` processes fed through `broker_url`).",
+    )
+    broker_url: str | None = Field(
+        default=None,
+        description="Celery broker for `executor=celery`: `redis://...` or `amqp://...`.",
+    )
+    celery_queue: str = Field(
+        default="syncline", description="Broker queue the executions are sent to and read from."
+    )
+    heartbeat_timeout: int = Field(
+        default=60,
+        ge=1,
+        description="Seconds without a heartbeat after which a started execution is "
+        "marked `interrupted` (its runner is presumed dead).",
+    )
+    retry_interrupted: bool = Field(
+        default=False,
+        description="When an execution is found interrupted, start a fresh one of its sync "
+        "at once (type `retry`); otherwise the sync runs again at its next slot.",
     )
 
     def resolved_database_url(self) -> str:

@@ -5,8 +5,6 @@ from __future__ import annotations
 import threading
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
-from datetime import timedelta
-from functools import partial
 
 from fastapi import FastAPI, Request, Response
 
@@ -24,10 +22,9 @@ from syncline.api.routers import (
     modelsync,
     syncs,
 )
-from syncline.execution.local import LocalExecutor
+from syncline.execution.factory import build_executor, build_reaper, build_scheduler
 from syncline.services.bootstrap import ensure_first_organization
-from syncline.services.runs import Runtime, interrupt_abandoned, run_execution
-from syncline.services.scheduling import Limits, Scheduler
+from syncline.services.runs import Runtime, interrupt_abandoned
 from syncline.settings import DEFAULT_API_VERSION, SUPPORTED_API_VERSIONS, Settings, get_settings
 from syncline.store.db import Store
 from syncline.store.secrets import SecretBox
@@ -50,27 +47,25 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.state.bootstrap = ensure_first_organization(store, settings)
         stopping = threading.Event()
         runtime = Runtime(store=store, box=box, settings=settings, stopping=stopping.is_set)
-        interrupt_abandoned(runtime)
-        executor = LocalExecutor(partial(run_execution, runtime), settings.workers)
-        scheduler = Scheduler(
-            store,
-            executor,
-            interval=settings.scheduler_interval,
-            limits=Limits(
-                settings.max_concurrent_executions, settings.max_executions_per_connection
-            ),
-            continuous_interval=timedelta(seconds=settings.continuous_interval),
-        )
+        if settings.executor == "local":
+            # Nothing else runs this store's executions; with Celery they belong
+            # to the workers, and only the reaper (heartbeats) decides they died.
+            interrupt_abandoned(runtime)
+        executor = build_executor(runtime)
+        scheduler = build_scheduler(runtime, executor)
+        reaper = build_reaper(runtime, executor)
         app.state.syncline = AppState(
             settings=settings, store=store, box=box, executor=executor, scheduler=scheduler
         )
         if settings.scheduler:
             scheduler.start()
+            reaper.start()
         try:
             yield
         finally:
             stopping.set()
             if settings.scheduler:
+                reaper.stop()
                 scheduler.stop()
             executor.shutdown()
             store.dispose()

@@ -1,0 +1,236 @@
+"""Liveness of executions: runners beat, the reaper ends what no one runs any more.
+
+Whoever runs an execution refreshes its `heartbeat_at` (`supervised_run`
+beats from a thread every few seconds, on top of the engine's own beats
+between batches), so a stale heartbeat means the runner's process is gone:
+a killed worker, a lost machine. The reaper, run by the one process that
+holds the `reaper` lease, marks such executions `interrupted` (or `canceled`
+when a cancel was already requested), gives their sync's run slot back and,
+with `retry_interrupted`, starts a fresh execution of the sync (type `retry`).
+
+`supervised_run` also guarantees that an execution starts at most once: a
+broker may deliver its id twice (acks-late redelivery after a worker died,
+or a Redis visibility timeout), and only the first delivery, which stamps
+`started_at` with a conditional UPDATE, runs it.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import socket
+import threading
+from dataclasses import dataclass, replace
+from datetime import datetime, timedelta
+
+from sqlalchemy import func, select, update
+
+from syncline.execution.base import Executor
+from syncline.services.runs import Runtime, run_execution
+from syncline.store.executions import ACTIVE_STATUSES, ExecutionRepository
+from syncline.store.leases import release_lease, take_lease
+from syncline.store.tables import Execution, Sync, utcnow
+
+log = logging.getLogger("syncline.reaper")
+
+LEASE = "reaper"
+STARTED_STATUSES = ("running", "processing", "canceling")
+"""Statuses of an execution a runner has (or had) in hand; only these are reaped."""
+
+
+def beat_interval(timeout: float) -> float:
+    """How often a runner beats (and the reaper looks), for a heartbeat timeout in seconds."""
+    return max(0.5, min(timeout / 3, 10.0))
+
+
+def reap_stale(
+    runtime: Runtime,
+    now: datetime | None = None,
+    timeout: timedelta | None = None,
+    *,
+    executor: Executor | None = None,
+) -> list[str]:
+    """End every started execution whose heartbeat is older than `timeout`; their ids.
+
+    An execution counts as stale when its status is running, processing or
+    canceling and its `heartbeat_at` (or `started_at` when it never beat) is
+    older than `now - timeout` (default: `settings.heartbeat_timeout`). It
+    becomes `interrupted` (`canceled` if a cancel was requested) and its
+    sync's run slot is freed. When `settings.retry_interrupted` is set and
+    an `executor` is given, each interrupted (not canceled) execution of a
+    still-active sync is followed by a new `retry` execution with the same
+    options, submitted after the store has committed.
+    """
+    now = now or utcnow()
+    timeout = timeout or timedelta(seconds=runtime.settings.heartbeat_timeout)
+    cutoff = now - timeout
+    reaped: list[str] = []
+    retries: list[str] = []
+    with runtime.store.session() as session:
+        repo = ExecutionRepository(session, None)
+        stale = session.scalars(
+            select(Execution)
+            .where(
+                Execution.status.in_(STARTED_STATUSES),
+                func.coalesce(Execution.heartbeat_at, Execution.started_at) < cutoff,
+            )
+            .with_for_update()
+        ).all()
+        for execution in stale:
+            status = "canceled" if execution.cancel_requested else "interrupted"
+            execution.status = status
+            execution.completed_at = now
+            execution.errors = [
+                *execution.errors,
+                f"no heartbeat for {int(timeout.total_seconds())} s: its runner stopped",
+            ]
+            repo.release_slot(execution.sync_id, execution.id)
+            reaped.append(execution.id)
+            log.warning("execution %s had no runner any more: %s", execution.id, status)
+            if status != "interrupted" or executor is None:
+                continue
+            if not runtime.settings.retry_interrupted:
+                continue
+            sync = session.get(Sync, execution.sync_id)
+            if sync is None or not sync.active:
+                continue
+            retry = Execution(
+                organization_id=execution.organization_id,
+                sync_id=execution.sync_id,
+                status="queued",
+                type="retry",
+                options=dict(execution.options),
+                counts={},
+                errors=[],
+            )
+            if repo.take_slot(sync, retry):
+                retries.append(retry.id)
+    if executor is not None:
+        for execution_id in retries:
+            executor.submit(execution_id)
+    return reaped
+
+
+class Reaper:
+    """Reaps stale executions every `interval` seconds while it holds the `reaper` lease."""
+
+    def __init__(self, runtime: Runtime, executor: Executor, *, interval: float) -> None:
+        self.runtime = runtime
+        self.executor = executor
+        self.interval = interval
+        self.holder = f"{socket.gethostname()}:{os.getpid()}:{id(self):x}"
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def start(self) -> None:
+        """Reap in a background thread until `stop()`."""
+        self._thread = threading.Thread(target=self._loop, name="syncline-reaper", daemon=True)
+        self._thread.start()
+
+    def stop(self) -> None:
+        """Stop reaping and give the lease up."""
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout=self.interval + 5)
+        with self.runtime.store.session() as session:
+            release_lease(session, LEASE, self.holder)
+
+    def tick(self, now: datetime | None = None) -> list[str]:
+        """One round: the ids it reaped (none unless it holds the lease)."""
+        now = now or utcnow()
+        ttl = timedelta(seconds=max(self.interval * 3, 15))
+        with self.runtime.store.session() as session:
+            if not take_lease(session, LEASE, self.holder, now=now, ttl=ttl):
+                return []
+        return reap_stale(self.runtime, now, executor=self.executor)
+
+    def _loop(self) -> None:
+        while not self._stop.is_set():
+            try:
+                self.tick()
+            except Exception:
+                log.exception("reaper tick failed")
+            self._stop.wait(self.interval)
+
+
+@dataclass
+class _Pulse:
+    """The heartbeat of one running execution."""
+
+    runtime: Runtime
+    execution_id: str
+    every: float
+    lost: threading.Event
+    done: threading.Event
+
+    def run(self) -> None:
+        while not self.done.wait(self.every):
+            try:
+                if not self.beat():
+                    self.lost.set()
+                    return
+            except Exception:
+                log.exception("heartbeat of execution %s failed", self.execution_id)
+
+    def beat(self) -> bool:
+        """Refresh `heartbeat_at`; False once the execution has ended (or is gone)."""
+        with self.runtime.store.session() as session:
+            result = session.execute(
+                update(Execution)
+                .where(
+                    Execution.id == self.execution_id,
+                    Execution.status.in_(ACTIVE_STATUSES),
+                )
+                .values(heartbeat_at=utcnow())
+                .execution_options(synchronize_session=False)
+            )
+            return bool(result.rowcount)  # type: ignore[attr-defined]
+
+
+def supervised_run(runtime: Runtime, execution_id: str) -> None:
+    """Run an execution at most once, beating its heart from a thread. Never raises.
+
+    Stamps `started_at` with a conditional UPDATE (only while the execution
+    has not started and has not ended); a delivery that loses that race, or
+    comes after the execution started elsewhere, returns without running.
+    The run then goes through `run_execution`. If the reaper ends the
+    execution meanwhile (the heartbeat could not reach the store in time),
+    the run stops at its next batch boundary instead of racing a retry.
+    """
+    try:
+        if not _take_start(runtime, execution_id):
+            log.info("execution %s already started or ended; not running it again", execution_id)
+            return
+    except Exception:
+        log.exception("could not start execution %s", execution_id)
+        return
+    lost, done = threading.Event(), threading.Event()
+    stopping = runtime.stopping
+    supervised = replace(runtime, stopping=lambda: lost.is_set() or stopping())
+    pulse = _Pulse(
+        runtime, execution_id, beat_interval(runtime.settings.heartbeat_timeout), lost, done
+    )
+    thread = threading.Thread(target=pulse.run, name=f"syncline-beat-{execution_id[:8]}")
+    thread.daemon = True
+    thread.start()
+    try:
+        run_execution(supervised, execution_id)
+    finally:
+        done.set()
+        thread.join(timeout=pulse.every + 5)
+
+
+def _take_start(runtime: Runtime, execution_id: str) -> bool:
+    now = utcnow()
+    with runtime.store.session() as session:
+        result = session.execute(
+            update(Execution)
+            .where(
+                Execution.id == execution_id,
+                Execution.started_at.is_(None),
+                Execution.status.in_(ACTIVE_STATUSES),
+            )
+            .values(started_at=now, heartbeat_at=now)
+            .execution_options(synchronize_session=False)
+        )
+        return bool(result.rowcount)  # type: ignore[attr-defined]
