@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
-from syncline.services.scheduling import Scheduler
+from syncline.services.scheduling import Limits, Scheduler
 from syncline.store.tables import utcnow
 from tests.api.execution_fixtures import Runner, pg
 
@@ -119,3 +119,25 @@ def test_status_shows_the_next_execution_time(runner: Runner) -> None:
         runner.org.client.get(f"/api/syncs/{manual}/status").json()["data"]["next_execution_time"]
         is None
     )
+
+
+def test_caps_leave_due_syncs_for_a_later_tick(runner: Runner) -> None:
+    first = runner.sync(schedule=EVERY_MINUTE)
+    second = runner.sync(schedule=EVERY_MINUTE)
+    state = runner.org.server.app.state.syncline
+    holder = _scheduler(runner)
+    capped = Scheduler(state.store, state.executor, limits=Limits(per_connection=1))
+    holder.stop()  # let the capped scheduler take the lease
+    try:
+        later = max(_created(runner, first), _created(runner, second)) + timedelta(minutes=2)
+        started = capped.tick(later)
+        ours = _mine(started, runner, first) + _mine(started, runner, second)
+        assert len(ours) == 1
+        finished = first if _mine(started, runner, first) else second
+        waiting = second if finished == first else first
+        runner.wait(finished, ours[0])
+        again = _mine(capped.tick(later + timedelta(seconds=1)), runner, waiting)
+        assert len(again) == 1
+        runner.wait(waiting, again[0])
+    finally:
+        capped.stop()

@@ -1,0 +1,58 @@
+"""The reaper: an execution whose runner stopped beating ends `interrupted`."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from syncline.services.reaper import reap_stale
+from syncline.services.runs import Runtime
+from syncline.store.executions import ExecutionRepository
+from syncline.store.syncs import SyncRepository
+from syncline.store.tables import Execution, utcnow
+from tests.api.execution_fixtures import Runner, copy_rows, source_rows
+
+
+def _dead_execution(runner: Runner, sync_id: str) -> str:
+    """An execution that claims to run but whose runner died two hours ago."""
+    store = runner.org.server.app.state.syncline.store
+    long_ago = utcnow() - timedelta(hours=2)
+    with store.session() as session:
+        sync = SyncRepository(session, runner.org.id).get(sync_id)
+        execution = Execution(
+            organization_id=runner.org.id,
+            sync_id=sync_id,
+            status="running",
+            type="manual",
+            options={},
+            counts={},
+            errors=[],
+            started_at=long_ago,
+            heartbeat_at=long_ago,
+        )
+        assert ExecutionRepository(session, None).take_slot(sync, execution)
+        return execution.id
+
+
+def test_a_dead_run_is_interrupted_and_frees_its_sync(runner: Runner) -> None:
+    sync_id = runner.sync()
+    dead = _dead_execution(runner, sync_id)
+    state = runner.org.server.app.state.syncline
+    assert runner.start(sync_id).status_code == 409
+    reaped = reap_stale(Runtime(state.store, state.box, state.settings))
+    assert dead in reaped
+    execution = runner.org.client.get(f"/api/syncs/{sync_id}/executions/{dead}").json()["data"]
+    assert execution["status"] == "interrupted"
+    assert runner.run(sync_id)["status"] == "completed"
+
+
+def test_retry_interrupted_starts_a_new_run_that_repairs(runner: Runner, schema: str) -> None:
+    sync_id = runner.sync()
+    dead = _dead_execution(runner, sync_id)
+    state = runner.org.server.app.state.syncline
+    settings = state.settings.model_copy(update={"retry_interrupted": True})
+    reap_stale(Runtime(state.store, state.box, settings), executor=state.executor)
+    executions = runner.org.client.get(f"/api/syncs/{sync_id}/executions").json()["data"]
+    retry = next(e for e in executions if e["id"] != dead)
+    assert retry["type"] == "retry"
+    assert runner.wait(sync_id, retry["id"])["status"] == "completed"
+    assert copy_rows(schema) == [row for row in source_rows(schema) if row[0] != 13]
