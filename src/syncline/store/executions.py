@@ -7,7 +7,6 @@ backend; the runner gives it back when the execution ends.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
@@ -163,9 +162,3 @@ class ExecutionRepository:
         if after is not None:
             query = query.where(ExecutionLog.id > after)
         return list(self.session.scalars(query.order_by(ExecutionLog.id).limit(limit)))
-
-    def for_syncs(self, sync_ids: Sequence[str]) -> list[Execution]:
-        """Every execution of these syncs."""
-        if not sync_ids:
-            return []
-        return list(self.session.scalars(select(Execution).where(Execution.sync_id.in_(sync_ids))))

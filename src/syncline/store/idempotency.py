@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete
 from sqlalchemy.orm import Session
 
 from syncline.store.tables import IdempotencyRecord
@@ -56,15 +56,5 @@ class IdempotencyRepository:
             delete(IdempotencyRecord).where(
                 IdempotencyRecord.organization_id == self.organization_id,
                 IdempotencyRecord.created_at < created_before,
-            )
-        )
-
-    def keys(self) -> list[str]:
-        """Every stored key (for tests and inspection)."""
-        return list(
-            self.session.scalars(
-                select(IdempotencyRecord.key).where(
-                    IdempotencyRecord.organization_id == self.organization_id
-                )
             )
         )

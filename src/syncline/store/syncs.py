@@ -73,30 +73,6 @@ class SyncRepository:
             self.session.scalars(select(Sync).where(Sync.organization_id == self.organization_id))
         )
 
-    def using_connection(self, connection_id: str) -> list[Sync]:
-        """The syncs writing to a connection."""
-        return list(
-            self.session.scalars(
-                select(Sync).where(
-                    Sync.organization_id == self.organization_id,
-                    Sync.target_connection_id == connection_id,
-                )
-            )
-        )
-
-    def using_models(self, model_ids: Sequence[str]) -> list[Sync]:
-        """The syncs reading any of these models."""
-        if not model_ids:
-            return []
-        reading = select(SyncModel.sync_id).where(SyncModel.model_id.in_(model_ids))
-        return list(
-            self.session.scalars(
-                select(Sync).where(
-                    Sync.organization_id == self.organization_id, Sync.id.in_(reading)
-                )
-            )
-        )
-
     def model_ids(self, sync_id: str) -> list[str]:
         """The models a sync reads."""
         return list(

@@ -73,11 +73,28 @@ class _TextStorage(Storage):
     @abstractmethod
     def _render(self, column: str, arrow_type: pa.DataType, name: str) -> str: ...
 
+    copy_options: str
+    """DuckDB `COPY ... TO` options writing this format."""
+
+    def write(
+        self,
+        con: duckdb.DuckDBPyConnection,
+        query: str,
+        params: Mapping[str, Any],
+        destination: Path,
+        schema: pa.Schema,
+    ) -> None:
+        con.execute(
+            f"COPY ({query}) TO $output ({self.copy_options})",
+            {**params, "output": str(destination)},
+        )
+
 
 class CsvStorage(_TextStorage):
     """CSV with a header row; values as text, NULL as an empty field."""
 
     file_format = FileFormat.CSV
+    copy_options = "FORMAT csv, HEADER true"
 
     def _existing_columns(self, con: duckdb.DuckDBPyConnection) -> list[str]:
         return list(
@@ -93,24 +110,12 @@ class CsvStorage(_TextStorage):
     def empty(self, column: str) -> str:
         return f"({column} IS NULL OR {column} = '')"
 
-    def write(
-        self,
-        con: duckdb.DuckDBPyConnection,
-        query: str,
-        params: Mapping[str, Any],
-        destination: Path,
-        schema: pa.Schema,
-    ) -> None:
-        con.execute(
-            f"COPY ({query}) TO $output (FORMAT csv, HEADER true)",
-            {**params, "output": str(destination)},
-        )
-
 
 class JsonLinesStorage(_TextStorage):
     """One JSON object per line; every column is kept as a JSON value."""
 
     file_format = FileFormat.JSONL
+    copy_options = "FORMAT json"
 
     def _existing_columns(self, con: duckdb.DuckDBPyConnection) -> list[str]:
         # Every key of every line, in order of first appearance: DuckDB's own
@@ -145,18 +150,6 @@ class JsonLinesStorage(_TextStorage):
 
     def merged(self, column: str) -> str:
         return f"CAST({column} AS JSON)"
-
-    def write(
-        self,
-        con: duckdb.DuckDBPyConnection,
-        query: str,
-        params: Mapping[str, Any],
-        destination: Path,
-        schema: pa.Schema,
-    ) -> None:
-        con.execute(
-            f"COPY ({query}) TO $output (FORMAT json)", {**params, "output": str(destination)}
-        )
 
 
 class ParquetStorage(Storage):

@@ -175,11 +175,6 @@ def validate_schedule(schedule: Schedule, rules: ScheduleRules, path: str = "sch
     return Schedule.model_validate(data)
 
 
-def cron_expression(schedule: Schedule) -> str:
-    """The 5-field cron expression of a `custom` schedule (missing parts are `*`)."""
-    return " ".join((getattr(schedule, part) or "*").strip() for part in _CRON_PARTS)
-
-
 def _number(value: str | None, low: int, high: int, path: str, *, default: str) -> str:
     text = (value or default).strip()
     if not text.isdigit() or not low <= int(text) <= high:
