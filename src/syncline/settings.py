@@ -91,6 +91,13 @@ class Settings(BaseSettings):
         description="Seconds without a heartbeat after which a started execution is "
         "marked `interrupted` (its runner is presumed dead).",
     )
+    requeue_after: int = Field(
+        default=300,
+        ge=1,
+        description="Seconds a queued execution may wait without starting before it is "
+        "handed to the executor again (a broker message can be lost); a duplicate "
+        "delivery never runs twice.",
+    )
     retry_interrupted: bool = Field(
         default=False,
         description="When an execution is found interrupted, start a fresh one of its sync "

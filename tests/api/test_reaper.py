@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from syncline.services.reaper import reap_stale
+from syncline.services.reaper import reap_stale, redeliver_queued
 from syncline.services.runs import Runtime
 from syncline.store.executions import ExecutionRepository
 from syncline.store.syncs import SyncRepository
@@ -56,3 +56,71 @@ def test_retry_interrupted_starts_a_new_run_that_repairs(runner: Runner, schema:
     assert retry["type"] == "retry"
     assert runner.wait(sync_id, retry["id"])["status"] == "completed"
     assert copy_rows(schema) == [row for row in source_rows(schema) if row[0] != 13]
+
+
+def test_a_queued_execution_whose_message_was_lost_is_delivered_again(runner: Runner) -> None:
+    sync_id = runner.sync()
+    state = runner.org.server.app.state.syncline
+    store = state.store
+    with store.session() as session:
+        sync = SyncRepository(session, runner.org.id).get(sync_id)
+        lost = Execution(
+            organization_id=runner.org.id,
+            sync_id=sync_id,
+            status="queued",
+            type="manual",
+            options={},
+            counts={},
+            errors=[],
+            created_at=utcnow() - timedelta(minutes=10),
+        )
+        assert ExecutionRepository(session, None).take_slot(sync, lost)
+        lost_id = lost.id  # never submitted: as if the broker dropped its message
+    runtime = Runtime(store, state.box, state.settings)
+    now = utcnow()
+
+    assert lost_id in redeliver_queued(runtime, state.executor, now)
+
+    assert runner.wait(sync_id, lost_id)["status"] == "completed"
+    assert lost_id not in redeliver_queued(runtime, _Recording(), now + timedelta(hours=1))
+
+
+def test_a_recently_queued_or_redelivered_execution_is_left_alone(runner: Runner) -> None:
+    sync_id = runner.sync()
+    state = runner.org.server.app.state.syncline
+    with state.store.session() as session:
+        sync = SyncRepository(session, runner.org.id).get(sync_id)
+        waiting = Execution(
+            organization_id=runner.org.id,
+            sync_id=sync_id,
+            status="queued",
+            type="manual",
+            options={},
+            counts={},
+            errors=[],
+            created_at=utcnow() - timedelta(minutes=10),
+            heartbeat_at=utcnow() - timedelta(seconds=30),
+        )
+        assert ExecutionRepository(session, None).take_slot(sync, waiting)
+        waiting_id = waiting.id
+    runtime = Runtime(state.store, state.box, state.settings)
+    executor = _Recording()
+
+    assert waiting_id not in redeliver_queued(runtime, executor, utcnow())
+    assert waiting_id not in executor.submitted
+    later = utcnow() + timedelta(minutes=5)
+    assert waiting_id in redeliver_queued(runtime, executor, later)
+    assert waiting_id in executor.submitted
+
+
+class _Recording:
+    """An executor that only notes what it is handed."""
+
+    def __init__(self) -> None:
+        self.submitted: list[str] = []
+
+    def submit(self, execution_id: str) -> None:
+        self.submitted.append(execution_id)
+
+    def shutdown(self) -> None:
+        pass

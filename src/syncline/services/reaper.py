@@ -8,6 +8,11 @@ holds the `reaper` lease, marks such executions `interrupted` (or `canceled`
 when a cancel was already requested), gives their sync's run slot back and,
 with `retry_interrupted`, starts a fresh execution of the sync (type `retry`).
 
+It also hands again to the executor every execution left `queued` for
+`requeue_after` seconds without starting: a broker can lose a message (a
+Redis restart without persistence, a purged queue), and without a second
+delivery that execution would hold its sync's run slot forever.
+
 `supervised_run` also guarantees that an execution starts at most once: a
 broker may deliver its id twice (acks-late redelivery after a worker died,
 or a Redis visibility timeout), and only the first delivery, which stamps
@@ -111,6 +116,38 @@ def reap_stale(
     return reaped
 
 
+def redeliver_queued(
+    runtime: Runtime, executor: Executor, now: datetime | None = None
+) -> list[str]:
+    """Submit again every execution queued for `settings.requeue_after` seconds; their ids.
+
+    An execution qualifies while its status is `queued`, it never started,
+    and it was created (or last redelivered) before `now - requeue_after`.
+    Its `heartbeat_at` records the redelivery, so it is handed over again
+    at most once per `requeue_after`. Duplicates are harmless: only the
+    first delivery to stamp `started_at` runs it (`supervised_run`).
+    """
+    now = now or utcnow()
+    cutoff = now - timedelta(seconds=runtime.settings.requeue_after)
+    with runtime.store.session() as session:
+        waiting = session.scalars(
+            select(Execution).where(
+                Execution.status == "queued",
+                Execution.started_at.is_(None),
+                func.coalesce(Execution.heartbeat_at, Execution.created_at) < cutoff,
+            )
+        ).all()
+        for execution in waiting:
+            execution.heartbeat_at = now
+        redelivered = [execution.id for execution in waiting]
+    for execution_id in redelivered:
+        log.warning(
+            "execution %s waited too long in the queue; handing it over again", execution_id
+        )
+        executor.submit(execution_id)
+    return redelivered
+
+
 class Reaper:
     """Reaps stale executions every `interval` seconds while it holds the `reaper` lease."""
 
@@ -142,7 +179,9 @@ class Reaper:
         with self.runtime.store.session() as session:
             if not take_lease(session, LEASE, self.holder, now=now, ttl=ttl):
                 return []
-        return reap_stale(self.runtime, now, executor=self.executor)
+        reaped = reap_stale(self.runtime, now, executor=self.executor)
+        redeliver_queued(self.runtime, self.executor, now)
+        return reaped
 
     def _loop(self) -> None:
         while not self._stop.is_set():
