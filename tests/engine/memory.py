@@ -10,6 +10,7 @@ keeps everything the engine reports.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -265,10 +266,10 @@ class RecordingHooks:
     def log(self, level: str, message: str) -> None:
         self.logs.append((level, message))
 
-    def record(
-        self, kind: str, identity: str | None, values: Mapping[str, Any], message: str | None
-    ) -> None:
-        self.records.append((kind, identity, dict(values), message))
+    def record_lines(self, kind: str, lines: Sequence[str]) -> None:
+        for line in lines:
+            entry = json.loads(line)
+            self.records.append((kind, entry["identity"], entry["record"], entry.get("message")))
 
     def kinds(self, kind: str) -> list[str | None]:
         """The identities of the records reported as `kind`."""

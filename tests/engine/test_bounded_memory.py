@@ -19,10 +19,9 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Mapping
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
 
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -66,10 +65,8 @@ class CountingHooks:
     def log(self, level: str, message: str) -> None:
         del level, message
 
-    def record(
-        self, kind: str, identity: str | None, values: Mapping[str, Any], message: str | None
-    ) -> None:
-        self.records += 1
+    def record_lines(self, kind: str, lines: Sequence[str]) -> None:
+        self.records += len(lines)
 
 
 def model(rows: int, width: int, version: int) -> GeneratedSource:

@@ -8,9 +8,10 @@ row by row. Targets: PostgreSQL, MariaDB, SQLite and a CSV file.
 from __future__ import annotations
 
 import csv
+import json
 import sqlite3
 import uuid
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -60,11 +61,10 @@ class Hooks:
     def log(self, level: str, message: str) -> None:
         del level, message
 
-    def record(
-        self, kind: str, identity: str | None, values: Mapping[str, Any], message: str | None
-    ) -> None:
-        del values
-        self.records.append((kind, identity, message))
+    def record_lines(self, kind: str, lines: Sequence[str]) -> None:
+        for line in lines:
+            entry = json.loads(line)
+            self.records.append((kind, entry["identity"], entry.get("message")))
 
 
 def pg(sql: str) -> list[tuple[Any, ...]]:

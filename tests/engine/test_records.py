@@ -9,7 +9,7 @@ from decimal import Decimal
 import pyarrow as pa
 
 from syncline.connectors.writing import BatchResult, RecordResult
-from syncline.engine.records import Recorder, json_rows
+from syncline.engine.records import Recorder, json_lines, json_rows
 from syncline.engine.spec import Counts
 from tests.engine.memory import RecordingHooks
 
@@ -62,6 +62,34 @@ def test_every_result_is_counted_once_and_skipped_records_are_not_reported() -> 
         ("inserts", "0", None),
         ("updates", "1", None),
         ("deletes", "2", None),
-        ("warnings", "4", "no target record matches identity 4"),
         ("errors", "5", "too long"),
+        ("warnings", "4", "no target record matches identity 4"),
     ]
+
+
+def test_record_lines_say_what_json_rows_says() -> None:
+    batch = pa.RecordBatch.from_pydict(
+        {
+            "at": pa.array(
+                [datetime(2024, 1, 2, 3, 4, 5, tzinfo=UTC), None], pa.timestamp("us", "UTC")
+            ),
+            "day": pa.array([date(2024, 1, 2), None]),
+            "price": pa.array([Decimal("-1.50"), None], pa.decimal128(5, 2)),
+            "blob": pa.array([b"\x00\x01", None]),
+            "ratio": pa.array([0.1, None]),
+            "odd": pa.array([float("inf"), 1e20]),
+            "n": pa.array([None, -7], pa.int64()),
+            "ok": pa.array([True, None]),
+            "text": pa.array(['quote " back \\ tab \t nul \x00 é', ""]),
+            "plain": pa.array(["x", None]),
+            "tags": pa.array([["a", "b"], None]),
+            'we"ird': pa.array([1, 2]),
+        }
+    )
+    lines = json_lines(batch, ["1", None], [None, 'why "this"'])
+    assert [json.loads(line) for line in lines] == [
+        {"identity": "1", "record": json_rows(batch)[0]},
+        {"identity": None, "record": json_rows(batch)[1], "message": 'why "this"'},
+    ]
+    assert json.loads(lines[0])["record"]["ratio"] == 0.1
+    assert json_lines(batch.slice(0, 0), [], []) == []

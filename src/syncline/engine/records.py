@@ -11,6 +11,7 @@ skipped`; records left out because they did not change are not counted.
 from __future__ import annotations
 
 import base64
+import json
 import math
 from collections import Counter
 from collections.abc import Mapping, Sequence
@@ -68,8 +69,8 @@ class Recorder:
             self.counts.error += values.num_rows
         else:
             self.counts.warnings += values.num_rows
-        for row, key, message in zip(json_rows(values), keys, messages, strict=True):
-            self._hooks.record(kind, key if self._identified else None, row, message)
+        identities = list(keys) if self._identified else [None] * values.num_rows
+        self._hooks.record_lines(kind, json_lines(values, identities, list(messages)))
 
     def written(
         self, values: pa.RecordBatch, keys: Sequence[str], result: BatchResult
@@ -92,19 +93,84 @@ class Recorder:
         self.counts.delete += tally[RecordResult.DELETED]
         self.counts.error += tally[RecordResult.REJECTED]
         self.counts.warnings += tally[RecordResult.NOT_FOUND]
-        if tally[RecordResult.SKIPPED] < len(results):
-            record = self._hooks.record
-            rows = json_rows(values)
-            for index, outcome in enumerate(results):
-                kind = _KINDS.get(outcome)
-                if kind is not None:
-                    key = keys[index] if self._identified else None
-                    message = result.messages.get(index)
-                    if message is None and kind in ("errors", "warnings"):
-                        message = _default_message(outcome, key)
-                    record(kind, key, rows[index], message)
+        for outcome, kind in _KINDS.items():
+            if not tally[outcome]:
+                continue
+            indexes = [i for i, each in enumerate(results) if each is outcome]
+            identities = [keys[i] if self._identified else None for i in indexes]
+            messages: list[str | None] = [result.messages.get(i) for i in indexes]
+            if kind in ("errors", "warnings"):
+                messages = [
+                    message or _default_message(outcome, key)
+                    for message, key in zip(messages, identities, strict=True)
+                ]
+            chosen = values.take(pa.array(indexes, pa.int64()))
+            self._hooks.record_lines(kind, json_lines(chosen, identities, messages))
         settled = CONFIRMED if self._retry_rejected else CONFIRMED | {RecordResult.REJECTED}
         return [outcome in settled for outcome in results]
+
+
+def json_lines(
+    batch: pa.RecordBatch, identities: Sequence[str | None], messages: Sequence[str | None]
+) -> list[str]:
+    """One record-log line per row: `{"identity": ..., "record": {...}, "message": ...}`.
+
+    `message` is left out where it is None. Values are rendered as
+    `json_rows` renders them, but column by column with Arrow's string
+    kernels: a record log covers every record sent, and a `json.dumps`
+    per record costs more than writing the record to a database.
+    """
+    size = batch.num_rows
+    if len(identities) != size or len(messages) != size:
+        raise ValueError("one identity and one message per row are needed")
+    if not size:
+        return []
+    parts: list[pa.Array | str] = ['{"identity":', _json_text(pa.array(identities, pa.string()))]
+    parts.append(',"record":{')
+    for i, (name, column) in enumerate(zip(batch.schema.names, batch.columns, strict=True)):
+        parts.append(("," if i else "") + json.dumps(name, ensure_ascii=False) + ":")
+        parts.append(_json_values(column))
+    parts.append("}")
+    if any(message is not None for message in messages):
+        texts = pa.array(messages, pa.string())
+        labelled = pc.binary_join_element_wise(',"message":', _json_text(texts), "")
+        parts.append(pc.if_else(pc.is_null(texts), "", labelled))
+    parts.append("}")
+    arrays = [pa.repeat(part, size) if isinstance(part, str) else part for part in parts]
+    return list(pc.binary_join_element_wise(*arrays, "").to_pylist())
+
+
+def _json_values(column: pa.Array) -> pa.Array:
+    """Each value of `column` as JSON text (`null` for NULL), as `json_safe` renders it."""
+    type_ = column.type
+    if pt.is_integer(type_):
+        return pc.fill_null(pc.cast(column, pa.string()), "null")
+    if pt.is_boolean(type_):
+        return pc.fill_null(pc.if_else(column, "true", "false"), "null")
+    if pt.is_floating(type_) and pc.all(pc.is_finite(pc.drop_null(column))).as_py() is not False:
+        # Arrow writes the shortest text that reads back as the same float.
+        return pc.fill_null(pc.cast(column, pa.string()), "null")
+    if is_text(type_) or pt.is_null(type_):
+        return _json_text(pc.cast(column, pa.string()))
+    if pt.is_timestamp(type_) or pt.is_date(type_) or pt.is_time(type_) or pt.is_decimal(type_):
+        return _json_text(pa.array(_json_column(column), pa.string()))
+    return pa.array(
+        [json.dumps(json_safe(value), ensure_ascii=False) for value in column.to_pylist()],
+        pa.string(),
+    )
+
+
+_NEEDS_ESCAPE = r'[\\"\x00-\x1f]'
+"""Characters a JSON string cannot hold as they are (RE2 syntax)."""
+
+
+def _json_text(column: pa.Array) -> pa.Array:
+    """Strings as JSON string literals (`null` for NULL)."""
+    if pc.any(pc.match_substring_regex(column, _NEEDS_ESCAPE)).as_py():
+        return pa.array(
+            [json.dumps(value, ensure_ascii=False) for value in column.to_pylist()], pa.string()
+        )
+    return pc.fill_null(pc.binary_join_element_wise('"', column, '"', ""), "null")
 
 
 def json_rows(batch: pa.RecordBatch) -> list[dict[str, Any]]:

@@ -7,7 +7,7 @@ the metadata store, HTTP or where it runs.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -144,10 +144,9 @@ class RunHooks(Protocol):
     def log(self, level: str, message: str) -> None:
         """A console line for the execution (`info`, `warning`, `error`)."""
 
-    def record(
-        self, kind: str, identity: str | None, values: Mapping[str, Any], message: str | None
-    ) -> None:
-        """One record's fate: `kind` is inserts, updates, deletes, errors or warnings."""
+    def record_lines(self, kind: str, lines: Sequence[str]) -> None:
+        """Some records' fate, one JSON object per line (see `records.json_lines`):
+        `kind` is inserts, updates, deletes, errors or warnings."""
 
 
 class RunCanceled(Exception):

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -202,14 +202,9 @@ class StoreHooks:
         with self.runtime.store.session() as session:
             ExecutionRepository(session, None).add_log(self.execution_id, level, message)
 
-    def record(
-        self, kind: str, identity: str | None, values: Mapping[str, Any], message: str | None
-    ) -> None:
-        """Append a record to the execution's record logs."""
-        entry: dict[str, Any] = {"identity": identity, "record": dict(values)}
-        if message:
-            entry["message"] = message
-        self._records.append(kind, entry)
+    def record_lines(self, kind: str, lines: Sequence[str]) -> None:
+        """Append records to the execution's record logs."""
+        self._records.append_lines(kind, lines)
 
     def close(self) -> None:
         """Flush the record logs."""

@@ -6,10 +6,10 @@ errors, warnings. `records` holds every record with its outcome.
 
 from __future__ import annotations
 
-import json
 import threading
+from collections.abc import Sequence
 from pathlib import Path
-from typing import IO, Any
+from typing import IO
 
 KINDS = ("records", "inserts", "updates", "deletes", "errors", "warnings")
 
@@ -27,12 +27,14 @@ class RecordLogWriter:
         self._files: dict[str, IO[str]] = {}
         self._lock = threading.Lock()
 
-    def append(self, kind: str, entry: dict[str, Any]) -> None:
-        """Append one record to the `kind` file and to `records`."""
-        line = json.dumps(entry, default=str, separators=(",", ":")) + "\n"
+    def append_lines(self, kind: str, lines: Sequence[str]) -> None:
+        """Append records, one JSON object per line, to the `kind` file and to `records`."""
+        if not lines:
+            return
+        text = "\n".join(lines) + "\n"
         with self._lock:
             for name in {kind, "records"}:
-                self._file(name).write(line)
+                self._file(name).write(text)
 
     def close(self) -> None:
         """Flush and close every file."""
