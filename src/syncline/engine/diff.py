@@ -100,14 +100,18 @@ class Diff:
         """SQL for the model as ranked rows above the old state, as if every record were written."""
         return f"SELECT {_KEY}, min(hash) AS hash, 0::BIGINT AS rank FROM model GROUP BY {_KEY}"
 
-    def new_state_sql(self, confirmed_sql: str, *, keep_unconfirmed: bool) -> str:
+    def new_state_sql(
+        self, confirmed_sql: str, *, keep_unconfirmed: bool, partial: bool = False
+    ) -> str:
         """SQL for the state (`key_high`, `key_low`, `hash`) after a run confirmed `confirmed_sql`.
 
         `confirmed_sql` yields ranked rows like the old state's, ranking
         above them. With `keep_unconfirmed`, a key of the model that was not
         confirmed keeps its old hash (if any); keys gone from the model are
         dropped. Without, the state is the confirmed records alone (after a
-        replace, the target holds exactly those).
+        replace, the target holds exactly those). `partial` (with
+        `keep_unconfirmed`): the model holds only the rows read since a
+        watermark, so keys missing from it are kept, not dropped.
         """
         if not keep_unconfirmed:
             return (
@@ -118,7 +122,8 @@ class Diff:
             f"SELECT {_KEY}, NULL::UBIGINT AS hash, NULL::BIGINT AS rank, true AS present "
             f"FROM model UNION ALL SELECT {_KEY}, hash, rank, false FROM old_state "
             f"UNION ALL SELECT {_KEY}, hash, rank, false FROM ({confirmed_sql})) "
-            f"GROUP BY {_KEY} HAVING bool_or(present) AND count(hash) > 0"
+            f"GROUP BY {_KEY} HAVING {'true' if partial else 'bool_or(present)'} "
+            "AND count(hash) > 0"
         )
 
     def _pick(self, sequence_sql: str, batch_size: int) -> Generator[pa.RecordBatch]:

@@ -59,6 +59,8 @@ class Recorder:
         self._hooks = hooks
         self._identified = identified
         self._retry_rejected = retry_rejected
+        self.unsettled = 0
+        """Records this run left for a later one: refused with an error, or not confirmed."""
 
     def refused(
         self, kind: str, values: pa.RecordBatch, keys: Sequence[str | None], messages: Sequence[str]
@@ -67,6 +69,7 @@ class Recorder:
         self.counts.total += values.num_rows
         if kind == "errors":
             self.counts.error += values.num_rows
+            self.unsettled += values.num_rows
         else:
             self.counts.warnings += values.num_rows
         identities = list(keys) if self._identified else [None] * values.num_rows
@@ -107,7 +110,9 @@ class Recorder:
             chosen = values.take(pa.array(indexes, pa.int64()))
             self._hooks.record_lines(kind, json_lines(chosen, identities, messages))
         settled = CONFIRMED if self._retry_rejected else CONFIRMED | {RecordResult.REJECTED}
-        return [outcome in settled for outcome in results]
+        confirmed = [outcome in settled for outcome in results]
+        self.unsettled += confirmed.count(False)
+        return confirmed
 
 
 def json_lines(

@@ -26,6 +26,10 @@ tried again every run and warned about each time, as Polytomic does. Until
 a run completes, the records it got confirmed are kept in a durable journal
 (except for a replace, which is all or nothing), so after a crash or a
 cancel the next run sends exactly what was not confirmed.
+
+With tracking columns on the model, a run after a completed one reads only
+the rows changed since (`engine.tracking`); keys it does not read keep
+their state.
 """
 
 from __future__ import annotations
@@ -53,6 +57,7 @@ from syncline.engine.records import Recorder
 from syncline.engine.spec import Counts, RowFilter, RunCanceled, RunHooks, RunSpec
 from syncline.engine.spill import ParquetSink
 from syncline.engine.state import StateStore, logged_sql
+from syncline.engine.tracking import HighWater, Watermark, combine, fingerprint, since
 from syncline.engine.values import plain, plain_type, row_numbers
 from syncline.errors import SynclineError
 
@@ -95,6 +100,11 @@ class _Run:
         self.now = started if started.tzinfo else started.replace(tzinfo=UTC)
         self.counts = Counts()
         self.read = 0
+        self.high_water: HighWater | None = None
+        self.print = ""
+        self.old_mark: Watermark | None = None
+        self.partial = False
+        """Whether the model read holds only rows changed since a watermark."""
         self.recorder = Recorder(
             self.counts,
             hooks,
@@ -112,27 +122,69 @@ class _Run:
             )
         with StateStore(self.spec.state_dir) as store:
             model_path = store.run_dir / "model.parquet"
-            columns = self._spill(model_path)
+            tracked = self._tracked_since(store)
+            columns = self._spill(model_path, tracked)
             connection = connect(store.run_dir / "duckdb")
             try:
                 diff = Diff(connection, model_path, store.old_state_sql())
                 new_state = self._send(store, diff, columns)
                 if new_state is not None:
-                    store.commit(connection, new_state)
+                    store.commit(connection, new_state, self._watermark(store))
             finally:
                 connection.close()
         return self.counts
 
+    # ------------------------------------------------------------- tracking
+
+    def _tracks(self) -> bool:
+        """Whether this run keeps a watermark of the model's tracking columns."""
+        spec, options = self.spec, self.spec.options
+        return bool(
+            spec.tracking_columns
+            and spec.mode not in _SEND_EVERYTHING
+            and options.only_identities is None
+        )
+
+    def _tracked_since(self, store: StateStore) -> TargetFilter | None:
+        """The source hint limiting this run to rows changed since the last one, if any."""
+        options = self.spec.options
+        self.high_water = HighWater(self.spec.tracking_columns) if self._tracks() else None
+        self.print = fingerprint(self.spec) if self.high_water is not None else ""
+        self.old_mark = Watermark.from_json(store.watermark) if store.watermark else None
+        if self.high_water is None or options.resync or options.sync_all_records:
+            return None
+        if store.is_new or self.old_mark is None or self.old_mark.fingerprint != self.print:
+            return None
+        hint = since(self.old_mark, self.spec.tracking_columns)
+        if hint is not None:
+            marks = ", ".join(f"{k} >= {v}" for k, v in self.old_mark.values.items())
+            self.hooks.log("info", f"reading only rows changed since the last run ({marks})")
+        return hint
+
+    def _watermark(self, store: StateStore) -> str | None:
+        """What the committed state keeps for the next run: the new watermark when
+        every record of this run is settled, else the old one (its rows are read again)."""
+        if self.high_water is None:
+            return None
+        if self.recorder.unsettled:
+            old = self.old_mark
+            return old.to_json() if old is not None and old.fingerprint == self.print else None
+        return self.high_water.advanced(self.old_mark, self.print).to_json()
+
     # ------------------------------------------------------------- pass 1
 
-    def _spill(self, path: Path) -> pa.Schema:
-        """Read, filter, override and map the model into `path`; the mapped columns."""
+    def _spill(self, path: Path, tracked: TargetFilter | None) -> pa.Schema:
+        """Read, filter, override and map the model into `path`; the mapped columns.
+
+        `tracked` limits the read to rows changed since the last run.
+        """
+        self.partial = tracked is not None
         with ExitStack() as stack:
             # The source may apply the filter early; the engine still applies it below.
             reader = self.source.read(
                 self.spec.source_configuration,
                 batch_size=self.spec.batch_size,
-                where=source_hint(self.spec.model_filter),
+                where=combine(source_hint(self.spec.model_filter), tracked),
             )
             stack.callback(reader.close)
             schema = pa.schema([f.with_type(plain_type(f.type)) for f in reader.schema])
@@ -146,6 +198,8 @@ class _Run:
             for batch in self._batches(reader):
                 self.read += batch.num_rows
                 model = plain(batch)
+                if self.high_water is not None:
+                    self.high_water.see(model)
                 if keep is not None:
                     model = model.filter(keep(model))
                 if override is not None:
@@ -214,7 +268,11 @@ class _Run:
             return None
         confirmed_sql = logged_sql([str(path) for path in log.files])
         # After a replace the target holds exactly the confirmed records, nothing older.
-        return diff.new_state_sql(confirmed_sql, keep_unconfirmed=spec.mode is not SyncMode.REPLACE)
+        return diff.new_state_sql(
+            confirmed_sql,
+            keep_unconfirmed=spec.mode is not SyncMode.REPLACE,
+            partial=self.partial,
+        )
 
     def _warn_duplicates(self, diff: Diff, columns: pa.Schema) -> None:
         with closing(diff.duplicates(self.spec.batch_size)) as duplicates:

@@ -94,6 +94,9 @@ class RunSpec:
     `identity` is empty for modes without one; records are then keyed by
     the hash of all their mapped values. `state_dir` is this sync's own
     directory for its confirmed state (created when missing).
+    `tracking_columns` are model fields whose values grow when a row
+    changes; runs after the first then read only rows at or above the
+    largest values confirmed (see `engine.tracking`).
     """
 
     sync_id: str
@@ -111,6 +114,7 @@ class RunSpec:
     overrides: tuple[ValueOverride, ...] = ()
     snapshot_column: str = "_syncline_snapshot_at"
     options: RunOptions = field(default_factory=RunOptions)
+    tracking_columns: tuple[str, ...] = ()
     batch_size: int = 10_000
     started_at: datetime | None = None
 

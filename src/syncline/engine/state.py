@@ -36,6 +36,7 @@ from syncline.engine.spill import OutcomeLog, write_durably
 
 STATE_FILE = "state.parquet"
 _GENERATION = b"syncline_generation"
+_WATERMARK = b"syncline_watermark"
 _EMPTY = (
     "SELECT NULL::UBIGINT AS key_high, NULL::UBIGINT AS key_low, NULL::UBIGINT AS hash, "
     "NULL::BIGINT AS rank WHERE false"
@@ -49,6 +50,8 @@ class StateStore:
         self.directory = state_dir
         self.state_path = state_dir / STATE_FILE
         self.generation = 0
+        self.watermark: str | None = None
+        """What the last completed run left for the next (tracking columns), if anything."""
         self.run_dir = state_dir / "runs" / f"{time.time_ns()}-{os.getpid()}"
         self._journal_root = state_dir / "journal"
         self._journals: list[Path] = []
@@ -78,6 +81,8 @@ class StateStore:
             if self.state_path.exists():
                 metadata = pq.read_metadata(self.state_path).metadata or {}
                 self.generation = int(metadata.get(_GENERATION, b"0"))
+                raw_watermark = metadata.get(_WATERMARK)
+                self.watermark = raw_watermark.decode() if raw_watermark else None
             self._journals = self._live_journals()
         except BaseException:
             self.__exit__(None, None, None)
@@ -129,16 +134,25 @@ class StateStore:
             parts.insert(0, f"SELECT key_high, key_low, hash, 0::BIGINT AS rank FROM {stored}")
         return " UNION ALL ".join(parts) or _EMPTY
 
-    def commit(self, connection: duckdb.DuckDBPyConnection, new_state_sql: str) -> None:
+    def commit(
+        self,
+        connection: duckdb.DuckDBPyConnection,
+        new_state_sql: str,
+        watermark: str | None = None,
+    ) -> None:
         """Replace the state with the rows (`key_high`, `key_low`, `hash`) of `new_state_sql`.
 
-        The file is replaced atomically and durably.
+        The file is replaced atomically and durably, with `watermark` (text
+        for the next run; None keeps none).
 
         The journals folded into it are deleted afterwards; should that not
         happen, the next run recognises them as older than the state.
         """
         generation = self.generation + 1
-        metadata = f"KV_METADATA {{syncline_state: '1', syncline_generation: '{generation}'}}"
+        entries = f"syncline_state: '1', syncline_generation: '{generation}'"
+        if watermark is not None:
+            entries += f", syncline_watermark: {literal(watermark)}"
+        metadata = f"KV_METADATA {{{entries}}}"
 
         def write(path: Path) -> None:
             connection.execute(
@@ -147,6 +161,7 @@ class StateStore:
 
         write_durably(self.state_path, write)
         self.generation = generation
+        self.watermark = watermark
         for journal in self._journals:
             shutil.rmtree(journal, ignore_errors=True)
         self._journals = []

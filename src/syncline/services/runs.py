@@ -114,6 +114,7 @@ def _prepare(
         config = SyncConfig.model_validate(sync.config)
         model = ModelRepository(session, organization_id).get(config.model_id)
         model_configuration, model_connection = dict(model.configuration), model.connection_id
+        tracking_columns = [str(column) for column in model.tracking_columns]
         options: Mapping[str, Any] = dict(execution.options)
         retry_rejected = bool(sync.error_handling.get("auto_retry_record_errors", True))
     source = connections.connector(model_connection)
@@ -133,6 +134,7 @@ def _prepare(
         data_dir=runtime.settings.data_dir,
         batch_size=runtime.settings.batch_size,
         retry_rejected=retry_rejected,
+        tracking_columns=tracking_columns,
     )
     return spec, source, target
 

@@ -5,7 +5,7 @@ hint that lets the database skip rows early. So the pushed-down condition
 must never be stricter than the engine's: a row the engine would keep must
 never be dropped here. `pushable` keeps only the conditions whose SQL
 meaning is the same as the engine's or wider (comparisons, equality, one-of,
-booleans, date ranges; negations pass NULLs in SQL, which is wider), and
+booleans, date ranges, emptiness; negations pass NULLs in SQL, which is wider), and
 treats every other condition as true. The logic has no negation, so
 replacing conditions by "true" can only widen it.
 """
@@ -51,9 +51,11 @@ PUSHABLE = frozenset(
         F.STRING_NOT_ONE_OF,
         F.TRUE,
         F.FALSE,
+        F.IS_NULL,
     }
 )
-"""Functions whose SQL compilation keeps at least every row the engine keeps."""
+"""Functions whose SQL compilation keeps at least every row the engine keeps
+(`IsNull` on text also keeps empty strings: wider, so still safe)."""
 
 
 def pushable(where: TargetFilter, fields: Mapping[str, Field]) -> TargetFilter | None:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -39,6 +39,7 @@ def run_spec(
     data_dir: Path,
     batch_size: int,
     retry_rejected: bool = True,
+    tracking_columns: Sequence[str] = (),
 ) -> RunSpec:
     """The engine's description of one run of a validated sync.
 
@@ -99,6 +100,7 @@ def run_spec(
             only_identities=tuple(options["identities"]) if options.get("identities") else None,
             retry_rejected=retry_rejected,
         ),
+        tracking_columns=tuple(tracking_columns),
         batch_size=batch_size,
         started_at=utcnow(),
     )
