@@ -125,15 +125,29 @@ def worker(concurrency: int | None) -> None:
 
 
 @main.command()
-def scheduler() -> None:
+@click.option(
+    "--log-level",
+    default="info",
+    show_default=True,
+    type=click.Choice(["debug", "info", "warning", "error"], case_sensitive=False),
+    help="Lowest level of the lines logged to stderr.",
+)
+def scheduler(log_level: str) -> None:
     """Run only the scheduler and the reaper, in the foreground, until SIGINT/SIGTERM.
 
     For deployments whose API servers run with SYNCLINE_SCHEDULER=false.
     With SYNCLINE_EXECUTOR=celery, due executions go to the broker; with the
-    local executor they run in this process.
+    local executor they run in this process. Every tick that starts
+    executions logs them, with the lease holder's name.
     """
+    import logging
     import signal
     import threading
+
+    logging.basicConfig(
+        level=log_level.upper(),
+        format="%(asctime)s %(process)d %(name)s %(levelname)s %(message)s",
+    )
 
     from syncline.execution.factory import build_executor, build_reaper, build_scheduler
     from syncline.services.runs import Runtime

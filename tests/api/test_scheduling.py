@@ -6,7 +6,9 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from syncline.services.scheduling import Limits, Scheduler
-from syncline.store.tables import utcnow
+from syncline.store.executions import ExecutionRepository
+from syncline.store.syncs import SyncRepository
+from syncline.store.tables import Execution, utcnow
 from tests.api.execution_fixtures import Runner, pg
 
 EVERY_MINUTE = {"frequency": "custom", "minute": "*"}
@@ -142,3 +144,38 @@ def test_caps_leave_due_syncs_for_a_later_tick(runner: Runner) -> None:
         runner.wait(waiting, again[0])
     finally:
         capped.stop()
+
+
+def test_a_slot_that_falls_due_while_the_sync_runs_is_consumed_without_a_run(
+    runner: Runner,
+) -> None:
+    sync_id = runner.sync(schedule=EVERY_MINUTE)
+    created = _created(runner, sync_id)
+    store = runner.org.server.app.state.syncline.store
+    with store.session() as session:
+        sync = SyncRepository(session, runner.org.id).get(sync_id)
+        busy = Execution(
+            organization_id=runner.org.id,
+            sync_id=sync_id,
+            status="running",
+            type="manual",
+            options={},
+            counts={},
+            errors=[],
+            started_at=utcnow(),
+            heartbeat_at=utcnow(),
+        )
+        assert ExecutionRepository(session, None).take_slot(sync, busy)
+        busy_id = busy.id
+    scheduler = _scheduler(runner)
+    due = created + timedelta(minutes=2)
+
+    assert _mine(scheduler.tick(due), runner, sync_id) == []
+
+    with store.session() as session:
+        ExecutionRepository(session, None).release_slot(sync_id, busy_id)
+        session.get(Execution, busy_id).status = "completed"  # type: ignore[union-attr]
+    assert _mine(scheduler.tick(due), runner, sync_id) == []  # that slot is gone
+    later = _mine(scheduler.tick(due + timedelta(minutes=1)), runner, sync_id)
+    assert len(later) == 1
+    runner.wait(sync_id, later[0])

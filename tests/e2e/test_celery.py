@@ -9,199 +9,20 @@ database. Nothing is mocked; every process is killed afterwards.
 from __future__ import annotations
 
 import os
-import random
 import signal
-import subprocess
-import sys
 import time
-import uuid
 from collections.abc import Iterator
-from contextlib import ExitStack, suppress
-from dataclasses import dataclass, field
-from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
-import httpx
-import psycopg
 import pytest
 
-from tests.conftest import PG_DSN, PG_HOST, PG_PORT, PG_USER, temporary_pg_schema
-from tests.e2e.conftest import _free_port
+from tests.conftest import temporary_pg_schema
+from tests.e2e.cluster import TERMINAL, Cluster, broker_url, pg, running_cluster
 
 pytestmark = pytest.mark.e2e
 
-KEY = "sl_celery_e2e"
-TERMINAL = {"completed", "canceled", "failed", "interrupted"}
 SMALL_SYNCS = 20
 SLOW_ROWS = 300_000
-REDIS = "redis://127.0.0.1:6379"
-RABBITMQ = "amqp://guest:guest@127.0.0.1:5672//"
-
-
-def pg(sql: str) -> list[tuple[Any, ...]]:
-    with psycopg.connect(PG_DSN, autocommit=True) as conn:
-        cursor = conn.execute(sql)
-        return cursor.fetchall() if cursor.description else []
-
-
-@dataclass
-class Cluster:
-    """A serve, a scheduler and workers sharing one metadata store and one broker."""
-
-    broker: str
-    env: dict[str, str]
-    data_dir: Path
-    api: httpx.Client
-    connection_id: str
-    schema: str
-    workers: list[subprocess.Popen[bytes]] = field(default_factory=list)
-    started: list[subprocess.Popen[bytes]] = field(default_factory=list)
-
-    def spawn(self, name: str, *args: str, scheduler: str = "true") -> subprocess.Popen[bytes]:
-        """Start `syncline <args>` in its own process group, logging to `<name>.log`."""
-        with (self.data_dir / f"{name}.log").open("ab") as log:
-            process = subprocess.Popen(
-                [sys.executable, "-m", "syncline.cli", *args],
-                env={**self.env, "SYNCLINE_SCHEDULER": scheduler},
-                stdout=log,
-                stderr=subprocess.STDOUT,
-                start_new_session=True,
-            )
-        self.started.append(process)
-        return process
-
-    def start_worker(self) -> subprocess.Popen[bytes]:
-        """A `syncline worker --concurrency 2`, returned once it takes tasks."""
-        name = f"worker-{len(self.workers)}"
-        process = self.spawn(name, "worker", "--concurrency", "2")
-        self.workers.append(process)
-        _wait_for(self.data_dir / f"{name}.log", " ready.", process)
-        return process
-
-    def sync(self, source: str, target: str) -> str:
-        """An active manual updateOrCreate sync of `(id, v)` from `source` into `target`."""
-        model = self.call(
-            "POST",
-            "/api/models",
-            {
-                "name": source,
-                "connection_id": self.connection_id,
-                "configuration": {"table": f"{self.schema}.{source}"},
-            },
-        )
-        src = lambda f: {"model_id": model["id"], "field": f}  # noqa: E731
-        created = self.call(
-            "POST",
-            "/api/syncs",
-            {
-                "name": f"{source} -> {target}",
-                "mode": "updateOrCreate",
-                "active": True,
-                "schedule": {"frequency": "manual"},
-                "target": {
-                    "connection_id": self.connection_id,
-                    "object": f"{self.schema}.{target}",
-                },
-                "fields": [{"source": src(f), "target": f} for f in ("id", "v")],
-                "identities": {
-                    "mappings": [{"source": src("id"), "target": "id", "function": "Equality"}]
-                },
-            },
-        )
-        sync_id: str = created["id"]
-        return sync_id
-
-    def start(self, sync_id: str) -> str:
-        execution_id: str = self.call("POST", f"/api/syncs/{sync_id}/executions", {})["id"]
-        return execution_id
-
-    def execution(self, sync_id: str, execution_id: str) -> dict[str, Any]:
-        return self.call("GET", f"/api/syncs/{sync_id}/executions/{execution_id}")
-
-    def wait(
-        self, sync_id: str, execution_id: str, statuses: set[str], timeout: float
-    ) -> dict[str, Any]:
-        deadline = time.monotonic() + timeout
-        while True:
-            execution = self.execution(sync_id, execution_id)
-            if execution["status"] in statuses or time.monotonic() > deadline:
-                return execution
-            time.sleep(0.2)
-
-    def wait_running(self, sync_id: str, execution_id: str) -> None:
-        """Until the execution is running and has read some rows."""
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
-            execution = self.execution(sync_id, execution_id)
-            assert execution["status"] not in TERMINAL, execution
-            if execution["status"] == "running" and execution["counts"]["total"] > 0:
-                return
-            time.sleep(0.1)
-        raise AssertionError(f"execution {execution_id} did not get going within 30 s")
-
-    def call(self, method: str, path: str, body: dict[str, Any] | None = None) -> dict[str, Any]:
-        response = self.api.request(method, path, json=body)
-        assert response.status_code == 200, response.text
-        data: dict[str, Any] = response.json()["data"]
-        return data
-
-    def same(self, source: str, target: str) -> bool:
-        query = "SELECT id, v FROM {}.{} ORDER BY id"
-        return pg(query.format(self.schema, source)) == pg(query.format(self.schema, target))
-
-
-def _wait_for(log: Path, text: str, process: subprocess.Popen[bytes], timeout: float = 30) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if text in log.read_text(errors="replace"):
-            return
-        if process.poll() is not None:
-            pytest.fail(f"{log.name}: exited early:\n{log.read_text(errors='replace')}")
-        time.sleep(0.1)
-    pytest.fail(f"{log.name}: no {text!r} within {timeout} s:\n{log.read_text(errors='replace')}")
-
-
-def _wait_until_up(url: str, process: subprocess.Popen[bytes], log: Path) -> None:
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            pytest.fail(f"syncline serve exited early:\n{log.read_text()}")
-        try:
-            httpx.get(f"{url}/api/me", timeout=1)
-            return
-        except httpx.TransportError:
-            time.sleep(0.2)
-    pytest.fail(f"syncline serve did not answer within 30 s:\n{log.read_text()}")
-
-
-def _stop(process: subprocess.Popen[bytes]) -> None:
-    """Kill the process and its children (its whole process group)."""
-    with suppress(ProcessLookupError):
-        os.killpg(process.pid, signal.SIGKILL)
-    process.wait(timeout=30)
-
-
-def _metadata_database() -> Iterator[str]:
-    name = f"syncline_meta_{uuid.uuid4().hex[:10]}"
-    admin = f"host={PG_HOST} port={PG_PORT} user={PG_USER} dbname=postgres"
-    with psycopg.connect(admin, autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{name}"')
-    try:
-        yield f"postgresql://{PG_USER}@{PG_HOST}:{PG_PORT}/{name}"
-    finally:
-        with psycopg.connect(admin, autocommit=True) as conn:
-            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-
-
-def _forget_queue(broker_url: str, queue: str) -> None:
-    """Drop what this run left on the broker (its Redis database, its RabbitMQ queue)."""
-    from kombu import Connection
-
-    with Connection(broker_url, connect_timeout=5) as connection:
-        if broker_url.startswith("redis"):
-            connection.default_channel.client.flushdb()
-        else:
-            connection.default_channel.queue_delete(queue)
 
 
 @pytest.fixture(scope="module", params=["redis", "rabbitmq"])
@@ -210,10 +31,7 @@ def cluster(
     tmp_path_factory: pytest.TempPathFactory,
     pg_config: dict[str, Any],
 ) -> Iterator[Cluster]:
-    broker = str(request.param)
-    broker_url = f"{REDIS}/{random.randint(1, 15)}" if broker == "redis" else RABBITMQ
-    queue = f"syncline-test-{uuid.uuid4().hex[:10]}"
-    data_dir = tmp_path_factory.mktemp(f"celery-{broker}")
+    broker: Literal["redis", "rabbitmq"] = request.param
     tables = [
         statement
         for i in range(SMALL_SYNCS)
@@ -224,71 +42,29 @@ def cluster(
             f"CREATE TABLE {{schema}}.dst{i} (id bigint PRIMARY KEY, v text)",
         )
     ]
-    with ExitStack() as stack:
-        metadata_url = stack.enter_context(_ContextIterator(_metadata_database()))
-        schema = stack.enter_context(
-            temporary_pg_schema(
-                "e2e_celery",
-                *tables,
-                "CREATE TABLE {schema}.big (id bigint PRIMARY KEY, v text)",
-                "INSERT INTO {schema}.big SELECT n, md5(n::text)"
-                f" FROM generate_series(1, {SLOW_ROWS}) n",
-                "CREATE TABLE {schema}.big_canceled (id bigint PRIMARY KEY, v text)",
-                "CREATE TABLE {schema}.big_killed (id bigint PRIMARY KEY, v text)",
-            )
-        )
-        stack.callback(_forget_queue, broker_url, queue)
-        port = _free_port()
-        env = {
-            **os.environ,
-            "SYNCLINE_DATA_DIR": str(data_dir),
-            "SYNCLINE_DATABASE_URL": metadata_url,
-            "SYNCLINE_API_KEY": KEY,
-            "SYNCLINE_DEMO": "false",
-            "SYNCLINE_EXECUTOR": "celery",
-            "SYNCLINE_BROKER_URL": broker_url,
-            "SYNCLINE_CELERY_QUEUE": queue,
-            "SYNCLINE_HEARTBEAT_TIMEOUT": "5",
-            "SYNCLINE_SCHEDULER_INTERVAL": "1",
-            "SYNCLINE_BATCH_SIZE": "500",
-        }
-        api = stack.enter_context(
-            httpx.Client(
-                base_url=f"http://127.0.0.1:{port}",
-                headers={"Authorization": f"Bearer {KEY}"},
-                timeout=30,
-            )
-        )
-        cluster = Cluster(broker, env, data_dir, api, connection_id="", schema=schema)
-        stack.callback(lambda: [_stop(process) for process in cluster.started])
-        serve = cluster.spawn(
-            "serve", "serve", "--port", str(port), "--log-level", "warning", scheduler="false"
-        )
-        _wait_until_up(str(api.base_url), serve, data_dir / "serve.log")
-        cluster.spawn("scheduler", "scheduler")
-        cluster.start_worker()
-        cluster.start_worker()
-        connection = cluster.call(
-            "POST",
-            "/api/connections",
-            {"name": "pg", "type": "postgresql", "configuration": pg_config},
-        )
-        cluster.connection_id = connection["id"]
+    with (
+        temporary_pg_schema(
+            "e2e_celery",
+            *tables,
+            "CREATE TABLE {schema}.big (id bigint PRIMARY KEY, v text)",
+            "INSERT INTO {schema}.big SELECT n, md5(n::text)"
+            f" FROM generate_series(1, {SLOW_ROWS}) n",
+            "CREATE TABLE {schema}.big_canceled (id bigint PRIMARY KEY, v text)",
+            "CREATE TABLE {schema}.big_killed (id bigint PRIMARY KEY, v text)",
+        ) as schema,
+        running_cluster(
+            tmp_path_factory.mktemp(f"celery-{broker}"),
+            schema=schema,
+            pg_config=pg_config,
+            broker=broker_url(broker),
+            env={
+                "SYNCLINE_HEARTBEAT_TIMEOUT": "5",
+                "SYNCLINE_SCHEDULER_INTERVAL": "1",
+                "SYNCLINE_BATCH_SIZE": "500",
+            },
+        ) as cluster,
+    ):
         yield cluster
-
-
-class _ContextIterator:
-    """A one-value generator as a context manager (it runs its cleanup on exit)."""
-
-    def __init__(self, generator: Iterator[str]) -> None:
-        self.generator = generator
-
-    def __enter__(self) -> str:
-        return next(self.generator)
-
-    def __exit__(self, *_: object) -> None:
-        for _ in self.generator:
-            pass
 
 
 def test_many_syncs_run_on_workers_and_match_their_sources(cluster: Cluster) -> None:

@@ -99,7 +99,9 @@ def _claim(runtime: Runtime, execution_id: str) -> tuple[str, str] | None:
             repo.release_slot(execution.sync_id, execution.id)
             return None
         execution.status = "running"
-        execution.started_at = execution.heartbeat_at = now
+        # `supervised_run` stamped the start already when it claimed the run.
+        execution.started_at = execution.started_at or now
+        execution.heartbeat_at = now
         return execution.organization_id, execution.sync_id
 
 

@@ -100,6 +100,11 @@ class Scheduler:
                 slot = self._due(session, sync, now)
                 if slot is None:
                     continue
+                if sync.current_execution_id is not None:
+                    # Still running (or queued): this slot is consumed without a run.
+                    # Checked here only to spare an insert; `take_slot` is the guard.
+                    sync.scheduled_through = slot
+                    continue
                 if not self._room(running, sync.target_connection_id):
                     continue  # the slot stays due for a later tick
                 sync.scheduled_through = slot
@@ -117,6 +122,13 @@ class Scheduler:
                     started.append(execution.id)
         for execution_id in started:
             self.executor.submit(execution_id)
+        if started:
+            log.info(
+                "scheduler %s (lease holder) started %d execution(s): %s",
+                self.holder,
+                len(started),
+                " ".join(started),
+            )
         return started
 
     def _due(self, session: Session, sync: Sync, now: datetime) -> datetime | None:
