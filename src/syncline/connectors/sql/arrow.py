@@ -1,9 +1,13 @@
-"""Rows from a DB-API cursor into Arrow record batches, column by column.
+"""Query results into Arrow record batches.
 
-Each column is first handed to Arrow as the driver returned it (the fast path
-for ints, floats, strings, dates, decimals); only when Arrow refuses are the
-values converted one by one (JSON objects to JSON text, UUIDs and other
-objects to text, MySQL BIT bytes to ints, durations to `HH:MM:SS`).
+Rows from a DB-API cursor are converted column by column: each column is
+first handed to Arrow as the driver returned it (the fast path for ints,
+floats, strings, dates, decimals); only when Arrow refuses are the values
+converted one by one (JSON objects to JSON text, UUIDs and other objects to
+text, MySQL BIT bytes to ints, durations to `HH:MM:SS`).
+
+A database's CSV export (PostgreSQL's `COPY ... (FORMAT csv)`) is parsed by
+Arrow's C++ CSV reader instead (`CsvDecoder`), with no Python object per value.
 """
 
 from __future__ import annotations
@@ -11,10 +15,14 @@ from __future__ import annotations
 import datetime as dt
 import decimal
 import json
+import re
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.csv as pacsv
 
 from syncline.connectors.base import Field
 from syncline.connectors.vocabulary import FieldType
@@ -162,3 +170,141 @@ def _to_bytes(value: Any) -> Any:
 
 def _unchanged(value: Any) -> Any:
     return value
+
+
+# ------------------------------------------------------------ CSV
+
+
+@dataclass(frozen=True)
+class CsvColumn:
+    """How one CSV column becomes the Arrow array of its field.
+
+    Arrow's CSV reader parses the text as `parse_type`; `finish`, when
+    given, turns that array into one of `field.arrow_type` (a zero-copy
+    view, or a fix-up of the few values the text spells differently).
+    """
+
+    field: Field
+    parse_type: pa.DataType
+    finish: Callable[[pa.Array], pa.Array] | None = None
+
+
+@dataclass(frozen=True)
+class CsvChunk:
+    """`rows` complete CSV records, back to back, in `data`."""
+
+    data: bytes | bytearray
+    rows: int
+
+
+_CSV_COLUMN_ERROR = re.compile(
+    r"In CSV column #(\d+): (?:Row #\d+: )?(?:CSV conversion error to [^:]+: )?(.*)", re.DOTALL
+)
+
+
+class CsvDecoder:
+    """Parses chunks of CSV records into record batches of a fixed schema.
+
+    The dialect is PostgreSQL's `COPY ... (FORMAT csv)`: comma separated,
+    quoted with `"` (a quote inside doubled), a NULL is an unquoted empty
+    value and an empty string a quoted one (`""`), quoted values may hold
+    newlines, booleans are spelled `true_values` / `false_values`. Nothing
+    else is read as NULL (the text `NULL` or `NaN` stays a value), and a
+    line holding only a NULL is a record, not a blank line to skip.
+    """
+
+    def __init__(
+        self,
+        columns: Sequence[CsvColumn],
+        schema: pa.Schema,
+        *,
+        true_values: Sequence[str],
+        false_values: Sequence[str],
+    ) -> None:
+        self._columns = list(columns)
+        self._schema = schema
+        # Positional names: result columns may repeat a name.
+        self._names = [f"c{i}" for i in range(len(self._columns))]
+        self._parse = pacsv.ParseOptions(
+            delimiter=",",
+            quote_char='"',
+            double_quote=True,
+            escape_char=False,
+            newlines_in_values=True,
+            ignore_empty_lines=False,
+        )
+        self._convert = pacsv.ConvertOptions(
+            check_utf8=True,
+            column_types={
+                name: column.parse_type
+                for name, column in zip(self._names, self._columns, strict=True)
+            },
+            null_values=[""],
+            true_values=list(true_values),
+            false_values=list(false_values),
+            strings_can_be_null=True,
+            quoted_strings_can_be_null=False,
+        )
+
+    def __call__(self, chunk: CsvChunk) -> pa.RecordBatch:
+        """The records of `chunk` as one record batch.
+
+        Raises `ConnectorError` naming the column when a value cannot be
+        read as its column's type, or when the text is not the CSV expected.
+        """
+        read = pacsv.ReadOptions(
+            column_names=self._names,
+            # One block: the chunk is in memory already and bounded by the batch size.
+            block_size=min(max(len(chunk.data), 1), 2**31 - 1),
+            use_threads=False,
+        )
+        try:
+            table = pacsv.read_csv(
+                pa.BufferReader(pa.py_buffer(chunk.data)),
+                read_options=read,
+                parse_options=self._parse,
+                convert_options=self._convert,
+            )
+        except (pa.ArrowInvalid, pa.ArrowTypeError) as exc:
+            raise ConnectorError(self._message(exc)) from None
+        if table.num_rows != chunk.rows:
+            raise ConnectorError(
+                f"the CSV export held {table.num_rows} records where {chunk.rows} rows were sent"
+            )
+        arrays = []
+        for column, values in zip(self._columns, table.columns, strict=True):
+            array = values.chunk(0) if values.num_chunks == 1 else values.combine_chunks()
+            arrays.append(array if column.finish is None else column.finish(array))
+        return pa.RecordBatch.from_arrays(arrays, schema=self._schema)
+
+    def _message(self, exc: Exception) -> str:
+        text = str(exc)
+        match = _CSV_COLUMN_ERROR.search(text)
+        if match is None or int(match.group(1)) >= len(self._columns):
+            return f"the CSV export could not be read: {text}"
+        field = self._columns[int(match.group(1))].field
+        return (
+            f"column {field.name!r} ({field.remote_type}): a value cannot be read as "
+            f"{field.arrow_type}: {match.group(2).strip()}"
+        )
+
+
+_PYTHON_SCIENTIFIC = r"^-?0\.0{6}[0-9]"
+"""Plain decimal text that Python's `str(Decimal)` writes in scientific
+notation: an adjusted exponent below -6 (`0.0000001` is `1E-7`, `0.0000000`
+is `0E-7`). Text without an exponent never has a positive one."""
+
+
+def python_decimal_text(array: pa.Array) -> pa.Array:
+    """Decimal text (as PostgreSQL writes `numeric`) spelled as `str(Decimal(text))`.
+
+    The row path reads such values as `Decimal` and keeps `str()` of them,
+    which differs from the database's text only for magnitudes below 1e-6;
+    those few values are converted in Python, every other one is kept as is.
+    """
+    mask = pc.fill_null(pc.match_substring_regex(array, _PYTHON_SCIENTIFIC), False)
+    if not pc.any(mask).as_py():
+        return array
+    picked = pc.filter(array, mask).to_pylist()
+    fixed = pa.array([str(decimal.Decimal(value)) for value in picked], type=array.type)
+    return pc.replace_with_mask(array, mask, fixed)

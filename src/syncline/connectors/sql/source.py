@@ -21,7 +21,7 @@ from syncline.connectors.sql.arrow import arrow_schema, rows_to_batch
 from syncline.connectors.sql.catalog import Column, TableRef, split_table, strip_query
 from syncline.connectors.sql.connection import DbConnection, SqlConnection
 from syncline.connectors.sql.source_filter import SourceFilterDialect, where_clause
-from syncline.connectors.sql.stream import BatchStream, Fetch
+from syncline.connectors.sql.stream import BatchStream, Fetch, Reading
 from syncline.connectors.writing import TargetFilter
 from syncline.errors import (
     BadRequest,
@@ -107,6 +107,10 @@ class SqlSource(SqlConnection, SourceConnector):
             return self._fields(conn, configuration)
 
     def _fields(self, conn: DbConnection, configuration: Mapping[str, Any]) -> list[Field]:
+        return [self._field(column) for column in self._source_columns(conn, configuration)]
+
+    def _source_columns(self, conn: DbConnection, configuration: Mapping[str, Any]) -> list[Column]:
+        """The columns a `table` or `query` configuration reads (see `source_fields`)."""
         table, query = source_keys(configuration)
         if query is not None:
             with self._translate(InvalidSourceConfiguration):
@@ -118,7 +122,7 @@ class SqlSource(SqlConnection, SourceConnector):
             columns = self._columns(conn, ref) if self._relation_kind(conn, ref) else []
             if not columns:
                 raise ObjectNotFound(f"table {table!r} not found", metadata={"table": table})
-        return [self._field(column) for column in columns]
+        return columns
 
     def _field(self, column: Column) -> Field:
         field_type, arrow_type = self.map_type(column.mapped_name)
@@ -147,8 +151,9 @@ class SqlSource(SqlConnection, SourceConnector):
         the caller's own filter would keep goes into the statement
         (`source_filter.pushable`); sources without a filter dialect ignore it.
 
-        The statement runs on a server-side (PostgreSQL), unbuffered (MySQL)
-        or plain stepping (SQLite) cursor, so memory follows the batch size.
+        The statement runs as a `COPY ... TO STDOUT` parsed by Arrow or on a
+        server-side cursor (PostgreSQL), on an unbuffered (MySQL) or plain
+        stepping (SQLite) cursor, so memory follows the batch size.
         `limit` becomes a bound `LIMIT`. The connection closes when the
         batches run out, when one fails, or when the reader is dropped
         (pyarrow's `close()` keeps the Python iterator, see `BatchStream`).
@@ -163,20 +168,42 @@ class SqlSource(SqlConnection, SourceConnector):
         conn = self._connect()
         try:
             with self._translate(ConnectorError):
-                fields = self._fields(conn, configuration)
+                columns = self._source_columns(conn, configuration)
+                fields = [self._field(column) for column in columns]
                 sql, params = self._select(configuration, fields, limit, where)
-                fetch = self._start_stream(conn, sql, params, batch_size)
+                schema = arrow_schema(fields)
+                reading = self._start_reading(
+                    conn, sql, params, columns, fields, schema, batch_size
+                )
         except BaseException:
             self._close(conn)
             raise
-        schema = arrow_schema(fields)
         stream = BatchStream(
-            fetch=fetch,
-            convert=lambda rows: rows_to_batch(rows, fields, schema),
+            reading,
             close=lambda: self._close(conn),
             guard=lambda: self._translate(ConnectorError),
         )
         return pa.RecordBatchReader.from_batches(schema, stream)
+
+    def _start_reading(
+        self,
+        conn: DbConnection,
+        sql: str,
+        params: Sequence[Any],
+        columns: Sequence[Column],
+        fields: Sequence[Field],
+        schema: pa.Schema,
+        batch_size: int,
+    ) -> Reading[Any]:
+        """Run the statement reading a model and say how its result becomes batches.
+
+        `columns` and `fields` describe the statement's result columns in
+        order, `schema` is their Arrow schema. The default streams row tuples
+        from `_start_stream` and converts them column by column; a dialect
+        with a faster bulk path overrides this. May raise the driver's errors.
+        """
+        fetch = self._start_stream(conn, sql, params, batch_size)
+        return Reading(fetch, lambda rows: rows_to_batch(rows, fields, schema))
 
     def _source_filter_dialect(self) -> SourceFilterDialect | None:
         """How filters are pushed into this database's queries; None: they are not."""

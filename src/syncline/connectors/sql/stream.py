@@ -3,17 +3,37 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from contextlib import AbstractContextManager
-from typing import Any
+from contextlib import AbstractContextManager, suppress
+from dataclasses import dataclass
+from typing import Any, Generic, TypeVar
 
 import pyarrow as pa
 
 Fetch = Callable[[], Sequence[Sequence[Any]]]
 """Returns the next chunk of at most batch-size rows; empty when the rows run out."""
 
+ChunkT = TypeVar("ChunkT")
 
-class BatchStream:
-    """Record batches fetched chunk by chunk from an open cursor.
+
+@dataclass(frozen=True)
+class Reading(Generic[ChunkT]):
+    """How the result of one running statement becomes record batches.
+
+    `fetch` returns the next chunk of at most batch-size rows (row tuples,
+    or the database's own bulk format) and something false (an empty list,
+    None) when the rows run out; `convert` turns one chunk into a record
+    batch. `interrupt`, when given, stops the statement on the server; the
+    stream calls it before closing the connection of a reading that did not
+    run out, so an abandoned statement does not run on.
+    """
+
+    fetch: Callable[[], ChunkT | None]
+    convert: Callable[[ChunkT], pa.RecordBatch]
+    interrupt: Callable[[], None] | None = None
+
+
+class BatchStream(Generic[ChunkT]):
+    """Record batches fetched chunk by chunk from a running statement.
 
     The stream closes its connection exactly once: when the rows run out,
     when fetching or converting a chunk fails, or when the stream itself is
@@ -25,18 +45,17 @@ class BatchStream:
 
     def __init__(
         self,
-        fetch: Fetch,
-        convert: Callable[[Sequence[Sequence[Any]]], pa.RecordBatch],
+        reading: Reading[ChunkT],
         close: Callable[[], None],
         guard: Callable[[], AbstractContextManager[None]],
     ) -> None:
-        self._fetch = fetch
-        self._convert = convert
+        self._reading = reading
         self._close = close
         self._guard = guard
         self._closed = False
+        self._exhausted = False
 
-    def __iter__(self) -> BatchStream:
+    def __iter__(self) -> BatchStream[ChunkT]:
         return self
 
     def __next__(self) -> pa.RecordBatch:
@@ -44,18 +63,26 @@ class BatchStream:
             raise StopIteration
         try:
             with self._guard():
-                rows = self._fetch()
-            if not rows:
+                chunk = self._reading.fetch()
+            if not chunk:
+                self._exhausted = True
                 raise StopIteration
-            return self._convert(rows)
+            return self._reading.convert(chunk)
         except BaseException:
             self.close()
             raise
 
     def close(self) -> None:
-        """Release the connection; later calls do nothing."""
-        if not self._closed:
-            self._closed = True
+        """Stop a statement still running, release the connection; later calls do nothing."""
+        if self._closed:
+            return
+        self._closed = True
+        try:
+            if not self._exhausted and self._reading.interrupt is not None:
+                # Best effort: the connection closes next whatever happens here.
+                with suppress(Exception):
+                    self._reading.interrupt()
+        finally:
             self._close()
 
     def __del__(self) -> None:
