@@ -40,19 +40,23 @@ class MysqlConnection(SqlConnection):
     def _open(self) -> DbConnection:
         import pymysql
 
+        return pymysql.connect(**self._connect_arguments())
+
+    def _connect_arguments(self) -> dict[str, Any]:
+        """PyMySQL's connection arguments for the configuration (with the password)."""
         cfg = self.config
-        return pymysql.connect(
-            host=cfg.hostname,
-            port=cfg.port,
-            user=cfg.account,
-            password=cfg.passwd.get_secret_value(),
-            database=cfg.dbname,
-            charset="utf8mb4",
-            connect_timeout=CONNECT_TIMEOUT_SECONDS,
-            autocommit=True,
+        return {
+            "host": cfg.hostname,
+            "port": cfg.port,
+            "user": cfg.account,
+            "password": cfg.passwd.get_secret_value(),
+            "database": cfg.dbname,
+            "charset": "utf8mb4",
+            "connect_timeout": CONNECT_TIMEOUT_SECONDS,
+            "autocommit": True,
             # TIMESTAMP values come back as UTC instants (see types.py).
-            init_command="SET time_zone = '+00:00'",
-        )
+            "init_command": "SET time_zone = '+00:00'",
+        }
 
     def _driver_errors(self) -> tuple[type[Exception], ...]:
         import pymysql

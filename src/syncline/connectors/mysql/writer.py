@@ -1,11 +1,22 @@
 """Writing to MySQL/MariaDB tables with PyMySQL.
 
-Records reach the database by multi-row `INSERT ... VALUES (...), (...)`
-statements of up to `CHUNK_ROWS` rows and roughly `CHUNK_BYTES` of values:
-into the table itself (append, snapshot), into the replace staging table, or
-into a temporary staging table from which identity modes merge with
-`UPDATE ... JOIN`, `INSERT ... SELECT ... ON DUPLICATE KEY UPDATE` and
-`DELETE ... JOIN`.
+Records reach the database into the table itself (append, snapshot), into
+the replace staging table, or into a temporary staging table from which
+identity modes merge with `UPDATE ... JOIN`,
+`INSERT ... SELECT ... ON DUPLICATE KEY UPDATE` and `DELETE ... JOIN`.
+
+A clean batch is loaded whole by `LOAD DATA LOCAL INFILE` from CSV that
+Arrow writes (`_load_arrow`), when the server allows it (`local_infile`) and
+the table is InnoDB. The data is sent from memory by `LocalDataConnection`,
+which answers the server's request for a file only with the data offered
+for the statement being run, never with a file of this machine. `LOCAL`
+turns what would be errors into warnings (the server cannot stop the
+client mid-file), so a load that warned, or did not insert every record, is
+refused (`BulkRefused`) and rolled back, and the batch is written by rows.
+
+Rows of Python values (that path, and columns CSV cannot carry exactly) go
+by multi-row `INSERT ... VALUES (...), (...)` statements of up to
+`CHUNK_ROWS` rows and roughly `CHUNK_BYTES` of values (`_load`).
 
 The session runs in strict mode, so a value the column cannot hold (too
 long, out of range) is an error that rejects its record, never a silent
@@ -14,21 +25,34 @@ truncation; and in UTC, so instants are written as UTC wall time.
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Iterator, Sequence
 from datetime import datetime
 from typing import Any, ClassVar
 
 import pyarrow as pa
+import pymysql
 
+from syncline.connectors.mysql.connection import MysqlConnection
+from syncline.connectors.mysql.load_data import LocalDataConnection
 from syncline.connectors.sql.catalog import Column, TableRef
 from syncline.connectors.sql.connection import DbConnection
-from syncline.connectors.sql.dialect import Row, UniqueKey, restrict
+from syncline.connectors.sql.dialect import BulkRefused, Row, UniqueKey, restrict
 from syncline.connectors.sql.like import LIKE_ESCAPE, Pattern, like_text
 from syncline.connectors.sql.merge import MergeTables, assigned_value, join
 from syncline.connectors.sql.target_filter import Clause
-from syncline.connectors.sql.values import Converter, is_nested, json_text, utc_naive
+from syncline.connectors.sql.types import parse_type_name
+from syncline.connectors.sql.values import (
+    Converter,
+    arrow_loadable,
+    csv_data,
+    is_nested,
+    json_text,
+    utc_naive,
+)
 from syncline.connectors.sql.writer import SqlWriter
 from syncline.connectors.writing import WriteColumn
+from syncline.errors import ConnectionCheckFailed
 
 CHUNK_ROWS = 1000
 CHUNK_BYTES = 4 * 1024 * 1024
@@ -49,6 +73,19 @@ RECORD_FAULT_CODES = frozenset(
     }
 )  # fmt: skip
 """Server error codes a record can cause; any other is the target's fault."""
+
+LOCAL_REFUSED_CODES = frozenset(
+    {
+        1148,  # the used command is not allowed (local_infile off)
+        2068,  # LOAD DATA LOCAL request rejected (client side)
+        3948,  # loading local data is disabled (MySQL 8)
+        4166,  # the server or client has disabled the local infile capability (MariaDB)
+    }
+)
+"""Error codes of a `LOAD DATA LOCAL` the server does not allow."""
+
+_STRING_SENSITIVE = frozenset({"bit", "enum", "set", "year"})
+"""Column types that read a number differently from its digits as a string."""
 
 
 class MysqlWriter(SqlWriter):
@@ -82,8 +119,17 @@ class MysqlWriter(SqlWriter):
         "binary": "VARBINARY(255)",
     }
 
+    loads_arrow: ClassVar[bool] = True
+
     def _connect(self) -> DbConnection:
-        conn = self.target._connect()
+        """A `LocalDataConnection` in strict mode."""
+        target = self.target
+        assert isinstance(target, MysqlConnection)
+        try:
+            conn = LocalDataConnection(**target._connect_arguments(), local_infile=True)
+        except pymysql.err.MySQLError as exc:
+            message = target.scrub(target._connect_error_message(exc))
+            raise ConnectionCheckFailed(message) from None
         with conn.cursor() as cursor:
             cursor.execute(
                 "SET SESSION sql_mode = "
@@ -131,6 +177,55 @@ class MysqlWriter(SqlWriter):
         group = "(" + ", ".join([self.placeholder] * len(columns)) + ")"
         for chunk in _chunks(rows):
             self.execute(head + ", ".join([group] * len(chunk)), [v for row in chunk for v in row])
+
+    def _can_load_arrow(self, ref: TableRef, columns: Sequence[tuple[pa.DataType, Column]]) -> bool:
+        """Also needs the server to allow `LOAD DATA LOCAL`, and an InnoDB
+        table, so that a refused load is rolled back whole (the replace
+        staging table is made like the table).
+
+        LOAD DATA reads every value as a string, where a statement binds
+        numbers and booleans as number literals: the same except in BIT,
+        ENUM, SET and YEAR columns (`5` is the character '5' in a BIT, a
+        member's name rather than its index in an ENUM, `0` is 2000 rather
+        than 0000 as a YEAR), so numbers go to those by statements.
+        """
+        for arrow_type, column in columns:
+            name = column.mapped_name
+            if not arrow_loadable(arrow_type, self.target.map_type(name), name):
+                return False
+            literal = not (pa.types.is_string(arrow_type) or pa.types.is_large_string(arrow_type))
+            if literal and parse_type_name(name).base in _STRING_SENSITIVE:
+                return False
+        [(local_infile, engine)] = self.fetch(
+            "SELECT @@local_infile, (SELECT ENGINE FROM information_schema.TABLES"
+            " WHERE TABLE_SCHEMA = %s AND TABLE_NAME = %s)",
+            [ref.schema, ref.name],
+        )
+        return str(local_infile) in ("1", "ON") and str(engine).lower() == "innodb"
+
+    def _load_arrow(self, table: TableRef, columns: Sequence[str], batch: pa.RecordBatch) -> None:
+        # Without an escape character, a quoted value is taken verbatim (its
+        # quotes doubled) and the unquoted word NULL is NULL. LOAD DATA takes
+        # no bound values, so names are quoted as they are.
+        name = f"syncline-{uuid.uuid4().hex}.csv"
+        sql = (
+            f"LOAD DATA LOCAL INFILE '{name}' INTO TABLE {self.target.qualified(table)}"
+            " CHARACTER SET utf8mb4 FIELDS TERMINATED BY ',' OPTIONALLY ENCLOSED BY '\"'"
+            " ESCAPED BY ''"
+            f" ({', '.join(self.target.quote(column) for column in columns)})"
+        )
+        data = csv_data([_csv_ready(array) for array in batch.columns], null="NULL")
+        try:
+            loaded, warnings = self.conn.load_local(sql, name, memoryview(data))
+        except pymysql.err.MySQLError as exc:
+            if exc.args and exc.args[0] in LOCAL_REFUSED_CODES and not self._is_broken():
+                self._bulk = False
+                raise BulkRefused("LOAD DATA LOCAL is not allowed") from exc
+            raise
+        if warnings or loaded != batch.num_rows:
+            raise BulkRefused(
+                f"LOAD DATA loaded {loaded} of {batch.num_rows} with {warnings} warnings"
+            )
 
     def _converter(self, column: WriteColumn, existing: Column) -> Converter | None:
         """Instants as UTC wall time (PyMySQL drops offsets); lists and objects as JSON."""
@@ -192,3 +287,17 @@ def _chunks(rows: Sequence[Row]) -> Iterator[Sequence[Row]]:
             start, size = index + 1, 0
     if start < len(rows):
         yield rows[start:]
+
+
+def _csv_ready(array: pa.Array) -> pa.Array:
+    """A column as PyMySQL would spell its values where Arrow's CSV differs:
+    booleans as 1 and 0, narrower floats widened to the double Python holds,
+    instants as UTC wall time (as `utc_naive`)."""
+    kind = array.type
+    if pa.types.is_boolean(kind):
+        return array.cast(pa.int8())
+    if pa.types.is_float16(kind) or pa.types.is_float32(kind):
+        return array.cast(pa.float64())
+    if pa.types.is_timestamp(kind) and kind.tz is not None:
+        return array.cast(pa.timestamp(kind.unit))
+    return array

@@ -1,10 +1,16 @@
 """Writing to PostgreSQL tables with psycopg 3.
 
-Records reach the database by text `COPY ... FROM STDIN` only: into the
-table itself (append, snapshot), into the replace staging table, or into a
-temporary staging table (truncated as each transaction starts) from which
-identity modes merge with `UPDATE ... FROM`,
-`INSERT ... ON CONFLICT` and `DELETE ... USING`.
+Records reach the database by `COPY ... FROM STDIN`: into the table itself
+(append, snapshot), into the replace staging table, or into a temporary
+staging table (truncated as each transaction starts) from which identity
+modes merge with `UPDATE ... FROM`, `INSERT ... ON CONFLICT` and
+`DELETE ... USING`.
+
+A clean batch is copied as CSV that Arrow writes from the whole batch
+(`_load_arrow`): every value quoted, NULL unquoted and empty, booleans as
+`t`/`f` as psycopg writes them. Rows of Python values (the row path, and
+columns CSV cannot carry exactly: binary data, durations, lists, objects)
+are copied in COPY's text format by psycopg (`_load`).
 """
 
 from __future__ import annotations
@@ -12,12 +18,21 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any, ClassVar
 
+import pyarrow as pa
+import pyarrow.compute as pc
+
 from syncline.connectors.sql.catalog import Column, TableRef
 from syncline.connectors.sql.connection import DbConnection
 from syncline.connectors.sql.dialect import Row, UniqueKey
 from syncline.connectors.sql.like import LIKE_ESCAPE, Pattern, like_text
 from syncline.connectors.sql.target_filter import Clause
-from syncline.connectors.sql.values import Converter, is_nested, json_text
+from syncline.connectors.sql.values import (
+    Converter,
+    arrow_loadable,
+    csv_data,
+    is_nested,
+    json_text,
+)
 from syncline.connectors.sql.writer import SqlWriter
 from syncline.connectors.writing import WriteColumn
 
@@ -49,6 +64,7 @@ class PostgresqlWriter(SqlWriter):
     # throws that file away with whatever was loaded into it.
     clear_stage_sql: ClassVar[str] = "TRUNCATE {stage}"
     row_type: ClassVar[str] = "bigint"
+    loads_arrow: ClassVar[bool] = True
     column_types: ClassVar[dict[str, str]] = {
         "boolean": "boolean",
         "int16": "smallint",
@@ -103,6 +119,23 @@ class PostgresqlWriter(SqlWriter):
             for row in rows:
                 copy.write_row(row)
 
+    def _can_load_arrow(self, ref: TableRef, columns: Sequence[tuple[pa.DataType, Column]]) -> bool:
+        return all(
+            arrow_loadable(arrow_type, self.target.map_type(c.mapped_name), c.mapped_name)
+            for arrow_type, c in columns
+        )
+
+    def _load_arrow(self, table: TableRef, columns: Sequence[str], batch: pa.RecordBatch) -> None:
+        names = ", ".join(self.target.quote(column) for column in columns)
+        # CSV's NULL is an unquoted empty value; every other value is quoted.
+        sql = (
+            f"COPY {self.target.qualified(table)} ({names}) FROM STDIN"
+            " (FORMAT csv, ENCODING 'UTF8')"
+        )
+        data = csv_data([_csv_ready(array) for array in batch.columns], null="")
+        with self.conn.cursor() as cursor, cursor.copy(sql) as copy:
+            copy.write(memoryview(data))
+
     def _converter(self, column: WriteColumn, existing: Column) -> Converter | None:
         """Lists stay lists for array columns (COPY writes them as arrays);
         other lists and objects become JSON text."""
@@ -128,3 +161,27 @@ class PostgresqlWriter(SqlWriter):
     def array_contains(self, expr: str, value: Any) -> Clause:
         # ANY gives NULL for an array holding NULLs but not the value; that is "no".
         return f"COALESCE({self.placeholder} = ANY({expr}), false)", [value]
+
+
+_UTC_NAMES = frozenset({"utc", "etc/utc", "+00:00", "z"})
+
+
+def _csv_ready(array: pa.Array) -> pa.Array:
+    """A column as psycopg would spell its values where Arrow's CSV differs:
+    booleans as `t`/`f`, and narrower floats widened to the double Python
+    holds (so `0.1` as a float32 is written as 0.10000000149011612).
+
+    Instants in UTC are written as naive UTC wall time, which the session
+    (in UTC) reads as the same instant, and a `timestamp` column as the
+    same wall time, while Arrow formats zoned values many times slower.
+    Other zones keep their offset: a `timestamp` column takes their local
+    wall time, as from psycopg.
+    """
+    kind = array.type
+    if pa.types.is_boolean(kind):
+        return pc.if_else(array, "t", "f")
+    if pa.types.is_float16(kind) or pa.types.is_float32(kind):
+        return array.cast(pa.float64())
+    if pa.types.is_timestamp(kind) and kind.tz is not None and kind.tz.lower() in _UTC_NAMES:
+        return array.cast(pa.timestamp(kind.unit))
+    return array

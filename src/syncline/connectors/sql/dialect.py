@@ -5,6 +5,11 @@ and `sqlite/writer.py`. Data-like differences are class variables; the
 statement builders default to the PostgreSQL spelling (`UPDATE ... FROM`,
 `ON CONFLICT`, `DELETE ... USING`), which dialects override where theirs
 differs.
+
+Records reach a table through `_load` (rows of driver values) and, in
+dialects with `loads_arrow`, through `_load_arrow` (a whole Arrow batch
+handed to the database in one bulk operation, never turned into Python
+values).
 """
 
 from __future__ import annotations
@@ -28,6 +33,14 @@ from syncline.connectors.writing import WriteColumn
 from syncline.errors import ConnectorError
 
 Row = tuple[Any, ...]
+
+
+class BulkRefused(Exception):
+    """`_load_arrow` could not load every record exactly as given, for a
+    reason that is not a driver error of its own: the database took a bad
+    value with a warning instead of an error (MySQL's `LOAD DATA LOCAL`), or
+    it does not allow the bulk operation. The writer rolls the attempt back
+    and applies the batch by rows, which finds the records at fault."""
 
 
 @dataclass(frozen=True)
@@ -60,6 +73,8 @@ class WriteDialect(ABC):
     """The type of a new column by the kind of its values (`ddl.arrow_kind`)."""
     identity_column_types: ClassVar[Mapping[str, str]] = {}
     """Overrides of `column_types` for identity (key) columns."""
+    loads_arrow: ClassVar[bool] = False
+    """Whether the dialect implements `_can_load_arrow` and `_load_arrow`."""
 
     target: SqlTarget
     conn: DbConnection
@@ -110,6 +125,22 @@ class WriteDialect(ABC):
     @abstractmethod
     def _load(self, table: TableRef, columns: Sequence[str], rows: Sequence[Row]) -> None:
         """Insert `rows` (values of `columns`, in order) into `table` in bulk."""
+
+    def _can_load_arrow(self, ref: TableRef, columns: Sequence[tuple[pa.DataType, Column]]) -> bool:
+        """Whether `_load_arrow` can write to `ref` (and to the staging tables
+        made from it) Arrow values of each type into its column, storing
+        exactly what `_load` stores for the same values after `_converter`.
+        Asked once when a writer opens, only when `loads_arrow`."""
+        return False
+
+    def _load_arrow(self, table: TableRef, columns: Sequence[str], batch: pa.RecordBatch) -> None:
+        """Insert every record of `batch` (its columns are the values of
+        `columns`, in order) into `table` in one bulk operation.
+
+        Raises the driver's error when the database refuses a record, and
+        `BulkRefused` when it took the records other than exactly as given.
+        """
+        raise NotImplementedError(f"{type(self).__name__} does not load Arrow batches")
 
     @abstractmethod
     def _converter(self, column: WriteColumn, existing: Column) -> Converter | None:

@@ -1,10 +1,14 @@
-"""Arrow record batches into rows of driver values.
+"""Arrow record batches into rows of driver values, or into CSV text.
 
 Each column is turned into Python values by Arrow (`to_pylist`: ints,
 floats, `Decimal`, aware `datetime` for zoned timestamps, `date`, `bytes`,
 lists, dicts); a dialect then converts what its driver or column cannot take
 as is (lists to JSON text, datetimes to UTC text for SQLite, ...), choosing
 one converter per column so values are not inspected one by one.
+
+Bulk loads skip Python values altogether: Arrow writes the batch as CSV
+(`csv_data`), and `arrow_loadable` says for which columns the database
+reads that text as the same value the driver's own text gives.
 """
 
 from __future__ import annotations
@@ -17,8 +21,11 @@ from decimal import Decimal
 from typing import Any
 
 import pyarrow as pa
+import pyarrow.csv as pcsv
 
 from syncline.connectors.sql.arrow import format_duration
+from syncline.connectors.sql.types import TypeMapping, parse_type_name
+from syncline.connectors.vocabulary import FieldType
 
 Converter = Callable[[Any], Any]
 """Converts one non-null value; None values are never passed to it."""
@@ -43,6 +50,65 @@ def batch_rows(
     if not columns:
         return [() for _ in range(batch.num_rows)]
     return list(zip(*columns, strict=True))
+
+
+def arrow_loadable(arrow_type: pa.DataType, column: TypeMapping, type_name: str) -> bool:
+    """Whether Arrow's CSV text of `arrow_type` values, read by a column of
+    `type_name` (mapped to `column`), stores what the driver's text does.
+
+    Text, integers and booleans (which the dialect renders as its driver
+    does) are the same text, so any column takes them alike. Arrow spells
+    floats, decimals, dates, times and instants differently from the
+    drivers (`1e-7` for `1e-07`, `.000000Z` for `+00:00`), which is the same
+    value only in a column holding that kind of value: floats in float or
+    fixed-scale decimal columns (an unconstrained `numeric` keeps the
+    digits as written), decimals in non-integer number columns, dates and
+    instants in date and time-stamp columns, times in time columns.
+    Nanoseconds, binary data, durations, lists and objects are never
+    loaded from CSV.
+    """
+    t = pa.types
+    if t.is_string(arrow_type) or t.is_large_string(arrow_type):
+        return True
+    if t.is_integer(arrow_type) or t.is_boolean(arrow_type):
+        return True
+    field_type, column_arrow = column
+    if t.is_floating(arrow_type):
+        return bool(t.is_floating(column_arrow) or t.is_decimal(column_arrow))
+    if t.is_decimal(arrow_type):
+        return bool(
+            arrow_type.scale >= 0
+            and field_type is FieldType.NUMBER
+            and not t.is_integer(column_arrow)
+        )
+    if t.is_timestamp(arrow_type):
+        return arrow_type.unit != "ns" and field_type is FieldType.DATETIME
+    if t.is_date(arrow_type):
+        return field_type is FieldType.DATETIME
+    if t.is_time(arrow_type):
+        base = parse_type_name(type_name).base
+        return arrow_type.unit != "ns" and base in _TIME_TYPES
+    return False
+
+
+_TIME_TYPES = frozenset({"time", "time without time zone", "time with time zone"})
+
+
+def csv_data(arrays: Sequence[pa.Array], null: str) -> pa.Buffer:
+    """`arrays` as the lines of a CSV text without header, in UTF-8.
+
+    Every value is quoted (quotes inside doubled) and NULL is `null`
+    unquoted, so NULL and the empty string stay apart. Floats are written in
+    their shortest exact form, decimals with their scale's digits, instants
+    as `2024-01-15 09:30:00.000000Z` (an offset for other zones).
+    """
+    batch = pa.RecordBatch.from_arrays(list(arrays), names=[f"c{i}" for i in range(len(arrays))])
+    sink = pa.BufferOutputStream()
+    options = pcsv.WriteOptions(
+        include_header=False, quoting_style="all_valid", null_string=null, batch_size=8192
+    )
+    pcsv.write_csv(batch, sink, options)
+    return sink.getvalue()
 
 
 def is_nested(arrow_type: pa.DataType) -> bool:

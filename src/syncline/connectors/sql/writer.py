@@ -6,18 +6,30 @@ transaction committed before it returns; bad records are isolated by
 bisection (`isolate`). Records of identity modes are screened first: a NULL
 identity is rejected, and of several records with one identity in a batch
 only one is applied (`_screen`).
+
+A clean batch takes the bulk path first, when the dialect loads Arrow and
+every column's values load exactly (`_can_load_arrow`, decided at open):
+screened in Arrow (no NULL and no repeated identity, `_clean`), it is
+applied whole in one transaction through `_load_arrow`, never turned into
+Python rows. If the database refuses a record there (or `BulkRefused`),
+the attempt is rolled back and the batch takes the row path above, so
+results and messages are exactly what the row path gives.
 """
 
 from __future__ import annotations
 
+from abc import ABC, abstractmethod
 from collections.abc import Callable, Sequence
 from contextlib import suppress
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Self, TypeVar
 
 import pyarrow as pa
+import pyarrow.compute as pc
 
-from syncline.connectors.sql.dialect import Row, WriteDialect
+from syncline.connectors.sql.catalog import TableRef
+from syncline.connectors.sql.dialect import BulkRefused, Row, WriteDialect
 from syncline.connectors.sql.isolate import Refused, isolate
 from syncline.connectors.sql.merge import IDENTITY_MODES, outcomes
 from syncline.connectors.sql.prepare import Prepared, prepare
@@ -44,6 +56,8 @@ class SqlWriter(WriteDialect, Writer):
         self._finished = False
         self._looks_new = True
         """Whether the last merged batch held only new identities (see `_insert_directly`)."""
+        self._bulk = False
+        """Whether clean batches take the bulk path (see `_bulk_possible`)."""
 
     @classmethod
     def open(cls, target: SqlTarget, plan: WritePlan) -> Self:
@@ -57,6 +71,7 @@ class SqlWriter(WriteDialect, Writer):
             with target._translate(ConnectorError):
                 writer.conn = writer._connect()
                 writer.prepared = prepare(writer, plan, datetime.now(UTC))
+                writer._bulk = writer.loads_arrow and writer._bulk_possible()
         except BaseException:
             writer.close()
             raise
@@ -68,6 +83,18 @@ class SqlWriter(WriteDialect, Writer):
         """Apply one batch by the plan's mode in one transaction (see `Writer.write`)."""
         if self._closed or self._finished:
             raise RuntimeError("the writer is closed")
+        if self._bulk and self._clean(batch):
+            records = _ArrowRecords(batch.select(self.prepared.names))
+            try:
+                return BatchResult(self._transaction(lambda: self._apply(records)))
+            except BulkRefused:
+                pass
+            except self.target._driver_errors() as exc:
+                self._record_fault(exc)  # raises unless a record is at fault
+        return self._write_rows(batch)
+
+    def _write_rows(self, batch: pa.RecordBatch) -> BatchResult:
+        """The row path: screen, then apply, isolating bad records."""
         prepared = self.prepared
         rows = batch_rows(batch, prepared.names, prepared.converters)
         results: list[RecordResult | None] = [None] * len(rows)
@@ -89,6 +116,49 @@ class SqlWriter(WriteDialect, Writer):
         final = [result for result in results if result is not None]
         assert len(final) == len(results), "every record has a result"
         return BatchResult(final, messages)
+
+    def _bulk_possible(self) -> bool:
+        """Whether the dialect can load this plan's columns from Arrow exactly.
+
+        Float identities never take the bulk path: Arrow and Python disagree
+        on whether -0.0 and 0.0, or two NaNs, are the same identity.
+        """
+        plan, prepared = self.plan, self.prepared
+        identity = set(plan.identity)
+        if any(pa.types.is_floating(c.arrow_type) for c in plan.columns if c.name in identity):
+            return False
+        existing = {c.name: c for c in self.target._columns(self.conn, prepared.ref)}
+        wanted = [(c.name, c.arrow_type) for c in plan.columns]
+        if plan.mode is SyncMode.SNAPSHOT and plan.snapshot_column:
+            wanted.append((plan.snapshot_column, pa.scalar(prepared.snapshot_value).type))
+        if any(name not in existing for name, _ in wanted):
+            return False
+        return self._can_load_arrow(
+            prepared.ref, [(arrow_type, existing[name]) for name, arrow_type in wanted]
+        )
+
+    def _clean(self, batch: pa.RecordBatch) -> bool:
+        """Whether `batch` needs no screening: it carries the plan's columns
+        with their types and, for identity modes, every identity is present
+        and unique in the batch (checked in Arrow)."""
+        if batch.num_rows == 0:
+            return False
+        schema = batch.schema
+        for column in self.plan.columns:
+            index = schema.get_field_index(column.name)
+            if index < 0 or schema.field(index).type != column.arrow_type:
+                return False
+        if self.plan.mode not in IDENTITY_MODES:
+            return True
+        keys = [batch.column(name) for name in self.plan.identity]
+        if any(key.null_count for key in keys):
+            return False
+        if len(keys) == 1:
+            distinct = pc.count_distinct(keys[0]).as_py()
+        else:
+            names = [f"k{i}" for i in range(len(keys))]
+            distinct = pa.table(keys, names=names).group_by(names).aggregate([]).num_rows
+        return bool(distinct == batch.num_rows)
 
     def _screen(
         self, rows: Sequence[Row], results: list[RecordResult | None], messages: dict[int, str]
@@ -126,7 +196,7 @@ class SqlWriter(WriteDialect, Writer):
 
     def _attempt(self, items: Sequence[tuple[int, Row]]) -> list[RecordResult]:
         """Apply `items` in one transaction (rolled back if it raises)."""
-        return self._transaction(lambda: self._apply(items))
+        return self._transaction(lambda: self._apply(_RowRecords(items)))
 
     def _transaction(self, work: Callable[[], T]) -> T:
         """Run `work` in one transaction: committed when it returns, rolled
@@ -141,37 +211,35 @@ class SqlWriter(WriteDialect, Writer):
             raise
         return result
 
-    def _apply(self, items: Sequence[tuple[int, Row]]) -> list[RecordResult]:
+    def _apply(self, records: _Records) -> list[RecordResult]:
         prepared = self.prepared
-        rows = [row for _, row in items]
         if prepared.merge is not None:
-            return self._merge(items)
+            return self._merge(records)
         if prepared.stage is not None:
-            self._load(prepared.stage, prepared.names, rows)
+            records.load(self, prepared.stage, prepared.names)
+        elif self.plan.mode is SyncMode.SNAPSHOT:
+            records.load(self, prepared.ref, prepared.insert_names, prepared.snapshot_value)
         else:
-            if self.plan.mode is SyncMode.SNAPSHOT:
-                rows = [(*row, prepared.snapshot_value) for row in rows]
-            self._load(prepared.ref, prepared.insert_names, rows)
-        return [RecordResult.INSERTED] * len(rows)
+            records.load(self, prepared.ref, prepared.insert_names)
+        return [RecordResult.INSERTED] * records.count
 
-    def _merge(self, items: Sequence[tuple[int, Row]]) -> list[RecordResult]:
+    def _merge(self, records: _Records) -> list[RecordResult]:
         """Stage the records, read which match, then apply the mode's statements."""
         merge = self.prepared.merge
         assert merge is not None
         if merge.insert_directly and self._looks_new:
-            inserted = self._insert_directly(items)
+            inserted = self._insert_directly(records)
             if inserted is not None:
                 return inserted
         self.execute(self.clear_stage_sql.format(stage=merge.tables.stage))
-        staged = [(i, *(row[p] for p in merge.positions)) for i, row in items]
-        self._load(merge.stage, merge.columns, staged)
+        records.load_indexed(self, merge.stage, merge.columns, merge.positions)
         found = {int(row[0]): (bool(row[1]), bool(row[-1])) for row in self.fetch(*merge.preselect)}
         for sql, params in merge.statements:
             self.execute(sql, params)
         self._looks_new = not any(matched for matched, _ in found.values())
-        return outcomes(self.plan.mode, [i for i, _ in items], found)
+        return outcomes(self.plan.mode, records.indexes, found)
 
-    def _insert_directly(self, items: Sequence[tuple[int, Row]]) -> list[RecordResult] | None:
+    def _insert_directly(self, records: _Records) -> list[RecordResult] | None:
         """Insert the records straight into the table, skipping the staging
         table: the fast path of a first load, where every identity is new.
 
@@ -182,16 +250,17 @@ class SqlWriter(WriteDialect, Writer):
         is made again only after a batch without a match was applied.
         """
         prepared = self.prepared
+        refusals: tuple[type[Exception], ...] = (*self.target._driver_errors(), BulkRefused)
         self.execute("SAVEPOINT syncline_direct")
         try:
-            self._load(prepared.ref, prepared.names, [row for _, row in items])
-        except self.target._driver_errors():
+            records.load(self, prepared.ref, prepared.names)
+        except refusals:
             if self._is_broken():
                 raise
             self.execute("ROLLBACK TO SAVEPOINT syncline_direct")
             self._looks_new = False
             return None
-        return [RecordResult.INSERTED] * len(items)
+        return [RecordResult.INSERTED] * records.count
 
     def _record_fault(self, exc: Exception) -> str:
         """The message of a record's fault; raises `ConnectorError` for the target's."""
@@ -253,3 +322,89 @@ class SqlWriter(WriteDialect, Writer):
         with suppress(Exception):
             self._drop_stage()
         self.target._close(self.conn)
+
+
+class _Records(ABC):
+    """The records of one attempt, loaded the way their form allows."""
+
+    @property
+    @abstractmethod
+    def indexes(self) -> Sequence[int]:
+        """Each record's index in its batch, in order."""
+
+    @property
+    def count(self) -> int:
+        """How many records there are."""
+        return len(self.indexes)
+
+    @abstractmethod
+    def load(
+        self, writer: SqlWriter, table: TableRef, names: Sequence[str], *constants: Any
+    ) -> None:
+        """Insert the records into `table`: their values, then `constants`,
+        are the `names` columns."""
+
+    @abstractmethod
+    def load_indexed(
+        self, writer: SqlWriter, table: TableRef, columns: Sequence[str], positions: Sequence[int]
+    ) -> None:
+        """Insert each record's index and its values at `positions` into the
+        `columns` of `table` (the merge staging table)."""
+
+
+@dataclass(frozen=True)
+class _RowRecords(_Records):
+    """Rows of driver values, each with its index in the batch."""
+
+    items: Sequence[tuple[int, Row]]
+
+    @property
+    def indexes(self) -> Sequence[int]:
+        return [index for index, _ in self.items]
+
+    @property
+    def count(self) -> int:
+        return len(self.items)
+
+    def load(
+        self, writer: SqlWriter, table: TableRef, names: Sequence[str], *constants: Any
+    ) -> None:
+        if constants:
+            writer._load(table, names, [(*row, *constants) for _, row in self.items])
+        else:
+            writer._load(table, names, [row for _, row in self.items])
+
+    def load_indexed(
+        self, writer: SqlWriter, table: TableRef, columns: Sequence[str], positions: Sequence[int]
+    ) -> None:
+        staged = [(index, *(row[p] for p in positions)) for index, row in self.items]
+        writer._load(table, columns, staged)
+
+
+@dataclass(frozen=True)
+class _ArrowRecords(_Records):
+    """A whole batch (the plan's columns, in order) left in Arrow."""
+
+    batch: pa.RecordBatch
+
+    @property
+    def indexes(self) -> Sequence[int]:
+        return range(self.batch.num_rows)
+
+    @property
+    def count(self) -> int:
+        return int(self.batch.num_rows)
+
+    def load(
+        self, writer: SqlWriter, table: TableRef, names: Sequence[str], *constants: Any
+    ) -> None:
+        size = self.batch.num_rows
+        arrays = [*self.batch.columns, *(pa.repeat(pa.scalar(c), size) for c in constants)]
+        writer._load_arrow(table, names, pa.RecordBatch.from_arrays(arrays, names=list(names)))
+
+    def load_indexed(
+        self, writer: SqlWriter, table: TableRef, columns: Sequence[str], positions: Sequence[int]
+    ) -> None:
+        index = pa.array(range(self.batch.num_rows), pa.int64())
+        arrays = [index, *(self.batch.column(p) for p in positions)]
+        writer._load_arrow(table, columns, pa.RecordBatch.from_arrays(arrays, names=list(columns)))
