@@ -7,25 +7,22 @@ because a writer finds records by those columns.
 
 Engine columns close every mapped batch (`ENGINE_COLUMNS`):
 
-- `KEY`: the record's identity as text. With one identity field it is the
-  value cast to text; with several, a JSON array of those texts
-  (`["42","eu"]`). It is NULL when an identity field is NULL: such a record
-  cannot be matched and is never written. Without identity, the key is the
-  MD5 (hex) of the record's canonical text: it is identified by its content.
-- `KEY_HIGH`, `KEY_LOW`: the two 64-bit halves of the MD5 of `KEY` (as
-  DuckDB's `md5_number`, a little-endian 128-bit number). The
-  state and the diff work on these fixed-size numbers, never on the text,
-  because DuckDB keeps fixed-size values within its memory limit where
-  strings of millions of keys overran it several times over.
-- `HASH`: 64 bits of the MD5 of the record's canonical text (its first
-  eight bytes, little-endian), DuckDB's
-  `to_json` of the mapped columns (names included); a change of any mapped
-  value changes it (a collision between two versions of one record is a
-  2^-64 chance). It is deterministic across runs, processes and machines
-  (DuckDB runs in UTC here). It depends on DuckDB's rendering of values, so
-  a DuckDB upgrade that renders a type differently makes those records look
-  changed once and sends them again; nothing is lost, the state then
-  settles on the new hashes.
+- `KEY`: the record's identity as text (the key text, below). It is NULL
+  when an identity field is NULL: such a record cannot be matched and is
+  never written. Without identity, the key is the MD5 (32 lowercase hex
+  digits) of the record's canonical encoding: it is identified by its content.
+- `KEY_HIGH`, `KEY_LOW`: the MD5 of the UTF-8 of `KEY` read as a
+  little-endian 128-bit number, in two halves: `KEY_LOW` is digest bytes
+  0-7, `KEY_HIGH` bytes 8-15, each as a little-endian unsigned 64-bit
+  integer. The state and the diff work on these fixed-size numbers, never
+  on the text, because DuckDB keeps fixed-size values within its memory
+  limit where strings of millions of keys overran it several times over.
+- `HASH`: the change-state hash, the first 8 bytes of the MD5 of the
+  record's canonical encoding read as a little-endian unsigned 64-bit
+  integer. A change of any mapped value changes it (a collision between two
+  versions of one record is a 2^-64 chance).
+
+Both are defined in `engine.canonical`.
 """
 
 from __future__ import annotations
@@ -33,10 +30,19 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+import duckdb
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from syncline.engine.duck import connect, identifier
+from syncline.engine.canonical import (
+    encoding_of,
+    frame,
+    json_string,
+    key_text_sql,
+    prepare,
+    text_sql,
+)
+from syncline.engine.duck import connect, identifier, literal
 from syncline.engine.errors import EngineError
 from syncline.engine.spec import RunSpec
 from syncline.engine.values import constant_array, plain_type
@@ -59,7 +65,9 @@ ENGINE_COLUMNS = pa.schema(
 )
 """What `Mapper.map` appends to the target columns, in this order."""
 
-_IDENTITY = "__syncline_identity_{}"
+_COLUMN = "c{}"
+"""The prepared columns the hash query reads; short, as DuckDB parses the query per batch."""
+_LOW_64 = f"{2**64 - 1}::UHUGEINT"
 
 
 @dataclass(frozen=True)
@@ -113,13 +121,20 @@ class Mapper:
             ]
         )
         """The target columns of every mapped batch, without the engine columns."""
-        self._query = self._hash_query(targets)
+        self._encodings = [encoding_of(field.type) for field in self.schema]
+        self._identity_encodings = [
+            encoding_of(plain_type(model_schema.field(index).type)) for index in self._identity
+        ]
+        self._query = self._hash_query()
         self._duckdb = connect()
+        self._relation: duckdb.DuckDBPyRelation | None = None
 
     def map(self, batch: pa.RecordBatch) -> Mapped:
         """The target-shaped batch of a model batch, with the `ENGINE_COLUMNS` appended.
 
-        `batch` has the model schema with dictionary columns decoded.
+        `batch` has the model schema with dictionary columns decoded. Raises
+        `EngineError` when a value has no canonical encoding: a decimal of
+        more than 38 digits, a timestamp beyond the microsecond range.
         """
         columns = [
             constant_array(constant, batch.num_rows) if index is None else batch.column(index)
@@ -127,13 +142,25 @@ class Mapper:
         ]
         target = pa.RecordBatch.from_arrays(columns, schema=self.schema)
         identity = [batch.column(index) for index in self._identity]
-        names = [_IDENTITY.format(n) for n in range(len(identity))]
-        combined = pa.RecordBatch.from_arrays(
-            [*columns, *identity], names=[*self.schema.names, *names]
-        )
-        self._duckdb.register("batch", combined)
         try:
-            computed = self._duckdb.sql(self._query).to_arrow_table()
+            prepared = [
+                prepare(column, encoding)
+                for column, encoding in zip(
+                    [*columns, *identity],
+                    [*self._encodings, *self._identity_encodings],
+                    strict=True,
+                )
+            ]
+        except (pa.ArrowInvalid, pa.ArrowNotImplementedError) as error:
+            raise EngineError(f"a mapped value has no canonical encoding: {error}") from None
+        names = [_COLUMN.format(n) for n in range(len(prepared))]
+        self._duckdb.register("batch", pa.RecordBatch.from_arrays(prepared, names=names))
+        try:
+            if self._relation is None:
+                # Bound once, run per batch on whatever `batch` names then: parsing and
+                # binding the query costs as much as hashing a thousand rows.
+                self._relation = self._duckdb.sql(self._query)
+            computed = self._relation.to_arrow_table()
         finally:
             self._duckdb.unregister("batch")
         engine = [computed.column(n).combine_chunks() for n in ENGINE_COLUMNS.names]
@@ -147,30 +174,45 @@ class Mapper:
         """Release the DuckDB connection."""
         self._duckdb.close()
 
-    def _hash_query(self, targets: list[str]) -> str:
-        fields = ", ".join(f"{identifier(t)} := {identifier(t)}" for t in targets)
-        canonical = f"to_json(struct_pack({fields}))"
+    def _hash_query(self) -> str:
+        """SQL over the prepared columns (`_COLUMN` 0..n-1: targets, then identities)."""
+        count = len(self._encodings)
         texts = [
-            f"CAST({identifier(_IDENTITY.format(n))} AS VARCHAR)"
-            for n in range(len(self._identity))
+            f"{text_sql(_COLUMN.format(n), encoding)} AS t{n}"
+            for n, encoding in enumerate(self._encodings)
         ]
-        if not texts:
-            key_sql = f"md5({canonical})"
-        elif len(texts) == 1:
-            key_sql = texts[0]
+        texts += [
+            f"{key_text_sql(_COLUMN.format(count + n), encoding)} AS k{n}"
+            for n, encoding in enumerate(self._identity_encodings)
+        ]
+        keys = [f"k{n}" for n in range(len(self._identity_encodings))]
+        frames = ", ".join(
+            f"{literal(frame(name))}, strlen(t{n}), ':', t{n}"
+            for n, name in enumerate(self.schema.names)
+        )
+        # Texts are computed once in a subquery: a frame, or a JSON string, reads each twice.
+        source = f"SELECT {', '.join(texts)} FROM batch"
+        canonical = f"concat({frames})"
+        if not keys:
+            # The content is the key: the encoding is built once and hashed twice.
+            source = f"SELECT {canonical} AS canonical FROM ({source})"
+            key_sql, canonical = "md5(canonical)", "canonical"
+        elif len(keys) == 1:
+            key_sql = keys[0]
         else:
-            # to_json of a list with a NULL renders `null`; a partial identity must be NULL instead.
-            any_null = " OR ".join(f"{text} IS NULL" for text in texts)
-            as_json = f"CAST(to_json([{', '.join(texts)}]) AS VARCHAR)"
-            key_sql = f"CASE WHEN {any_null} THEN NULL ELSE {as_json} END"
-        # One md5_number per key, split in halves: md5_number_upper/lower each hash again.
+            # `||` makes the whole key NULL when any part is: a partial identity has no key.
+            key_sql = "'[' || " + " || ',' || ".join(json_string(k) for k in keys) + " || ']'"
+        # One md5_number per key, split in halves: md5_number_upper/lower each hash again,
+        # and run several times slower than masking md5_number (as HASH does too).
         return (
-            f"WITH keyed AS (SELECT {key_sql} AS key, {canonical} AS canonical FROM batch), "
-            "numbered AS (SELECT key, md5_number(key) AS number, canonical FROM keyed) "
+            f"WITH texts AS ({source}), "
+            f"keyed AS (SELECT {key_sql} AS key, "
+            f"(md5_number({canonical}) & {_LOW_64})::UBIGINT AS hash FROM texts), "
+            "numbered AS (SELECT key, md5_number(key) AS number, hash FROM keyed) "
             f"SELECT key AS {identifier(KEY)}, "
             f"(number >> 64)::UBIGINT AS {identifier(KEY_HIGH)}, "
-            f"(number & {2**64 - 1}::UHUGEINT)::UBIGINT AS {identifier(KEY_LOW)}, "
-            f"md5_number_upper(canonical) AS {identifier(HASH)} FROM numbered"
+            f"(number & {_LOW_64})::UBIGINT AS {identifier(KEY_LOW)}, "
+            f"hash AS {identifier(HASH)} FROM numbered"
         )
 
     def _empty_identity(self, identity: list[pa.Array]) -> pa.Array:

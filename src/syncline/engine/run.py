@@ -45,6 +45,7 @@ import pyarrow.compute as pc
 from syncline.connectors.base import SourceConnector, TargetConnector
 from syncline.connectors.vocabulary import SyncMode
 from syncline.connectors.writing import TargetCondition, TargetFilter
+from syncline.engine.canonical import VERSION as HASH_VERSION
 from syncline.engine.diff import Diff
 from syncline.engine.duck import connect
 from syncline.engine.errors import EngineError
@@ -122,6 +123,13 @@ class _Run:
             )
         with StateStore(self.spec.state_dir) as store:
             model_path = store.run_dir / "model.parquet"
+            if store.hash_version != HASH_VERSION:
+                self.hooks.log(
+                    "warning",
+                    f"this sync's state was recorded with change hash version "
+                    f"{store.hash_version}; this Syncline computes version {HASH_VERSION}, "
+                    "so every record looks changed once and is sent again",
+                )
             tracked = self._tracked_since(store)
             columns = self._spill(model_path, tracked)
             connection = connect(store.run_dir / "duckdb")

@@ -30,6 +30,7 @@ from types import TracebackType
 import duckdb
 import pyarrow.parquet as pq
 
+from syncline.engine.canonical import VERSION as HASH_VERSION
 from syncline.engine.duck import literal, literal_list
 from syncline.engine.errors import EngineError
 from syncline.engine.spill import OutcomeLog, write_durably
@@ -37,6 +38,7 @@ from syncline.engine.spill import OutcomeLog, write_durably
 STATE_FILE = "state.parquet"
 _GENERATION = b"syncline_generation"
 _WATERMARK = b"syncline_watermark"
+_HASH_VERSION = b"syncline_hash"
 _EMPTY = (
     "SELECT NULL::UBIGINT AS key_high, NULL::UBIGINT AS key_low, NULL::UBIGINT AS hash, "
     "NULL::BIGINT AS rank WHERE false"
@@ -51,6 +53,8 @@ class StateStore:
         self.state_path = state_dir / STATE_FILE
         self.generation = 0
         self.watermark: str | None = None
+        self.hash_version = HASH_VERSION
+        """The version of the change hash the stored state was written with."""
         """What the last completed run left for the next (tracking columns), if anything."""
         self.run_dir = state_dir / "runs" / f"{time.time_ns()}-{os.getpid()}"
         self._journal_root = state_dir / "journal"
@@ -81,6 +85,7 @@ class StateStore:
             if self.state_path.exists():
                 metadata = pq.read_metadata(self.state_path).metadata or {}
                 self.generation = int(metadata.get(_GENERATION, b"0"))
+                self.hash_version = int(metadata.get(_HASH_VERSION, b"1"))
                 raw_watermark = metadata.get(_WATERMARK)
                 self.watermark = raw_watermark.decode() if raw_watermark else None
             self._journals = self._live_journals()
@@ -149,7 +154,10 @@ class StateStore:
         happen, the next run recognises them as older than the state.
         """
         generation = self.generation + 1
-        entries = f"syncline_state: '1', syncline_generation: '{generation}'"
+        entries = (
+            f"syncline_state: '1', syncline_generation: '{generation}', "
+            f"syncline_hash: '{HASH_VERSION}'"
+        )
         if watermark is not None:
             entries += f", syncline_watermark: {literal(watermark)}"
         metadata = f"KV_METADATA {{{entries}}}"
@@ -162,6 +170,7 @@ class StateStore:
         write_durably(self.state_path, write)
         self.generation = generation
         self.watermark = watermark
+        self.hash_version = HASH_VERSION
         for journal in self._journals:
             shutil.rmtree(journal, ignore_errors=True)
         self._journals = []
