@@ -266,8 +266,8 @@ class RecordingHooks:
     def log(self, level: str, message: str) -> None:
         self.logs.append((level, message))
 
-    def record_lines(self, kind: str, lines: Sequence[str]) -> None:
-        for line in lines:
+    def record_lines(self, kind: str, lines: pa.StringArray) -> None:
+        for line in lines.to_pylist():
             entry = json.loads(line)
             self.records.append((kind, entry["identity"], entry["record"], entry.get("message")))
 

@@ -19,7 +19,6 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -65,7 +64,7 @@ class CountingHooks:
     def log(self, level: str, message: str) -> None:
         del level, message
 
-    def record_lines(self, kind: str, lines: Sequence[str]) -> None:
+    def record_lines(self, kind: str, lines: pa.StringArray) -> None:
         self.records += len(lines)
 
 

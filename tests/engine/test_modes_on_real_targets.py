@@ -11,12 +11,13 @@ import csv
 import json
 import sqlite3
 import uuid
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import psycopg
+import pyarrow as pa
 import pymysql
 import pytest
 
@@ -61,8 +62,8 @@ class Hooks:
     def log(self, level: str, message: str) -> None:
         del level, message
 
-    def record_lines(self, kind: str, lines: Sequence[str]) -> None:
-        for line in lines:
+    def record_lines(self, kind: str, lines: pa.StringArray) -> None:
+        for line in lines.to_pylist():
             entry = json.loads(line)
             self.records.append((kind, entry["identity"], entry.get("message")))
 

@@ -86,10 +86,11 @@ def test_record_lines_say_what_json_rows_says() -> None:
             'we"ird': pa.array([1, 2]),
         }
     )
-    lines = json_lines(batch, ["1", None], [None, 'why "this"'])
+    lines = json_lines(batch, ["1", None], [None, 'why "this"']).to_pylist()
+    assert all(line.endswith("}\n") and line.count("\n") == 1 for line in lines)
     assert [json.loads(line) for line in lines] == [
         {"identity": "1", "record": json_rows(batch)[0]},
         {"identity": None, "record": json_rows(batch)[1], "message": 'why "this"'},
     ]
     assert json.loads(lines[0])["record"]["ratio"] == 0.1
-    assert json_lines(batch.slice(0, 0), [], []) == []
+    assert len(json_lines(batch.slice(0, 0), [], [])) == 0

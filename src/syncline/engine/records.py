@@ -117,8 +117,9 @@ class Recorder:
 
 def json_lines(
     batch: pa.RecordBatch, identities: Sequence[str | None], messages: Sequence[str | None]
-) -> list[str]:
-    """One record-log line per row: `{"identity": ..., "record": {...}, "message": ...}`.
+) -> pa.StringArray:
+    """One record-log line per row: `{"identity": ..., "record": {...}, "message": ...}`,
+    each ending with a newline.
 
     `message` is left out where it is None. Values are rendered as
     `json_rows` renders them, but column by column with Arrow's string
@@ -129,7 +130,7 @@ def json_lines(
     if len(identities) != size or len(messages) != size:
         raise ValueError("one identity and one message per row are needed")
     if not size:
-        return []
+        return pa.array([], pa.string())
     parts: list[pa.Array | str] = ['{"identity":', _json_text(pa.array(identities, pa.string()))]
     parts.append(',"record":{')
     for i, (name, column) in enumerate(zip(batch.schema.names, batch.columns, strict=True)):
@@ -140,9 +141,10 @@ def json_lines(
         texts = pa.array(messages, pa.string())
         labelled = pc.binary_join_element_wise(',"message":', _json_text(texts), "")
         parts.append(pc.if_else(pc.is_null(texts), "", labelled))
-    parts.append("}")
+    parts.append("}\n")
     arrays = [pa.repeat(part, size) if isinstance(part, str) else part for part in parts]
-    return list(pc.binary_join_element_wise(*arrays, "").to_pylist())
+    lines: pa.StringArray = pc.binary_join_element_wise(*arrays, "")
+    return lines
 
 
 def _json_values(column: pa.Array) -> pa.Array:
@@ -158,11 +160,29 @@ def _json_values(column: pa.Array) -> pa.Array:
     if is_text(type_) or pt.is_null(type_):
         return _json_text(pc.cast(column, pa.string()))
     if pt.is_timestamp(type_) or pt.is_date(type_) or pt.is_time(type_) or pt.is_decimal(type_):
-        return _json_text(pa.array(_json_column(column), pa.string()))
+        return _json_text(_iso_text(column))
     return pa.array(
         [json.dumps(json_safe(value), ensure_ascii=False) for value in column.to_pylist()],
         pa.string(),
     )
+
+
+def _iso_text(column: pa.Array) -> pa.Array:
+    """Instants, dates and times as ISO-8601 text, decimals as their digits.
+
+    Arrow's text of these is ISO 8601 once the date and time are joined by
+    a T. A UTC instant is cast as wall time and given its `Z` here: Arrow
+    formats zoned timestamps many times slower, looking the zone up per value.
+    """
+    type_ = column.type
+    if pt.is_timestamp(type_) and type_.tz in ("UTC", "+00:00", "Z"):
+        wall = pc.cast(column.cast(pa.timestamp(type_.unit)), pa.string())
+        text = pc.binary_join_element_wise(wall, "Z", "")
+    else:
+        text = pc.cast(column, pa.string())
+    if pt.is_timestamp(type_):
+        text = pc.replace_substring(text, " ", "T", max_replacements=1)
+    return text
 
 
 _NEEDS_ESCAPE = r'[\\"\x00-\x1f]'
@@ -193,11 +213,7 @@ def json_rows(batch: pa.RecordBatch) -> list[dict[str, Any]]:
 def _json_column(column: pa.Array) -> list[Any]:
     type_ = column.type
     if pt.is_timestamp(type_) or pt.is_date(type_) or pt.is_time(type_) or pt.is_decimal(type_):
-        # Arrow's text of these is ISO 8601 once the date and time are joined by a T.
-        text = pc.cast(column, pa.string())
-        if pt.is_timestamp(type_):
-            text = pc.replace_substring(text, " ", "T", max_replacements=1)
-        return list(text.to_pylist())
+        return list(_iso_text(column).to_pylist())
     if pt.is_floating(type_) and not pc.any(pc.invert(pc.is_finite(column))).as_py():
         return list(column.to_pylist())
     if pt.is_integer(type_) or pt.is_boolean(type_) or pt.is_null(type_) or is_text(type_):

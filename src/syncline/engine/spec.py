@@ -7,11 +7,13 @@ the metadata store, HTTP or where it runs.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 from typing import Any, Protocol
+
+import pyarrow as pa
 
 from syncline.connectors.vocabulary import FilterFunction, IdentityFunction, SyncMode
 from syncline.connectors.writing import TargetFilter
@@ -148,9 +150,10 @@ class RunHooks(Protocol):
     def log(self, level: str, message: str) -> None:
         """A console line for the execution (`info`, `warning`, `error`)."""
 
-    def record_lines(self, kind: str, lines: Sequence[str]) -> None:
-        """Some records' fate, one JSON object per line (see `records.json_lines`):
-        `kind` is inserts, updates, deletes, errors or warnings."""
+    def record_lines(self, kind: str, lines: pa.StringArray) -> None:
+        """Some records' fate, one JSON object per line, each ending with a
+        newline (see `records.json_lines`): `kind` is inserts, updates,
+        deletes, errors or warnings."""
 
 
 class RunCanceled(Exception):

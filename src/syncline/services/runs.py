@@ -9,9 +9,11 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
+
+import pyarrow as pa
 
 from syncline.connectors.base import SourceConnector, TargetConnector
 from syncline.engine.run import run_sync
@@ -206,7 +208,7 @@ class StoreHooks:
         with self.runtime.store.session() as session:
             ExecutionRepository(session, None).add_log(self.execution_id, level, message)
 
-    def record_lines(self, kind: str, lines: Sequence[str]) -> None:
+    def record_lines(self, kind: str, lines: pa.StringArray) -> None:
         """Append records to the execution's record logs."""
         self._records.append_lines(kind, lines)
 
