@@ -31,6 +31,7 @@ from syncline.connectors.base import (
 )
 from syncline.connectors.vocabulary import FieldType, SyncMode
 from syncline.connectors.writing import BatchResult, RecordResult, TargetFilter, WritePlan, Writer
+from syncline.engine.records import json_lines
 from syncline.engine.spec import Counts
 from syncline.errors import ConnectorError
 
@@ -252,7 +253,7 @@ class RecordingHooks:
 
     cancel_after: int | None = None
     checks: int = 0
-    records: list[tuple[str, str | None, dict[str, Any], str | None]] = field(default_factory=list)
+    reported: list[tuple[str, str | None, dict[str, Any], str | None]] = field(default_factory=list)
     logs: list[tuple[str, str]] = field(default_factory=list)
     progress_calls: list[tuple[Counts, int]] = field(default_factory=list)
 
@@ -266,11 +267,17 @@ class RecordingHooks:
     def log(self, level: str, message: str) -> None:
         self.logs.append((level, message))
 
-    def record_lines(self, kind: str, lines: pa.StringArray) -> None:
-        for line in lines.to_pylist():
+    def records(
+        self,
+        kind: str,
+        values: pa.RecordBatch,
+        identities: Sequence[str | None],
+        messages: Sequence[str | None],
+    ) -> None:
+        for line in json_lines(values, identities, messages).to_pylist():
             entry = json.loads(line)
-            self.records.append((kind, entry["identity"], entry["record"], entry.get("message")))
+            self.reported.append((kind, entry["identity"], entry["record"], entry.get("message")))
 
     def kinds(self, kind: str) -> list[str | None]:
         """The identities of the records reported as `kind`."""
-        return [identity for k, identity, _, _ in self.records if k == kind]
+        return [identity for k, identity, _, _ in self.reported if k == kind]

@@ -19,6 +19,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -53,7 +54,7 @@ class CountingHooks:
     """Hooks that keep only the number of records reported, so they hold no memory."""
 
     def __init__(self) -> None:
-        self.records = 0
+        self.reported = 0
 
     def cancelled(self) -> bool:
         return False
@@ -64,8 +65,14 @@ class CountingHooks:
     def log(self, level: str, message: str) -> None:
         del level, message
 
-    def record_lines(self, kind: str, lines: pa.StringArray) -> None:
-        self.records += len(lines)
+    def records(
+        self,
+        kind: str,
+        values: pa.RecordBatch,
+        identities: Sequence[str | None],
+        messages: Sequence[str | None],
+    ) -> None:
+        self.reported += values.num_rows
 
 
 def model(rows: int, width: int, version: int) -> GeneratedSource:

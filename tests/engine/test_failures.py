@@ -47,7 +47,7 @@ def test_rejected_record_is_reported_and_retried_next_run(tmp_path: Path) -> Non
     target = MemoryTarget(reject=reject_named("bad"))
     result, hooks = sync(spec, source, target)
     assert result == counts(total=3, insert=2, error=1)
-    assert [r for r in hooks.records if r[0] == "errors"] == [
+    assert [r for r in hooks.reported if r[0] == "errors"] == [
         ("errors", "2", target_row(2, "bad"), "name bad is not allowed")
     ]
     assert set(state_of(tmp_path)) == key_numbers("1", "3")
@@ -83,7 +83,7 @@ def test_empty_identity_is_an_error_record_and_never_written(tmp_path: Path) -> 
     result, hooks = sync(spec, source, target)
     assert result == counts(total=2, insert=1, error=1)
     empty = ("errors", None, {"id": None, "name": "x", "age": 1}, "identity field 'id' is empty")
-    assert empty in hooks.records
+    assert empty in hooks.reported
     assert target.sent == [target_row(1)]
 
 
@@ -93,7 +93,7 @@ def test_duplicate_identity_sends_one_record_and_warns_about_the_other(tmp_path:
     target = MemoryTarget()
     result, hooks = sync(spec, source, target)
     assert result == counts(total=3, insert=2, warnings=1)
-    assert [r[:2] for r in hooks.records if r[0] == "warnings"] == [("warnings", "1")]
+    assert [r[:2] for r in hooks.reported if r[0] == "warnings"] == [("warnings", "1")]
     source.rows = [person(1, "a"), person(2), person(1, "b")]
     assert sync(spec, source, target)[0] == counts(total=1, warnings=1)
 

@@ -8,10 +8,9 @@ row by row. Targets: PostgreSQL, MariaDB, SQLite and a CSV file.
 from __future__ import annotations
 
 import csv
-import json
 import sqlite3
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -51,7 +50,7 @@ class Hooks:
     """Engine hooks that remember what they were told."""
 
     def __init__(self) -> None:
-        self.records: list[tuple[str, str | None, str | None]] = []
+        self.reported: list[tuple[str, str | None, str | None]] = []
 
     def cancelled(self) -> bool:
         return False
@@ -62,10 +61,15 @@ class Hooks:
     def log(self, level: str, message: str) -> None:
         del level, message
 
-    def record_lines(self, kind: str, lines: pa.StringArray) -> None:
-        for line in lines.to_pylist():
-            entry = json.loads(line)
-            self.records.append((kind, entry["identity"], entry.get("message")))
+    def records(
+        self,
+        kind: str,
+        values: pa.RecordBatch,
+        identities: Sequence[str | None],
+        messages: Sequence[str | None],
+    ) -> None:
+        del values
+        self.reported.extend(zip([kind] * len(identities), identities, messages, strict=True))
 
 
 def pg(sql: str) -> list[tuple[Any, ...]]:

@@ -58,7 +58,7 @@ def test_every_result_is_counted_once_and_skipped_records_are_not_reported() -> 
     )
     assert counts == Counts(total=6, insert=1, update=1, delete=1, error=1, warnings=1)
     assert confirmed == [True, True, True, True, False, False]
-    assert [(kind, key, message) for kind, key, _, message in hooks.records] == [
+    assert [(kind, key, message) for kind, key, _, message in hooks.reported] == [
         ("inserts", "0", None),
         ("updates", "1", None),
         ("deletes", "2", None),

@@ -73,7 +73,7 @@ class Recorder:
         else:
             self.counts.warnings += values.num_rows
         identities = list(keys) if self._identified else [None] * values.num_rows
-        self._hooks.record_lines(kind, json_lines(values, identities, list(messages)))
+        self._hooks.records(kind, values, identities, list(messages))
 
     def written(
         self, values: pa.RecordBatch, keys: Sequence[str], result: BatchResult
@@ -108,7 +108,7 @@ class Recorder:
                     for message, key in zip(messages, identities, strict=True)
                 ]
             chosen = values.take(pa.array(indexes, pa.int64()))
-            self._hooks.record_lines(kind, json_lines(chosen, identities, messages))
+            self._hooks.records(kind, chosen, identities, messages)
         settled = CONFIRMED if self._retry_rejected else CONFIRMED | {RecordResult.REJECTED}
         confirmed = [outcome in settled for outcome in results]
         self.unsettled += confirmed.count(False)

@@ -7,7 +7,7 @@ the metadata store, HTTP or where it runs.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -150,10 +150,16 @@ class RunHooks(Protocol):
     def log(self, level: str, message: str) -> None:
         """A console line for the execution (`info`, `warning`, `error`)."""
 
-    def record_lines(self, kind: str, lines: pa.StringArray) -> None:
-        """Some records' fate, one JSON object per line, each ending with a
-        newline (see `records.json_lines`): `kind` is inserts, updates,
-        deletes, errors or warnings."""
+    def records(
+        self,
+        kind: str,
+        values: pa.RecordBatch,
+        identities: Sequence[str | None],
+        messages: Sequence[str | None],
+    ) -> None:
+        """Some records' fate: `kind` is inserts, updates, deletes, errors or
+        warnings; one identity and one message (or None) per row of `values`.
+        `records.json_lines` renders them as record-log lines."""
 
 
 class RunCanceled(Exception):

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -21,6 +21,7 @@ from syncline.engine.spec import Counts, RunCanceled, RunSpec
 from syncline.errors import SynclineError
 from syncline.services.auth import Principal
 from syncline.services.connections import ConnectionService
+from syncline.services.record_logging import RecordLogPipe
 from syncline.services.syncs.config import SyncConfig
 from syncline.services.syncs.runspec import run_spec
 from syncline.services.syncs.target import resolve_target
@@ -186,7 +187,7 @@ class StoreHooks:
         self.execution_id = execution_id
         self.counts = Counts()
         self.read = 0
-        self._records = RecordLogWriter(runtime.settings.data_dir, execution_id)
+        self._records = RecordLogPipe(RecordLogWriter(runtime.settings.data_dir, execution_id))
         self._checked = 0.0
         self._cancelled = False
 
@@ -208,13 +209,21 @@ class StoreHooks:
         with self.runtime.store.session() as session:
             ExecutionRepository(session, None).add_log(self.execution_id, level, message)
 
-    def record_lines(self, kind: str, lines: pa.StringArray) -> None:
-        """Append records to the execution's record logs."""
-        self._records.append_lines(kind, lines)
+    def records(
+        self,
+        kind: str,
+        values: pa.RecordBatch,
+        identities: Sequence[str | None],
+        messages: Sequence[str | None],
+    ) -> None:
+        """Hand records to the record-log thread."""
+        self._records.put(kind, values, identities, messages)
 
     def close(self) -> None:
-        """Flush the record logs."""
-        self._records.close()
+        """Write out the record logs; a console warning says if they are incomplete."""
+        problem = self._records.close()
+        if problem is not None:
+            self.log("warning", problem)
 
     def _beat(self) -> bool:
         with self.runtime.store.session() as session:
