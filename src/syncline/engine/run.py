@@ -54,6 +54,7 @@ from syncline.engine.mapping import ENGINE_COLUMNS, HASH, KEY, KEY_HIGH, KEY_LOW
 from syncline.engine.overrides import compile_overrides
 from syncline.engine.pick import SEQ
 from syncline.engine.plan import write_plan
+from syncline.engine.prefetch import Prefetch
 from syncline.engine.records import Recorder
 from syncline.engine.spec import Counts, RowFilter, RunCanceled, RunHooks, RunSpec
 from syncline.engine.spill import ParquetSink
@@ -195,6 +196,8 @@ class _Run:
                 where=combine(source_hint(self.spec.model_filter), tracked),
             )
             stack.callback(reader.close)
+            # Closed before the reader: the prefetch thread must let go of it first.
+            ahead = stack.enter_context(Prefetch(reader))
             schema = pa.schema([f.with_type(plain_type(f.type)) for f in reader.schema])
             keep = compile_filter(self.spec.model_filter, schema, self.now)
             override = compile_overrides(self.spec.overrides, schema, self.now)
@@ -203,7 +206,7 @@ class _Run:
             spilled = [*mapper.schema, *ENGINE_COLUMNS, pa.field(SEQ, pa.int64())]
             sink = ParquetSink(path, pa.schema(spilled))
             stack.callback(sink.close)
-            for batch in self._batches(reader):
+            for batch in self._batches(ahead):
                 self.read += batch.num_rows
                 model = plain(batch)
                 if self.high_water is not None:
@@ -254,12 +257,13 @@ class _Run:
         with (
             self.target.open_writer(write_plan(spec, columns, self.now)) as writer,
             closing(records),
+            Prefetch(records) as ahead,
         ):
             # Only records a target has made visible may be confirmed before the end:
             # a replace, or a writer that publishes at finish, is all or nothing.
             all_or_nothing = spec.mode is SyncMode.REPLACE or writer.publishes_at_finish
             log = None if limited else store.outcome_log(durable=not all_or_nothing)
-            for batch in self._batches(records):
+            for batch in self._batches(ahead):
                 values = batch.select(columns.names).cast(columns)
                 keys = batch.column(KEY)
                 result = writer.write(values)
