@@ -41,7 +41,11 @@ class SqliteConnection(SqlConnection):
         if not path.is_file():
             raise ConnectionCheckFailed(f"database file {str(path)!r} does not exist")
         uri = f"{path.resolve().as_uri()}?mode=ro"
-        return sqlite3.connect(uri, uri=True, timeout=CONNECT_TIMEOUT_SECONDS)
+        # A reader may be handed to another thread (the engine reads ahead on
+        # one); it is only ever used by one thread at a time.
+        return sqlite3.connect(
+            uri, uri=True, timeout=CONNECT_TIMEOUT_SECONDS, check_same_thread=False
+        )
 
     def _driver_errors(self) -> tuple[type[Exception], ...]:
         return (sqlite3.Error,)
