@@ -89,13 +89,28 @@ def test_empty_identity_is_an_error_record_and_never_written(tmp_path: Path) -> 
 
 def test_duplicate_identity_sends_one_record_and_warns_about_the_other(tmp_path: Path) -> None:
     spec = make_spec(tmp_path)
-    source = MemorySource(PEOPLE, [person(1, "b"), person(1, "a"), person(2)])
     target = MemoryTarget()
+    sync(spec, MemorySource(PEOPLE, people(3)), target)  # with a state: the diffing path
+    source = MemorySource(PEOPLE, [person(1, "b"), person(1, "a"), person(2), person(3)])
     result, hooks = sync(spec, source, target)
     assert result == counts(total=3, insert=2, warnings=1)
     assert [r[:2] for r in hooks.reported if r[0] == "warnings"] == [("warnings", "1")]
-    source.rows = [person(1, "a"), person(2), person(1, "b")]
+    source.rows = [person(1, "a"), person(2), person(1, "b"), person(3)]
     assert sync(spec, source, target)[0] == counts(total=1, warnings=1)
+
+
+def test_a_first_run_writes_as_it_reads_and_a_repeated_identity_is_written_again(
+    tmp_path: Path,
+) -> None:
+    spec = make_spec(tmp_path)  # batches of 2: the repeat comes in a later batch
+    source = MemorySource(PEOPLE, [person(1, "b"), person(2), person(1, "a")])
+    target = MemoryTarget()
+    result, _ = sync(spec, source, target)
+    assert result == counts(total=3, insert=2, update=1)
+    assert sorted(target.rows, key=lambda row: row["id"]) == [target_row(1, "a"), target_row(2)]
+    # The state is what the target holds: nothing is sent again.
+    source.rows = [person(1, "a"), person(2)]
+    assert sync(spec, source, target)[0] == counts()
 
 
 def test_cancel_between_batches_raises_and_leaves_the_state_untouched(tmp_path: Path) -> None:
@@ -117,10 +132,27 @@ def test_cancel_between_batches_raises_and_leaves_the_state_untouched(tmp_path: 
 def test_cancel_while_reading_opens_no_writer(tmp_path: Path) -> None:
     spec = make_spec(tmp_path)
     target = MemoryTarget()
+    sync(spec, MemorySource(PEOPLE, people(9)), target)  # with a state: read, then write
+    state = (tmp_path / "state.parquet").read_bytes()
+    plans = len(target.plans)
     with pytest.raises(RunCanceled):
         sync(spec, MemorySource(PEOPLE, people(1, 2, 3)), target, RecordingHooks(cancel_after=1))
-    assert target.plans == []
+    assert len(target.plans) == plans
+    assert (tmp_path / "state.parquet").read_bytes() == state
+
+
+def test_a_canceled_first_run_keeps_what_it_wrote_and_the_next_sends_the_rest(
+    tmp_path: Path,
+) -> None:
+    spec = make_spec(tmp_path)
+    source, target = MemorySource(PEOPLE, people(1, 2, 3, 4, 5, 6)), MemoryTarget()
+    with pytest.raises(RunCanceled):
+        sync(spec, source, target, RecordingHooks(cancel_after=2))
+    written = len(target.rows)
+    assert 0 < written < 6
     assert not (tmp_path / "state.parquet").exists()
+    assert sync(spec, source, target)[0] == counts(total=6 - written, insert=6 - written)
+    assert sorted(row["id"] for row in target.rows) == [1, 2, 3, 4, 5, 6]
 
 
 def test_crash_mid_run_leaves_state_so_next_run_sends_exactly_the_unconfirmed(
@@ -191,12 +223,16 @@ def test_second_run_of_a_sync_at_the_same_time_is_refused(tmp_path: Path) -> Non
 def test_progress_is_reported_after_every_batch(tmp_path: Path) -> None:
     source = MemorySource(PEOPLE, people(1, 2, 3))
     _, hooks = sync(make_spec(tmp_path), source, MemoryTarget())
-    assert [(c.insert, read) for c, read in hooks.progress_calls] == [
-        (0, 2),
-        (0, 3),
-        (2, 3),
-        (3, 3),
-    ]
+    # A first run writes each batch as it is read (reading one batch ahead).
+    assert [c.insert for c, _ in hooks.progress_calls] == [2, 3]
+    assert hooks.progress_calls[-1][1] == 3
+    source.rows = people(1, 2, 3, 4, 5)
+    _, hooks = sync(make_spec(tmp_path), source, MemoryTarget())
+    # A later run reads everything (3 batches), then writes what changed (1 batch).
+    assert [c.insert for c, _ in hooks.progress_calls] == [0, 0, 0, 2]
+    reads = [read for _, read in hooks.progress_calls]
+    assert reads == sorted(reads)
+    assert reads[-2:] == [5, 5]
 
 
 def test_journal_older_than_the_state_is_ignored(tmp_path: Path) -> None:

@@ -35,7 +35,8 @@ their state.
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
-from contextlib import ExitStack, closing
+from contextlib import ExitStack, closing, contextmanager
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -44,26 +45,28 @@ import pyarrow.compute as pc
 
 from syncline.connectors.base import SourceConnector, TargetConnector
 from syncline.connectors.vocabulary import SyncMode
-from syncline.connectors.writing import TargetCondition, TargetFilter
+from syncline.connectors.writing import TargetCondition, TargetFilter, Writer
 from syncline.engine.canonical import VERSION as HASH_VERSION
 from syncline.engine.diff import Diff
 from syncline.engine.duck import connect
 from syncline.engine.errors import EngineError
 from syncline.engine.filters import compile_filter
-from syncline.engine.mapping import ENGINE_COLUMNS, HASH, KEY, KEY_HIGH, KEY_LOW, Mapper
+from syncline.engine.mapping import ENGINE_COLUMNS, HASH, KEY, KEY_HIGH, KEY_LOW, Mapped, Mapper
 from syncline.engine.overrides import compile_overrides
 from syncline.engine.pick import SEQ
 from syncline.engine.plan import write_plan
 from syncline.engine.prefetch import Prefetch
 from syncline.engine.records import Recorder
 from syncline.engine.spec import Counts, RowFilter, RunCanceled, RunHooks, RunSpec
-from syncline.engine.spill import ParquetSink
+from syncline.engine.spill import OutcomeLog, ParquetSink
 from syncline.engine.state import StateStore, logged_sql
 from syncline.engine.tracking import HighWater, Watermark, combine, fingerprint, since
 from syncline.engine.values import plain, plain_type, row_numbers
 from syncline.errors import SynclineError
 
 _SEND_EVERYTHING = (SyncMode.REPLACE, SyncMode.SNAPSHOT)
+_STREAMED_MODES = (SyncMode.CREATE, SyncMode.UPDATE_OR_CREATE)
+"""Modes whose first run writes records as it reads them (`_Run._stream`)."""
 
 
 def run_sync(
@@ -132,16 +135,34 @@ class _Run:
                     "so every record looks changed once and is sent again",
                 )
             tracked = self._tracked_since(store)
-            columns = self._spill(model_path, tracked)
+            log: OutcomeLog | None = None
+            if self._streams(store):
+                columns, log = self._stream(store, tracked)
+            else:
+                columns = self._spill(model_path, tracked)
             connection = connect(store.run_dir / "duckdb")
             try:
-                diff = Diff(connection, model_path, store.old_state_sql())
-                new_state = self._send(store, diff, columns)
+                if log is not None:
+                    new_state: str | None = first_state_sql(log)
+                else:
+                    diff = Diff(connection, model_path, store.old_state_sql())
+                    new_state = self._send(store, diff, columns)
                 if new_state is not None:
                     store.commit(connection, new_state, self._watermark(store))
             finally:
                 connection.close()
         return self.counts
+
+    def _streams(self, store: StateStore) -> bool:
+        """Whether this run writes records as it reads them (see `_stream`)."""
+        spec, options = self.spec, self.spec.options
+        return bool(
+            store.is_new
+            and spec.identity
+            and spec.mode in _STREAMED_MODES
+            and options.only_identities is None
+            and not options.skip_initial_backfill
+        )
 
     # ------------------------------------------------------------- tracking
 
@@ -182,8 +203,9 @@ class _Run:
 
     # ------------------------------------------------------------- pass 1
 
-    def _spill(self, path: Path, tracked: TargetFilter | None) -> pa.Schema:
-        """Read, filter, override and map the model into `path`; the mapped columns.
+    @contextmanager
+    def _model(self, tracked: TargetFilter | None) -> Iterator[_Model]:
+        """The model read, filtered, overridden and mapped, batch by batch.
 
         `tracked` limits the read to rows changed since the last run.
         """
@@ -196,33 +218,85 @@ class _Run:
                 where=combine(source_hint(self.spec.model_filter), tracked),
             )
             stack.callback(reader.close)
-            # Closed before the reader: the prefetch thread must let go of it first.
-            ahead = stack.enter_context(Prefetch(reader))
             schema = pa.schema([f.with_type(plain_type(f.type)) for f in reader.schema])
-            keep = compile_filter(self.spec.model_filter, schema, self.now)
-            override = compile_overrides(self.spec.overrides, schema, self.now)
             mapper = Mapper(self.spec, schema)
             stack.callback(mapper.close)
-            spilled = [*mapper.schema, *ENGINE_COLUMNS, pa.field(SEQ, pa.int64())]
-            sink = ParquetSink(path, pa.schema(spilled))
-            stack.callback(sink.close)
-            for batch in self._batches(ahead):
-                self.read += batch.num_rows
-                model = plain(batch)
-                if self.high_water is not None:
-                    self.high_water.see(model)
-                if keep is not None:
-                    model = model.filter(keep(model))
-                if override is not None:
-                    model = override(model)
-                mapped = mapper.map(model)
-                records = mapped.batch
-                if mapped.empty_identity is not None:
-                    records = self._refuse_empty_identity(records, mapped.empty_identity)
-                sink.write(records.append_column(SEQ, row_numbers(sink.rows, records.num_rows)))
+            # Reading and mapping run one batch ahead on the prefetch thread, which alone
+            # uses the reader and the mapper until it is closed (before them: stack order).
+            ahead = stack.enter_context(Prefetch(self._mapped(reader, schema, mapper)))
+            model = _Model(mapper.schema, self._settled(ahead))
+            yield model
+        self.hooks.log("info", f"read {self.read} rows, {model.records} records after filters")
+
+    def _mapped(
+        self, batches: Iterable[pa.RecordBatch], schema: pa.Schema, mapper: Mapper
+    ) -> Iterator[Mapped]:
+        """Source batches filtered, overridden and mapped (on the prefetch thread: it
+        reports nothing; `_settled` does, on the engine's thread)."""
+        keep = compile_filter(self.spec.model_filter, schema, self.now)
+        override = compile_overrides(self.spec.overrides, schema, self.now)
+        for batch in batches:
+            if not batch.num_rows:
+                continue
+            self.read += batch.num_rows
+            model = plain(batch)
+            if self.high_water is not None:
+                self.high_water.see(model)
+            if keep is not None:
+                model = model.filter(keep(model))
+            if override is not None:
+                model = override(model)
+            yield mapper.map(model)
+
+    def _settled(self, mapped: Iterable[Mapped]) -> Iterator[pa.RecordBatch]:
+        """The mapped records that have an identity; the others reported as errors."""
+        for batch in mapped:
+            self._check_cancelled()
+            records = batch.batch
+            if batch.empty_identity is not None:
+                records = self._refuse_empty_identity(records, batch.empty_identity)
+            if records.num_rows:
+                yield records
+            else:
                 self.hooks.progress(self.counts, self.read)
-        self.hooks.log("info", f"read {self.read} rows, {sink.rows} records after filters")
-        return mapper.schema
+
+    def _spill(self, path: Path, tracked: TargetFilter | None) -> pa.Schema:
+        """Pass 1: the mapped model into `path`, numbered by `SEQ`; the mapped columns."""
+        with self._model(tracked) as model:
+            spilled = [*model.columns, *ENGINE_COLUMNS, pa.field(SEQ, pa.int64())]
+            sink = ParquetSink(path, pa.schema(spilled))
+            try:
+                for records in model.batches:
+                    sink.write(records.append_column(SEQ, row_numbers(sink.rows, records.num_rows)))
+                    model.records += records.num_rows
+                    self.hooks.progress(self.counts, self.read)
+            finally:
+                sink.close()
+        return model.columns
+
+    def _stream(
+        self, store: StateStore, tracked: TargetFilter | None
+    ) -> tuple[pa.Schema, OutcomeLog]:
+        """A first run: write the records as they are read, with no spill and no diff.
+
+        With no state, every record is to be sent, so nothing needs
+        comparing: the target writes batch N while the engine reads and maps
+        batch N+1. A record whose identity comes again in a later batch is
+        written again (an update: the later record wins), where the two-pass
+        path would send one of them and warn about the other. The journal of
+        confirmed records becomes the state (`first_state_sql`).
+        """
+        spec = self.spec
+        with self._model(tracked) as model:
+            plan = write_plan(spec, model.columns, self.now)
+            with self.target.open_writer(plan) as writer:
+                log = store.outcome_log(durable=not writer.publishes_at_finish)
+                for records in model.batches:
+                    model.records += records.num_rows
+                    self._write(writer, log, records, model.columns)
+                self._check_cancelled()
+                writer.finish()
+        return model.columns, log
 
     def _refuse_empty_identity(self, records: pa.RecordBatch, empty: pa.Array) -> pa.RecordBatch:
         """Report records without identity as errors; the records that have one."""
@@ -264,16 +338,7 @@ class _Run:
             all_or_nothing = spec.mode is SyncMode.REPLACE or writer.publishes_at_finish
             log = None if limited else store.outcome_log(durable=not all_or_nothing)
             for batch in self._batches(ahead):
-                values = batch.select(columns.names).cast(columns)
-                keys = batch.column(KEY)
-                result = writer.write(values)
-                confirmed = self.recorder.written(values, keys.to_pylist(), result)
-                if log is not None:
-                    mask = pa.array(confirmed, pa.bool_())
-                    log.append(
-                        *(batch.column(name).filter(mask) for name in (KEY_HIGH, KEY_LOW, HASH))
-                    )
-                self.hooks.progress(self.counts, self.read)
+                self._write(writer, log, batch, columns)
             self._check_cancelled()
             writer.finish()
         if log is None:
@@ -285,6 +350,19 @@ class _Run:
             keep_unconfirmed=spec.mode is not SyncMode.REPLACE,
             partial=self.partial,
         )
+
+    def _write(
+        self, writer: Writer, log: OutcomeLog | None, batch: pa.RecordBatch, columns: pa.Schema
+    ) -> None:
+        """Write one batch of mapped records; journal the ones the target confirmed."""
+        values = batch.select(columns.names).cast(columns)
+        keys = batch.column(KEY)
+        result = writer.write(values)
+        confirmed = self.recorder.written(values, keys.to_pylist(), result)
+        if log is not None:
+            mask = pa.array(confirmed, pa.bool_())
+            log.append(*(batch.column(name).filter(mask) for name in (KEY_HIGH, KEY_LOW, HASH)))
+        self.hooks.progress(self.counts, self.read)
 
     def _warn_duplicates(self, diff: Diff, columns: pa.Schema) -> None:
         with closing(diff.duplicates(self.spec.batch_size)) as duplicates:
@@ -307,6 +385,24 @@ class _Run:
     def _check_cancelled(self) -> None:
         if self.hooks.cancelled():
             raise RunCanceled(f"execution {self.spec.execution_id} was canceled")
+
+
+@dataclass
+class _Model:
+    """The mapped model of one run: its columns, its batches, and how many records they held."""
+
+    columns: pa.Schema
+    batches: Iterator[pa.RecordBatch]
+    records: int = 0
+
+
+def first_state_sql(log: OutcomeLog) -> str:
+    """SQL for the state after a first run: each confirmed key's latest hash."""
+    confirmed = logged_sql([str(path) for path in log.files])
+    return (
+        "SELECT key_high, key_low, arg_max(hash, rank) AS hash "
+        f"FROM ({confirmed}) GROUP BY key_high, key_low"
+    )
 
 
 def source_hint(model_filter: RowFilter | None) -> TargetFilter | None:
