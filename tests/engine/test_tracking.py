@@ -188,3 +188,35 @@ def counts_sent_before(setup: Setup) -> int:
     """Rows the canceled run got confirmed: those already equal in the target."""
     source = dict(setup.source_rows())
     return sum(1 for row_id, email in setup.target_rows() if source.get(row_id) == email)
+
+
+def test_a_run_of_few_changes_keeps_its_journal_and_the_state_folds_it_in_later(
+    setup: Setup,
+) -> None:
+    state_dir = setup.spec.state_dir
+    setup.run()
+    state = (state_dir / "state.parquet").read_bytes()
+
+    pg(
+        f"UPDATE \"{setup.schema}\".people SET email = email || '.a',"
+        " updated_at = timestamptz '2025-01-01' WHERE id IN (5, 6)"
+    )
+    counts, _, _ = setup.run()
+    assert counts.update == 2
+    # Two changes beside 200 keys: the journal is the change; the state file stays.
+    assert (state_dir / "state.parquet").read_bytes() == state
+    assert list((state_dir / "journal").rglob("*.parquet"))
+    assert setup.run()[0].total == 0  # the journal counts as state
+
+    # Enough changes to pass a tenth of the state: the next commit folds them in.
+    pg(
+        f"UPDATE \"{setup.schema}\".people SET email = email || '.b',"
+        " updated_at = timestamptz '2025-02-01' WHERE id <= 30"
+    )
+    counts, _, _ = setup.run()
+    assert counts.update == 30
+    assert (state_dir / "state.parquet").read_bytes() != state
+    assert not list((state_dir / "journal").rglob("*.parquet"))
+    assert setup.run()[0].total == 0
+    assert setup.target_rows() == setup.source_rows()
+    assert setup.run(resync=True)[0].update == ROWS  # and a resync still sends everything

@@ -70,12 +70,16 @@ class Diff:
         distinct: bool,
         keys: Sequence[str] | None,
         batch_size: int,
+        few: bool = False,
     ) -> Generator[pa.RecordBatch]:
         """The model's records to send, in reading order, in batches of `batch_size`.
 
         `distinct`: one record per key. `changed_only` (with `distinct`):
         records whose key is not in the old state or whose hash differs.
         `keys`: only the records with these keys (`mapping.KEY` texts).
+        `few`: the model is small beside the state (rows read since a
+        watermark), so the state is only probed for the model's keys, by a
+        join whose table is the model's, instead of aggregating it whole.
         """
         model = "model"
         if keys is not None:
@@ -85,6 +89,17 @@ class Diff:
             return self._pick(f"SELECT seq FROM {model}", batch_size)
         if not changed_only:
             return self._pick(f"SELECT arg_min(seq, hash) FROM {model} GROUP BY {_KEY}", batch_size)
+        if few:
+            return self._pick(
+                f"WITH m AS (SELECT {_KEY}, arg_min(seq, hash) AS pick, min(hash) AS new_hash "
+                f"FROM {model} GROUP BY {_KEY}), "
+                "o AS (SELECT s.key_high, s.key_low, arg_max(s.hash, s.rank) AS old_hash "
+                "FROM old_state s SEMI JOIN m USING (key_high, key_low) "
+                "GROUP BY s.key_high, s.key_low) "
+                "SELECT m.pick FROM m LEFT JOIN o USING (key_high, key_low) "
+                "WHERE m.new_hash IS DISTINCT FROM o.old_hash",
+                batch_size,
+            )
         # Model rows carry `new`, state rows `old`; each aggregate ignores the other's NULLs.
         return self._pick(
             "SELECT pick FROM (SELECT arg_min(seq, new) AS pick, min(new) AS new_hash, "

@@ -65,6 +65,9 @@ from syncline.engine.values import plain, plain_type, row_numbers
 from syncline.errors import SynclineError
 
 _SEND_EVERYTHING = (SyncMode.REPLACE, SyncMode.SNAPSHOT)
+FEW_RECORDS = 1_000_000
+"""Up to this many records read since a watermark, the diff probes the state with a join
+(`Diff.records(few=True)`); beyond, it aggregates, which DuckDB keeps within its limit."""
 _STREAMED_MODES = (SyncMode.CREATE, SyncMode.UPDATE_OR_CREATE)
 """Modes whose first run writes records as it reads them (`_Run._stream`)."""
 
@@ -110,6 +113,9 @@ class _Run:
         self.old_mark: Watermark | None = None
         self.partial = False
         """Whether the model read holds only rows changed since a watermark."""
+        self.journaled = False
+        """Whether the records this run confirmed are in a durable journal."""
+        self.spilled = 0
         self.recorder = Recorder(
             self.counts,
             hooks,
@@ -148,7 +154,11 @@ class _Run:
                     diff = Diff(connection, model_path, store.old_state_sql())
                     new_state = self._send(store, diff, columns)
                 if new_state is not None:
-                    store.commit(connection, new_state, self._watermark(store))
+                    # A run of the rows changed since the watermark leaves its journal
+                    # as the change while that is small beside the state.
+                    if not (self.partial and self.journaled and store.keep_journal()):
+                        store.commit(connection, new_state)
+                    store.save_watermark(self._watermark(store))
             finally:
                 connection.close()
         return self.counts
@@ -272,6 +282,7 @@ class _Run:
                     self.hooks.progress(self.counts, self.read)
             finally:
                 sink.close()
+            self.spilled = sink.rows
         return model.columns
 
     def _stream(
@@ -327,6 +338,7 @@ class _Run:
             distinct=distinct,
             keys=options.only_identities,
             batch_size=spec.batch_size,
+            few=self.partial and self.spilled <= FEW_RECORDS,
         )
         with (
             self.target.open_writer(write_plan(spec, columns, self.now)) as writer,
@@ -337,6 +349,7 @@ class _Run:
             # a replace, or a writer that publishes at finish, is all or nothing.
             all_or_nothing = spec.mode is SyncMode.REPLACE or writer.publishes_at_finish
             log = None if limited else store.outcome_log(durable=not all_or_nothing)
+            self.journaled = log is not None and log.durable
             for batch in self._batches(ahead):
                 self._write(writer, log, batch, columns)
             self._check_cancelled()

@@ -15,7 +15,16 @@ Layout under the sync's `state_dir`:
 - `runs/<ns>-<pid>/`: one run's scratch space (the spilled model, DuckDB's
   temporary files), removed when the run ends, and at the next run if a
   crash left it behind.
+- `watermark.json`: what the last settled run left for the next one (the
+  largest values of the model's tracking columns), replaced atomically.
 - `lock`: held (flock) for the whole run so two runs never share a state.
+
+A run that read only rows changed since the watermark confirms few records
+against a large state; rewriting `state.parquet` for them would cost as
+much as the whole model. Such a run leaves its journal in place instead
+(`keep_journal`): the journal is the change. Once the journals hold a tenth
+as many rows as the state (`FOLD_RATIO`), or more than `MAX_JOURNAL_FILES`
+files, the next run folds them in.
 """
 
 from __future__ import annotations
@@ -37,7 +46,12 @@ from syncline.engine.spill import OutcomeLog, write_durably
 
 STATE_FILE = "state.parquet"
 _GENERATION = b"syncline_generation"
-_WATERMARK = b"syncline_watermark"
+WATERMARK_FILE = "watermark.json"
+FOLD_RATIO = 10
+"""Journals are folded into the state once the state holds at most this many rows per
+journal row."""
+MAX_JOURNAL_FILES = 100
+"""Journals are folded in, too, once they hold more files than this (every run reads them)."""
 _HASH_VERSION = b"syncline_hash"
 _EMPTY = (
     "SELECT NULL::UBIGINT AS key_high, NULL::UBIGINT AS key_low, NULL::UBIGINT AS hash, "
@@ -86,8 +100,8 @@ class StateStore:
                 metadata = pq.read_metadata(self.state_path).metadata or {}
                 self.generation = int(metadata.get(_GENERATION, b"0"))
                 self.hash_version = int(metadata.get(_HASH_VERSION, b"1"))
-                raw_watermark = metadata.get(_WATERMARK)
-                self.watermark = raw_watermark.decode() if raw_watermark else None
+            watermark = self.directory / WATERMARK_FILE
+            self.watermark = watermark.read_text() if watermark.exists() else None
             self._journals = self._live_journals()
         except BaseException:
             self.__exit__(None, None, None)
@@ -139,16 +153,36 @@ class StateStore:
             parts.insert(0, f"SELECT key_high, key_low, hash, 0::BIGINT AS rank FROM {stored}")
         return " UNION ALL ".join(parts) or _EMPTY
 
-    def commit(
-        self,
-        connection: duckdb.DuckDBPyConnection,
-        new_state_sql: str,
-        watermark: str | None = None,
-    ) -> None:
+    def keep_journal(self) -> bool:
+        """Whether this run may leave its journal as the change to the state
+        instead of rewriting it: while the journals are small beside the state."""
+        paths = self._journal_paths()
+        if not self.state_path.exists() or len(paths) > MAX_JOURNAL_FILES:
+            return False
+        journaled: int = sum(pq.read_metadata(path).num_rows for path in paths)
+        stored: int = pq.read_metadata(self.state_path).num_rows
+        return journaled * FOLD_RATIO < stored
+
+    def save_watermark(self, watermark: str | None) -> None:
+        """Keep `watermark` for the next run (None: keep none), atomically and durably."""
+        path = self.directory / WATERMARK_FILE
+        if watermark is None:
+            path.unlink(missing_ok=True)
+        else:
+
+            def write(temporary: Path) -> None:
+                temporary.write_text(watermark)
+
+            write_durably(path, write)
+        self.watermark = watermark
+
+    def _journal_paths(self) -> list[Path]:
+        return [path for journal in self._journals for path in sorted(journal.glob("*.parquet"))]
+
+    def commit(self, connection: duckdb.DuckDBPyConnection, new_state_sql: str) -> None:
         """Replace the state with the rows (`key_high`, `key_low`, `hash`) of `new_state_sql`.
 
-        The file is replaced atomically and durably, with `watermark` (text
-        for the next run; None keeps none).
+        The file is replaced atomically and durably.
 
         The journals folded into it are deleted afterwards; should that not
         happen, the next run recognises them as older than the state.
@@ -158,8 +192,6 @@ class StateStore:
             f"syncline_state: '1', syncline_generation: '{generation}', "
             f"syncline_hash: '{HASH_VERSION}'"
         )
-        if watermark is not None:
-            entries += f", syncline_watermark: {literal(watermark)}"
         metadata = f"KV_METADATA {{{entries}}}"
 
         def write(path: Path) -> None:
@@ -169,7 +201,6 @@ class StateStore:
 
         write_durably(self.state_path, write)
         self.generation = generation
-        self.watermark = watermark
         self.hash_version = HASH_VERSION
         for journal in self._journals:
             shutil.rmtree(journal, ignore_errors=True)
