@@ -8,7 +8,7 @@ child's peak RSS growth must stay under that bound although the model is
 about 700 MB as Arrow, and gigabytes as Python objects.
 
 Two shapes run: fewer, wider records, and a million records whose keys
-DuckDB diffs (about 20 seconds; measured growth 221 MB and 288 MB).
+DuckDB diffs (about 7 seconds; measured growth about 350 MB for the million).
 """
 
 from __future__ import annotations
@@ -33,8 +33,10 @@ from syncline.engine.spec import Counts, FieldMapping, IdentityPair, RunSpec
 from syncline.engine.values import row_numbers
 from tests.engine.memory import GeneratedSource, MemoryTarget
 
-BOUND_MB = 350
-"""DuckDB's 256 MB, and room for a few batches and the interpreter's own growth."""
+BOUND_MB = 400
+"""DuckDB's 256 MB, and room for a few batches and the interpreter's own growth: the
+read-ahead threads hold batches in flight, and their allocator arenas (measured: 345-350
+MB of growth with them, 288 MB before them)."""
 
 MODEL_MB = 650
 """The least size of the model as Arrow: well above the bound."""
