@@ -86,10 +86,12 @@ class Settings(BaseSettings):
         default="syncline", description="Broker queue the executions are sent to and read from."
     )
     heartbeat_timeout: int = Field(
-        default=60,
+        default=45,
         ge=1,
         description="Seconds without a heartbeat after which a started execution is "
-        "marked `interrupted` (its runner is presumed dead).",
+        "marked `interrupted` (its runner is presumed dead). A dead runner is found "
+        "at most this plus one reaper interval (up to 10 s) after it stopped: by "
+        "default within 55 s.",
     )
     requeue_after: int = Field(
         default=300,

@@ -65,3 +65,12 @@ def test_validation_failed_never_echoes_the_input() -> None:
     )
     assert "hunter2" not in failed.message
     assert "hunter2" not in str(failed.metadata)
+
+
+def test_a_dead_runner_is_found_within_a_minute_by_default(monkeypatch: pytest.MonkeyPatch) -> None:
+    from syncline.services.reaper import beat_interval
+
+    monkeypatch.delenv("SYNCLINE_HEARTBEAT_TIMEOUT", raising=False)
+    timeout = Settings().heartbeat_timeout
+    # Stale `timeout` s after its last beat, found at the reaper's next look.
+    assert timeout + beat_interval(timeout) <= 60
