@@ -22,10 +22,11 @@ from syncline.errors import BadRequest, Conflict, NotFound
 from syncline.execution.base import Executor
 from syncline.scheduler.schedule import next_run
 from syncline.services.auth import Principal
+from syncline.services.record_logging import render
 from syncline.settings import Settings
 from syncline.store.db import Store
 from syncline.store.executions import TERMINAL_STATUSES, ExecutionRepository
-from syncline.store.record_logs import KINDS, count_lines, execution_dir, log_files
+from syncline.store.record_logs import KINDS, count_records, log_parts
 from syncline.store.secrets import SecretBox
 from syncline.store.syncs import SyncRepository
 from syncline.store.tables import Execution, ExecutionLog, utcnow
@@ -216,10 +217,10 @@ class ExecutionService:
     def logs_index(self, sync_id: str, execution_id: str) -> dict[str, tuple[int, str]]:
         """For each record kind: how many records it logged and its URL path."""
         self.get(sync_id, execution_id)
-        directory = execution_dir(self.settings.data_dir, execution_id)
         base = f"/api/syncs/{sync_id}/executions/{execution_id}"
+        data_dir = self.settings.data_dir
         return {
-            kind: (count_lines(directory / f"{kind}.jsonl"), f"{base}/{kind}") for kind in KINDS
+            kind: (count_records(data_dir, execution_id, kind), f"{base}/{kind}") for kind in KINDS
         }
 
     def log_urls(self, sync_id: str, execution_id: str, kind: str) -> tuple[list[str], datetime]:
@@ -228,10 +229,8 @@ class ExecutionService:
             raise BadRequest(f"unknown record log type {kind!r}; use one of {', '.join(KINDS)}")
         self.get(sync_id, execution_id)
         expires = utcnow() + LINK_LIFETIME
-        urls = [
-            self.signed_path(execution_id, path.name, expires)
-            for path in log_files(self.settings.data_dir, execution_id, kind)
-        ]
+        logged = log_parts(self.settings.data_dir, execution_id, kind)
+        urls = [self.signed_path(execution_id, f"{kind}.jsonl", expires)] if logged else []
         return urls, expires
 
     def log_file_url(self, sync_id: str, execution_id: str, kind: str, filename: str) -> str:
@@ -261,8 +260,8 @@ def resolve_download(box: SecretBox, data_dir: Path, signed: str) -> Path:
         raise NotFound("download link not found") from None
     if time.time() > float(expires) or f"{filename}".removesuffix(".jsonl") not in KINDS:
         raise NotFound("download link expired; ask for the record log URLs again")
-    path = execution_dir(data_dir, str(execution_id)) / str(filename)
-    if not path.exists():
+    path = render(data_dir, str(execution_id), f"{filename}".removesuffix(".jsonl"))
+    if path is None:
         raise NotFound("download link not found")
     return path
 

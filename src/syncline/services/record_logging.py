@@ -1,25 +1,30 @@
-"""Record logs written beside the run, on a thread of their own.
+"""Record logs: written beside the run on a thread of their own, rendered when asked for.
 
-Rendering a batch of records as JSON lines and appending them to the log
-files is Arrow and file work that releases the GIL, so a second thread does
-it while the engine goes on reading, diffing and writing: on a two-core
-machine the logs of a million inserts then cost the run little. At most
-`QUEUED` batches wait, so memory stays bounded; the engine waits when the
-logger falls behind.
+Appending a batch of records to the log's Parquet parts is Arrow and file
+work that releases the GIL, so a second thread does it while the engine
+goes on reading, diffing and writing. At most `QUEUED` batches wait, so
+memory stays bounded; the engine waits when the logger falls behind.
+
+People download JSON Lines (`records.json_lines`): `render` writes them from
+the parts on the first request, and again only once more parts exist.
 """
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import queue
 import threading
+import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
+from pathlib import Path
 
 import pyarrow as pa
+import pyarrow.parquet as pq
 
 from syncline.engine.records import json_lines
-from syncline.store.record_logs import RecordLogWriter
+from syncline.store.record_logs import RecordLogWriter, execution_dir, log_parts
 
 log = logging.getLogger("syncline.records")
 
@@ -68,8 +73,64 @@ class RecordLogPipe:
             if self._error is not None:
                 continue  # keep taking batches so the engine never blocks on a dead logger
             try:
-                lines = json_lines(entry.values, entry.identities, entry.messages)
-                self._writer.append_lines(entry.kind, lines)
+                self._writer.append(entry.kind, _log_batch(entry))
             except Exception as exc:
                 log.exception("could not write record logs")
                 self._error = f"record logs are incomplete: {type(exc).__name__}: {exc}"
+
+
+def _log_batch(entry: _Entry) -> pa.RecordBatch:
+    values = entry.values
+    record = pa.StructArray.from_arrays(values.columns, fields=list(values.schema))
+    return pa.RecordBatch.from_arrays(
+        [pa.array(entry.identities, pa.string()), pa.array(entry.messages, pa.string()), record],
+        names=["identity", "message", "record"],
+    )
+
+
+def render(data_dir: Path, execution_id: str, kind: str) -> Path | None:
+    """The JSON Lines file of one kind of an execution's records; None when it has none.
+
+    Rendered from the complete parts (`store.record_logs`) into
+    `<kind>.<parts digest>.jsonl`, which is served again until another part
+    shows; it is downloaded as `<kind>.jsonl`.
+    """
+    parts = log_parts(data_dir, execution_id, kind)
+    if not parts:
+        return None
+    # The file is named for the parts it was made from (a part never changes once shown).
+    made_from = hashlib.sha256("\n".join(part.name for part in parts).encode()).hexdigest()
+    directory = execution_dir(data_dir, execution_id)
+    rendered = directory / f"{kind}.{made_from[:16]}.jsonl"
+    if rendered.exists():
+        return rendered
+    temporary = rendered.with_name(f".{rendered.name}.{uuid.uuid4().hex}.tmp")
+    with temporary.open("wb") as out:
+        for part in parts:
+            for batch in pq.ParquetFile(part).iter_batches(batch_size=RENDER_BATCH):
+                values = pa.RecordBatch.from_struct_array(batch.column("record"))
+                lines = json_lines(
+                    values,
+                    batch.column("identity").to_pylist(),
+                    batch.column("message").to_pylist(),
+                )
+                out.write(text_bytes(lines))
+    temporary.replace(rendered)
+    for older in directory.glob(f"{kind}.*.jsonl"):
+        if older != rendered:
+            older.unlink(missing_ok=True)
+    return rendered
+
+
+RENDER_BATCH = 10_000
+
+
+def text_bytes(strings: pa.StringArray) -> memoryview:
+    """The UTF-8 bytes of all `strings`, back to back (the array's data buffer)."""
+    offsets = strings.buffers()[1]
+    data = strings.buffers()[2]
+    if offsets is None or data is None:
+        return memoryview(b"")
+    positions = memoryview(offsets).cast("i")
+    start, end = positions[strings.offset], positions[strings.offset + len(strings)]
+    return memoryview(data)[start:end]

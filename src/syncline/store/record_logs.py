@@ -1,18 +1,31 @@
-"""Record logs: one JSON Lines file per execution and record kind, under the data dir.
+"""Record logs: an execution's records by kind, as Parquet parts under the data dir.
 
-Kinds are Polytomic's `ExecutionLogType`: records, inserts, updates, deletes,
-errors, warnings. `records` holds every record with its outcome.
+Kinds are Polytomic's `ExecutionLogType`: inserts, updates, deletes, errors,
+warnings, and `records`, which is all of them. A run appends each kind's
+records (columns `identity`, `message` and the struct `record`) to
+`<kind>-NNNNNN.parquet` parts: Parquet costs a run a fraction of what
+rendering JSON does, and the JSON Lines that people download are rendered
+from the parts when asked for (`services.record_logging.render`).
+
+A part is written under a temporary name and renamed when complete, so a
+part that shows is whole and readable even while the run goes on; a part is
+closed every `ROWS_PER_PART` records, or when the records' shape changes.
 """
 
 from __future__ import annotations
 
 import threading
+from dataclasses import dataclass
 from pathlib import Path
-from typing import IO
 
 import pyarrow as pa
+import pyarrow.parquet as pq
 
 KINDS = ("records", "inserts", "updates", "deletes", "errors", "warnings")
+OUTCOMES = KINDS[1:]
+"""The kinds records are logged under; `records` is all of them."""
+
+ROWS_PER_PART = 100_000
 
 
 def execution_dir(data_dir: Path, execution_id: str) -> Path:
@@ -20,60 +33,70 @@ def execution_dir(data_dir: Path, execution_id: str) -> Path:
     return data_dir / "executions" / execution_id
 
 
+@dataclass
+class _Part:
+    writer: pq.ParquetWriter
+    temporary: Path
+    final: Path
+    rows: int = 0
+
+
 class RecordLogWriter:
-    """Appends records to an execution's log files. Safe to call from several threads."""
+    """Appends record batches to an execution's log parts. Safe to call from several threads."""
 
     def __init__(self, data_dir: Path, execution_id: str) -> None:
         self.directory = execution_dir(data_dir, execution_id)
-        self._files: dict[str, IO[bytes]] = {}
+        self._parts: dict[str, _Part] = {}
+        self._numbers: dict[str, int] = {}
         self._lock = threading.Lock()
 
-    def append_lines(self, kind: str, lines: pa.StringArray) -> None:
-        """Append records to the `kind` file and to `records`: UTF-8 lines,
-        each ending with its newline, written straight from Arrow's buffer."""
-        if not len(lines):
+    def append(self, kind: str, batch: pa.RecordBatch) -> None:
+        """Append records of `kind` (one of `OUTCOMES`): `identity`, `message`, `record`."""
+        if kind not in OUTCOMES:
+            raise ValueError(f"unknown record kind {kind!r}")
+        if not batch.num_rows:
             return
-        data = _text_bytes(lines)
         with self._lock:
-            for name in {kind, "records"}:
-                self._file(name).write(data)
+            part = self._parts.get(kind)
+            if part is not None and (
+                part.writer.schema != batch.schema or part.rows >= ROWS_PER_PART
+            ):
+                self._close(kind)
+                part = None
+            if part is None:
+                part = self._open(kind, batch.schema)
+            part.writer.write_batch(batch)
+            part.rows += batch.num_rows
 
     def close(self) -> None:
-        """Flush and close every file."""
+        """Complete every open part."""
         with self._lock:
-            for handle in self._files.values():
-                handle.close()
-            self._files.clear()
+            for kind in list(self._parts):
+                self._close(kind)
 
-    def _file(self, kind: str) -> IO[bytes]:
-        handle = self._files.get(kind)
-        if handle is None:
-            self.directory.mkdir(parents=True, exist_ok=True)
-            handle = (self.directory / f"{kind}.jsonl").open("ab")
-            self._files[kind] = handle
-        return handle
+    def _open(self, kind: str, schema: pa.Schema) -> _Part:
+        self.directory.mkdir(parents=True, exist_ok=True)
+        number = self._numbers.get(kind, 0) + 1
+        self._numbers[kind] = number
+        final = self.directory / f"{kind}-{number:06d}.parquet"
+        temporary = final.with_name(f".{final.name}.tmp")
+        part = _Part(pq.ParquetWriter(str(temporary), schema), temporary, final)
+        self._parts[kind] = part
+        return part
 
-
-def count_lines(path: Path) -> int:
-    """How many records a log file holds (0 when it does not exist)."""
-    if not path.exists():
-        return 0
-    with path.open("rb") as handle:
-        return sum(1 for _ in handle)
+    def _close(self, kind: str) -> None:
+        part = self._parts.pop(kind)
+        part.writer.close()
+        part.temporary.replace(part.final)
 
 
-def log_files(data_dir: Path, execution_id: str, kind: str) -> list[Path]:
-    """The files of one kind of an execution (none when it logged no such record)."""
-    path = execution_dir(data_dir, execution_id) / f"{kind}.jsonl"
-    return [path] if path.exists() else []
+def log_parts(data_dir: Path, execution_id: str, kind: str) -> list[Path]:
+    """The complete parts of one kind (every kind's for `records`), in order."""
+    directory = execution_dir(data_dir, execution_id)
+    kinds = OUTCOMES if kind == "records" else (kind,)
+    return [path for each in kinds for path in sorted(directory.glob(f"{each}-*.parquet"))]
 
 
-def _text_bytes(strings: pa.StringArray) -> memoryview:
-    """The UTF-8 bytes of all `strings`, back to back (the array's data buffer)."""
-    offsets = strings.buffers()[1]
-    data = strings.buffers()[2]
-    if offsets is None or data is None:
-        return memoryview(b"")
-    positions = memoryview(offsets).cast("i")
-    start, end = positions[strings.offset], positions[strings.offset + len(strings)]
-    return memoryview(data)[start:end]
+def count_records(data_dir: Path, execution_id: str, kind: str) -> int:
+    """How many records of `kind` the complete parts hold."""
+    return sum(pq.read_metadata(path).num_rows for path in log_parts(data_dir, execution_id, kind))

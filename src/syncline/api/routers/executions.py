@@ -198,4 +198,5 @@ def log_file(
 def download(signed: str, state: State) -> FileResponse:
     """A record-log file behind a signed link; the link is the credential."""
     path = resolve_download(state.box, state.settings.data_dir, signed)
-    return FileResponse(path, media_type="application/x-ndjson", filename=path.name)
+    kind = path.name.split(".", 1)[0]
+    return FileResponse(path, media_type="application/x-ndjson", filename=f"{kind}.jsonl")
