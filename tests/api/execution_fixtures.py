@@ -10,6 +10,9 @@ from typing import TYPE_CHECKING, Any
 import psycopg
 import pytest
 
+from syncline.store.executions import ExecutionRepository
+from syncline.store.syncs import SyncRepository
+from syncline.store.tables import Execution
 from tests.conftest import PG_DATABASE, PG_HOST, PG_PORT, PG_USER
 
 if TYPE_CHECKING:
@@ -110,6 +113,26 @@ class Runner:
                 return execution
             time.sleep(0.05)
         raise AssertionError(f"execution {execution_id} did not end within {timeout} s")
+
+    def holding(self, sync_id: str, status: str, **stamps: Any) -> str:
+        """An execution in `status` that holds the sync's run slot, written straight to
+        the store and never handed to an executor; `stamps` set its times. Its id."""
+        store = self.org.server.app.state.syncline.store
+        with store.session() as session:
+            sync = SyncRepository(session, self.org.id).get(sync_id)
+            execution = Execution(
+                organization_id=self.org.id,
+                sync_id=sync_id,
+                status=status,
+                type="manual",
+                options={},
+                counts={},
+                errors=[],
+                **stamps,
+            )
+            assert ExecutionRepository(session, None).take_slot(sync, execution)
+            execution_id: str = execution.id
+        return execution_id
 
 
 @pytest.fixture

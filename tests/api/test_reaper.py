@@ -6,31 +6,14 @@ from datetime import timedelta
 
 from syncline.services.reaper import reap_stale, redeliver_queued
 from syncline.services.runs import Runtime
-from syncline.store.executions import ExecutionRepository
-from syncline.store.syncs import SyncRepository
-from syncline.store.tables import Execution, utcnow
+from syncline.store.tables import utcnow
 from tests.api.execution_fixtures import Runner, copy_rows, source_rows
 
 
 def _dead_execution(runner: Runner, sync_id: str) -> str:
     """An execution that claims to run but whose runner died two hours ago."""
-    store = runner.org.server.app.state.syncline.store
     long_ago = utcnow() - timedelta(hours=2)
-    with store.session() as session:
-        sync = SyncRepository(session, runner.org.id).get(sync_id)
-        execution = Execution(
-            organization_id=runner.org.id,
-            sync_id=sync_id,
-            status="running",
-            type="manual",
-            options={},
-            counts={},
-            errors=[],
-            started_at=long_ago,
-            heartbeat_at=long_ago,
-        )
-        assert ExecutionRepository(session, None).take_slot(sync, execution)
-        return execution.id
+    return runner.holding(sync_id, "running", started_at=long_ago, heartbeat_at=long_ago)
 
 
 def test_a_dead_run_is_interrupted_and_frees_its_sync(runner: Runner) -> None:
@@ -62,20 +45,8 @@ def test_a_queued_execution_whose_message_was_lost_is_delivered_again(runner: Ru
     sync_id = runner.sync()
     state = runner.org.server.app.state.syncline
     store = state.store
-    with store.session() as session:
-        sync = SyncRepository(session, runner.org.id).get(sync_id)
-        lost = Execution(
-            organization_id=runner.org.id,
-            sync_id=sync_id,
-            status="queued",
-            type="manual",
-            options={},
-            counts={},
-            errors=[],
-            created_at=utcnow() - timedelta(minutes=10),
-        )
-        assert ExecutionRepository(session, None).take_slot(sync, lost)
-        lost_id = lost.id  # never submitted: as if the broker dropped its message
+    # Never submitted: as if the broker dropped its message.
+    lost_id = runner.holding(sync_id, "queued", created_at=utcnow() - timedelta(minutes=10))
     runtime = Runtime(store, state.box, state.settings)
     now = utcnow()
 
@@ -88,21 +59,12 @@ def test_a_queued_execution_whose_message_was_lost_is_delivered_again(runner: Ru
 def test_a_recently_queued_or_redelivered_execution_is_left_alone(runner: Runner) -> None:
     sync_id = runner.sync()
     state = runner.org.server.app.state.syncline
-    with state.store.session() as session:
-        sync = SyncRepository(session, runner.org.id).get(sync_id)
-        waiting = Execution(
-            organization_id=runner.org.id,
-            sync_id=sync_id,
-            status="queued",
-            type="manual",
-            options={},
-            counts={},
-            errors=[],
-            created_at=utcnow() - timedelta(minutes=10),
-            heartbeat_at=utcnow() - timedelta(seconds=30),
-        )
-        assert ExecutionRepository(session, None).take_slot(sync, waiting)
-        waiting_id = waiting.id
+    waiting_id = runner.holding(
+        sync_id,
+        "queued",
+        created_at=utcnow() - timedelta(minutes=10),
+        heartbeat_at=utcnow() - timedelta(seconds=30),
+    )
     runtime = Runtime(state.store, state.box, state.settings)
     executor = _Recording()
 

@@ -7,7 +7,6 @@ from typing import Any
 
 from syncline.services.scheduling import Limits, Scheduler
 from syncline.store.executions import ExecutionRepository
-from syncline.store.syncs import SyncRepository
 from syncline.store.tables import Execution, utcnow
 from tests.api.execution_fixtures import Runner, pg
 
@@ -152,21 +151,7 @@ def test_a_slot_that_falls_due_while_the_sync_runs_is_consumed_without_a_run(
     sync_id = runner.sync(schedule=EVERY_MINUTE)
     created = _created(runner, sync_id)
     store = runner.org.server.app.state.syncline.store
-    with store.session() as session:
-        sync = SyncRepository(session, runner.org.id).get(sync_id)
-        busy = Execution(
-            organization_id=runner.org.id,
-            sync_id=sync_id,
-            status="running",
-            type="manual",
-            options={},
-            counts={},
-            errors=[],
-            started_at=utcnow(),
-            heartbeat_at=utcnow(),
-        )
-        assert ExecutionRepository(session, None).take_slot(sync, busy)
-        busy_id = busy.id
+    busy_id = runner.holding(sync_id, "running", started_at=utcnow(), heartbeat_at=utcnow())
     scheduler = _scheduler(runner)
     due = created + timedelta(minutes=2)
 
