@@ -51,6 +51,12 @@ class Settings(BaseSettings):
     batch_size: int = Field(
         default=10_000, ge=1, description="Rows per Arrow batch read from sources."
     )
+    engine_memory_mb: int = Field(
+        default=256,
+        ge=64,
+        description="Megabytes DuckDB may hold while diffing a run against its state; beyond "
+        "it, it spills to disk. Models of about ten million records need 512.",
+    )
     demo: bool = Field(
         default=True, description="On the very first start, create a demo sync to try."
     )

@@ -85,3 +85,17 @@ def test_resync_allows_a_replace_to_empty_the_target(tmp_path: Path) -> None:
     assert sync(spec, MemorySource(PEOPLE, []), target)[0] == counts()
     assert target.rows == []
     assert target.plans[0].allow_empty_replace
+
+
+def test_the_diff_runs_within_the_memory_limit_the_spec_gives(tmp_path: Path) -> None:
+    from dataclasses import replace
+
+    source, target = MemorySource(PEOPLE, people(1, 2)), MemoryTarget()
+    sync(replace(make_spec(tmp_path), memory_limit="64MB"), source, target)
+    source.rows = people(1, 2, 3)
+    assert sync(replace(make_spec(tmp_path), memory_limit="64MB"), source, target)[0] == counts(
+        total=1, insert=1
+    )
+    # The limit reaches DuckDB as given: nonsense is refused there.
+    with pytest.raises(EngineError, match="Memory must have a number"):
+        sync(replace(make_spec(tmp_path), memory_limit="lots"), source, target)

@@ -23,10 +23,12 @@ THREADS = 1
 two, a one-million-record diff ran out of memory where one thread did not."""
 
 
-def connect(temp_directory: Path | None = None) -> duckdb.DuckDBPyConnection:
+def connect(
+    temp_directory: Path | None = None, memory_limit: str = MEMORY_LIMIT
+) -> duckdb.DuckDBPyConnection:
     """An in-memory DuckDB connection in UTC running on `THREADS` threads.
 
-    With `temp_directory`, the connection is limited to `MEMORY_LIMIT` and
+    With `temp_directory`, the connection is limited to `memory_limit` and
     spills to that directory beyond it; without, it is meant for small
     per-batch queries (hashing) that hold nothing between calls.
     """
@@ -34,7 +36,7 @@ def connect(temp_directory: Path | None = None) -> duckdb.DuckDBPyConnection:
     connection.execute("SET TimeZone = 'UTC'")
     connection.execute(f"SET threads = {THREADS}")
     if temp_directory is not None:
-        connection.execute(f"SET memory_limit = {literal(MEMORY_LIMIT)}")
+        connection.execute(f"SET memory_limit = {literal(memory_limit)}")
         # Every streamed answer is ordered explicitly; keeping scan order as well costs memory.
         connection.execute("SET preserve_insertion_order = false")
         connection.execute("SET enable_progress_bar = false")

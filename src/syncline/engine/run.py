@@ -40,6 +40,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
+import duckdb
 import pyarrow as pa
 import pyarrow.compute as pc
 
@@ -146,7 +147,7 @@ class _Run:
                 columns, log = self._stream(store, tracked)
             else:
                 columns = self._spill(model_path, tracked)
-            connection = connect(store.run_dir / "duckdb")
+            connection = connect(store.run_dir / "duckdb", self.spec.memory_limit)
             try:
                 if log is not None:
                     new_state: str | None = first_state_sql(log)
@@ -157,11 +158,28 @@ class _Run:
                     # A run of the rows changed since the watermark leaves its journal
                     # as the change while that is small beside the state.
                     if not (self.partial and self.journaled and store.keep_journal()):
-                        store.commit(connection, new_state)
+                        self._commit(store, connection, new_state)
                     store.save_watermark(self._watermark(store))
             finally:
                 connection.close()
         return self.counts
+
+    def _commit(
+        self, store: StateStore, connection: duckdb.DuckDBPyConnection, new_state: str
+    ) -> None:
+        """Rewrite the state; when that needs more than DuckDB's memory limit and the
+        confirmed records are journaled, leave them in the journal instead (they are
+        part of the state) and say so. Anything else propagates."""
+        try:
+            store.commit(connection, new_state)
+        except duckdb.OutOfMemoryException:
+            if not self.journaled:
+                raise
+            self.hooks.log(
+                "warning",
+                "the sync's state could not be rewritten within the engine's memory limit; "
+                "this run's confirmed records stay in its journal, which later runs read",
+            )
 
     def _streams(self, store: StateStore) -> bool:
         """Whether this run writes records as it reads them (see `_stream`)."""
@@ -302,6 +320,7 @@ class _Run:
             plan = write_plan(spec, model.columns, self.now)
             with self.target.open_writer(plan) as writer:
                 log = store.outcome_log(durable=not writer.publishes_at_finish)
+                self.journaled = log.durable
                 for records in model.batches:
                     model.records += records.num_rows
                     self._write(writer, log, records, model.columns)

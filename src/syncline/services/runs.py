@@ -138,6 +138,7 @@ def _prepare(
         options=options,
         data_dir=runtime.settings.data_dir,
         batch_size=runtime.settings.batch_size,
+        memory_mb=runtime.settings.engine_memory_mb,
         retry_rejected=retry_rejected,
         tracking_columns=tracking_columns,
     )

@@ -40,6 +40,7 @@ def run_spec(
     batch_size: int,
     retry_rejected: bool = True,
     tracking_columns: Sequence[str] = (),
+    memory_mb: int = 256,
 ) -> RunSpec:
     """The engine's description of one run of a validated sync.
 
@@ -102,6 +103,7 @@ def run_spec(
         ),
         tracking_columns=tuple(tracking_columns),
         batch_size=batch_size,
+        memory_limit=f"{memory_mb}MB",
         started_at=utcnow(),
     )
 
