@@ -16,10 +16,11 @@ from syncline.connectors.postgresql.config import PostgresqlConfig
 from syncline.connectors.vocabulary import SyncMode
 from syncline.engine.run import run_sync
 from syncline.engine.spec import Counts, FieldMapping, IdentityPair, RunCanceled, RunSpec
-from tests.engine.test_modes_on_real_targets import Hooks, pg
+from tests.engine.memory import RecordingHooks
+from tests.engine.test_modes_on_real_targets import pg
 
 
-class CancelAfter(Hooks):
+class CancelAfter(RecordingHooks):
     """Asks to cancel once `records` records were written."""
 
     def __init__(self, records: int) -> None:
@@ -64,7 +65,7 @@ def test_a_canceled_run_into_a_file_is_redone_whole(
         with pytest.raises(RunCanceled):
             run_sync(spec, source, files, CancelAfter(32))
         assert (target / "people.csv").read_text() == "id,email\n"
-        counts = run_sync(spec, source, files, Hooks())
+        counts = run_sync(spec, source, files, RecordingHooks())
         assert counts.insert == 100
         with (target / "people.csv").open() as handle:
             assert len(list(csv.DictReader(handle))) == 100

@@ -10,13 +10,12 @@ from __future__ import annotations
 import csv
 import sqlite3
 import uuid
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import psycopg
-import pyarrow as pa
 import pymysql
 import pytest
 
@@ -41,35 +40,10 @@ from tests.conftest import (
     PG_PORT,
     PG_USER,
 )
+from tests.engine.memory import RecordingHooks
 
 PG_DSN = f"host={PG_HOST} port={PG_PORT} user={PG_USER} dbname={PG_DATABASE}"
 Row = tuple[int, str]
-
-
-class Hooks:
-    """Engine hooks that remember what they were told."""
-
-    def __init__(self) -> None:
-        self.reported: list[tuple[str, str | None, str | None]] = []
-
-    def cancelled(self) -> bool:
-        return False
-
-    def progress(self, counts: Counts, read: int) -> None:
-        del counts, read
-
-    def log(self, level: str, message: str) -> None:
-        del level, message
-
-    def records(
-        self,
-        kind: str,
-        values: pa.RecordBatch,
-        identities: Sequence[str | None],
-        messages: Sequence[str | None],
-    ) -> None:
-        del values
-        self.reported.extend(zip([kind] * len(identities), identities, messages, strict=True))
 
 
 def pg(sql: str) -> list[tuple[Any, ...]]:
@@ -260,7 +234,7 @@ def _run(
         batch_size=16,
     )
     source = PostgresqlConnector(PostgresqlConfig.model_validate(pg_config))
-    return run_sync(spec, source, target.connector, Hooks())
+    return run_sync(spec, source, target.connector, RecordingHooks())
 
 
 @pytest.mark.parametrize("make_target", KINDS, indirect=True)

@@ -9,7 +9,7 @@ from decimal import Decimal
 import pyarrow as pa
 
 from syncline.connectors.writing import BatchResult, RecordResult
-from syncline.engine.records import Recorder, json_lines, json_rows
+from syncline.engine.records import Recorder, json_lines
 from syncline.engine.spec import Counts
 from tests.engine.memory import RecordingHooks
 
@@ -27,8 +27,9 @@ def test_record_values_are_json_safe_and_keep_their_meaning() -> None:
             "n": pa.array([None], pa.int64()),
         }
     )
-    [row] = json_rows(batch)
-    assert json.loads(json.dumps(row)) == {
+    [line] = json_lines(batch, [None], [None]).to_pylist()
+    row = json.loads(line)["record"]
+    assert row == {
         "at": "2024-01-02T03:04:05.000000Z",
         "naive": "2024-01-02T03:04:05",
         "day": "2024-01-02",
@@ -67,7 +68,7 @@ def test_every_result_is_counted_once_and_skipped_records_are_not_reported() -> 
     ]
 
 
-def test_record_lines_say_what_json_rows_says() -> None:
+def test_record_lines_render_every_kind_of_value_and_message() -> None:
     batch = pa.RecordBatch.from_pydict(
         {
             "at": pa.array(
@@ -89,8 +90,41 @@ def test_record_lines_say_what_json_rows_says() -> None:
     lines = json_lines(batch, ["1", None], [None, 'why "this"']).to_pylist()
     assert all(line.endswith("}\n") and line.count("\n") == 1 for line in lines)
     assert [json.loads(line) for line in lines] == [
-        {"identity": "1", "record": json_rows(batch)[0]},
-        {"identity": None, "record": json_rows(batch)[1], "message": 'why "this"'},
+        {
+            "identity": "1",
+            "record": {
+                "at": "2024-01-02T03:04:05.000000Z",
+                "day": "2024-01-02",
+                "price": "-1.50",
+                "blob": "AAE=",
+                "ratio": 0.1,
+                "odd": "inf",
+                "n": None,
+                "ok": True,
+                "text": 'quote " back \\ tab \t nul \x00 é',
+                "plain": "x",
+                "tags": ["a", "b"],
+                'we"ird': 1,
+            },
+        },
+        {
+            "identity": None,
+            "record": {
+                "at": None,
+                "day": None,
+                "price": None,
+                "blob": None,
+                "ratio": None,
+                "odd": 1e20,
+                "n": -7,
+                "ok": None,
+                "text": "",
+                "plain": None,
+                "tags": None,
+                'we"ird': 2,
+            },
+            "message": 'why "this"',
+        },
     ]
     assert json.loads(lines[0])["record"]["ratio"] == 0.1
     assert len(json_lines(batch.slice(0, 0), [], [])) == 0

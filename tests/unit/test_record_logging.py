@@ -7,6 +7,7 @@ import json
 from pathlib import Path
 
 import pyarrow as pa
+import pytest
 
 from syncline.services.record_logging import QUEUED, RecordLogPipe, render
 from syncline.store import record_logs
@@ -43,24 +44,21 @@ def test_batches_are_kept_in_order_and_rendered_as_json_lines(tmp_path: Path) ->
 
 
 def test_a_long_log_is_split_into_parts_readable_while_the_run_goes_on(
-    tmp_path: Path, monkeypatch: object
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    setattr(record_logs, "ROWS_PER_PART", 25)  # noqa: B010 - restored below
-    try:
-        writer = RecordLogWriter(tmp_path, "run-3")
-        for n in range(10):
-            writer.append("inserts", _log(n * 10, 10))
-        # Three parts complete (25+ rows each), the fourth still being written.
-        assert len(log_parts(tmp_path, "run-3", "inserts")) == 3
-        first = render(tmp_path, "run-3", "inserts")
-        assert first is not None
-        assert len(first.read_text().splitlines()) == 90
-        writer.close()
-        again = render(tmp_path, "run-3", "inserts")
-        assert again is not None
-        assert len(again.read_text().splitlines()) == 100
-    finally:
-        setattr(record_logs, "ROWS_PER_PART", 100_000)  # noqa: B010
+    monkeypatch.setattr(record_logs, "ROWS_PER_PART", 25)
+    writer = RecordLogWriter(tmp_path, "run-3")
+    for n in range(10):
+        writer.append("inserts", _log(n * 10, 10))
+    # Three parts complete (25+ rows each), the fourth still being written.
+    assert len(log_parts(tmp_path, "run-3", "inserts")) == 3
+    first = render(tmp_path, "run-3", "inserts")
+    assert first is not None
+    assert len(first.read_text().splitlines()) == 90
+    writer.close()
+    again = render(tmp_path, "run-3", "inserts")
+    assert again is not None
+    assert len(again.read_text().splitlines()) == 100
 
 
 def _log(start: int, size: int) -> pa.RecordBatch:

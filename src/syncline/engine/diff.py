@@ -36,6 +36,11 @@ from syncline.engine.pick import SEQ, pick
 _KEY = "key_high, key_low"
 
 
+def confirmed_state_sql(confirmed_sql: str) -> str:
+    """SQL for a state of the confirmed records alone: each key's latest hash."""
+    return f"SELECT {_KEY}, arg_max(hash, rank) AS hash FROM ({confirmed_sql}) GROUP BY {_KEY}"
+
+
 class Diff:
     """Queries over one run's spilled model (`model`) and the old state (`old_state`)."""
 
@@ -129,9 +134,7 @@ class Diff:
         watermark, so keys missing from it are kept, not dropped.
         """
         if not keep_unconfirmed:
-            return (
-                f"SELECT {_KEY}, arg_max(hash, rank) AS hash FROM ({confirmed_sql}) GROUP BY {_KEY}"
-            )
+            return confirmed_state_sql(confirmed_sql)
         return (
             f"SELECT {_KEY}, arg_max(hash, rank) AS hash FROM ("
             f"SELECT {_KEY}, NULL::UBIGINT AS hash, NULL::BIGINT AS rank, true AS present "

@@ -121,10 +121,10 @@ def json_lines(
     """One record-log line per row: `{"identity": ..., "record": {...}, "message": ...}`,
     each ending with a newline.
 
-    `message` is left out where it is None. Values are rendered as
-    `json_rows` renders them, but column by column with Arrow's string
-    kernels: a record log covers every record sent, and a `json.dumps`
-    per record costs more than writing the record to a database.
+    `message` is left out where it is None. Values are rendered column by
+    column with Arrow's string kernels, meaning what `json_safe` says they
+    mean: a record log covers every record sent, and a `json.dumps` per
+    record costs more than writing the record to a database.
     """
     size = batch.num_rows
     if len(identities) != size or len(messages) != size:
@@ -196,29 +196,6 @@ def _json_text(column: pa.Array) -> pa.Array:
             [json.dumps(value, ensure_ascii=False) for value in column.to_pylist()], pa.string()
         )
     return pc.fill_null(pc.binary_join_element_wise('"', column, '"', ""), "null")
-
-
-def json_rows(batch: pa.RecordBatch) -> list[dict[str, Any]]:
-    """The rows of `batch` as dicts of JSON-safe values (see `json_safe`).
-
-    Columns are converted whole, by Arrow where it can: record logs cover
-    every record sent, and making a Python datetime per value costs more
-    than everything else the engine does with a record.
-    """
-    names = batch.schema.names
-    columns = [_json_column(column) for column in batch.columns]
-    return [dict(zip(names, values, strict=True)) for values in zip(*columns, strict=True)]
-
-
-def _json_column(column: pa.Array) -> list[Any]:
-    type_ = column.type
-    if pt.is_timestamp(type_) or pt.is_date(type_) or pt.is_time(type_) or pt.is_decimal(type_):
-        return list(_iso_text(column).to_pylist())
-    if pt.is_floating(type_) and not pc.any(pc.invert(pc.is_finite(column))).as_py():
-        return list(column.to_pylist())
-    if pt.is_integer(type_) or pt.is_boolean(type_) or pt.is_null(type_) or is_text(type_):
-        return list(column.to_pylist())
-    return [json_safe(value) for value in column.to_pylist()]
 
 
 def json_safe(value: Any) -> Any:

@@ -48,7 +48,7 @@ from syncline.connectors.base import SourceConnector, TargetConnector
 from syncline.connectors.vocabulary import SyncMode
 from syncline.connectors.writing import TargetCondition, TargetFilter, Writer
 from syncline.engine.canonical import VERSION as HASH_VERSION
-from syncline.engine.diff import Diff
+from syncline.engine.diff import Diff, confirmed_state_sql
 from syncline.engine.duck import connect
 from syncline.engine.errors import EngineError
 from syncline.engine.filters import compile_filter
@@ -150,7 +150,9 @@ class _Run:
             connection = connect(store.run_dir / "duckdb", self.spec.memory_limit)
             try:
                 if log is not None:
-                    new_state: str | None = first_state_sql(log)
+                    # A first run: the state is what it got confirmed.
+                    files = [str(path) for path in log.files]
+                    new_state: str | None = confirmed_state_sql(logged_sql(files))
                 else:
                     diff = Diff(connection, model_path, store.old_state_sql())
                     new_state = self._send(store, diff, columns)
@@ -313,7 +315,7 @@ class _Run:
         batch N+1. A record whose identity comes again in a later batch is
         written again (an update: the later record wins), where the two-pass
         path would send one of them and warn about the other. The journal of
-        confirmed records becomes the state (`first_state_sql`).
+        confirmed records becomes the state (`diff.confirmed_state_sql`).
         """
         spec = self.spec
         with self._model(tracked) as model:
@@ -426,15 +428,6 @@ class _Model:
     columns: pa.Schema
     batches: Iterator[pa.RecordBatch]
     records: int = 0
-
-
-def first_state_sql(log: OutcomeLog) -> str:
-    """SQL for the state after a first run: each confirmed key's latest hash."""
-    confirmed = logged_sql([str(path) for path in log.files])
-    return (
-        "SELECT key_high, key_low, arg_max(hash, rank) AS hash "
-        f"FROM ({confirmed}) GROUP BY key_high, key_low"
-    )
 
 
 def source_hint(model_filter: RowFilter | None) -> TargetFilter | None:
