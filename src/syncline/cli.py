@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from functools import partial
 from typing import Any
 
 import click
@@ -115,12 +116,13 @@ def worker(concurrency: int | None) -> None:
     SYNCLINE_DATABASE_URL, SYNCLINE_BROKER_URL and SYNCLINE_SECRET_KEY.
     """
     from syncline.execution.celery_app import make_celery, worker_argv
+    from syncline.services.executors import worker_runner
 
     settings = get_settings()
     if settings.executor != "celery":
         raise click.ClickException("`syncline worker` needs SYNCLINE_EXECUTOR=celery")
     _check_executor(settings)
-    app = make_celery(settings)
+    app = make_celery(settings, partial(worker_runner, settings))
     app.worker_main(worker_argv(settings, concurrency or settings.workers))
 
 
@@ -149,7 +151,7 @@ def scheduler(log_level: str) -> None:
         format="%(asctime)s %(process)d %(name)s %(levelname)s %(message)s",
     )
 
-    from syncline.execution.factory import build_executor, build_reaper, build_scheduler
+    from syncline.services.executors import build_executor, build_reaper, build_scheduler
     from syncline.services.runs import Runtime
     from syncline.store.db import Store
     from syncline.store.secrets import SecretBox

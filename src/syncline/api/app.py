@@ -22,8 +22,8 @@ from syncline.api.routers import (
     modelsync,
     syncs,
 )
-from syncline.execution.factory import build_executor, build_reaper, build_scheduler
 from syncline.services.bootstrap import ensure_first_organization
+from syncline.services.executors import build_executor, build_reaper, build_scheduler
 from syncline.services.runs import Runtime, interrupt_abandoned
 from syncline.settings import DEFAULT_API_VERSION, SUPPORTED_API_VERSIONS, Settings, get_settings
 from syncline.store.db import Store

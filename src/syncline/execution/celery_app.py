@@ -24,17 +24,16 @@ from __future__ import annotations
 
 import logging
 import os
+from collections.abc import Callable
 from typing import Any
 
 from celery import Celery
 
 from syncline.errors import SynclineError
-from syncline.services.reaper import supervised_run
-from syncline.services.runs import Runtime
+from syncline.execution.base import Runner
 from syncline.settings import Settings
 from syncline.store.db import Store
 from syncline.store.executions import ExecutionRepository
-from syncline.store.secrets import SecretBox
 from syncline.store.tables import utcnow
 
 log = logging.getLogger("syncline.execution")
@@ -48,9 +47,11 @@ the default hour; harmless for longer runs, whose redelivery is a no-op.
 """
 
 
-def make_celery(settings: Settings) -> Any:
+def make_celery(settings: Settings, new_runner: Callable[[], Runner]) -> Any:
     """A Celery app for `settings` with the `syncline.run_execution` task.
 
+    The task runs an execution with a runner from `new_runner`, made once
+    per worker process, after the fork, so no process shares a connection.
     Raises `SynclineError` when `broker_url` is not set.
     """
     if not settings.broker_url:
@@ -70,24 +71,15 @@ def make_celery(settings: Settings) -> Any:
         broker_connection_retry_on_startup=True,
         broker_transport_options={"visibility_timeout": REDIS_VISIBILITY_TIMEOUT},
     )
-    runtimes: dict[int, Runtime] = {}
-
-    def runtime() -> Runtime:
-        # One per worker process, made after the fork so no connection is shared.
-        pid = os.getpid()
-        if pid not in runtimes:
-            store = Store(settings.resolved_database_url())
-            box = SecretBox.load(
-                settings.secret_key.get_secret_value() if settings.secret_key else None,
-                settings.data_dir,
-            )
-            runtimes[pid] = Runtime(store=store, box=box, settings=settings)
-        return runtimes[pid]
+    runners: dict[int, Runner] = {}
 
     @app.task(name=TASK, ignore_result=True)  # type: ignore[untyped-decorator]
     def run_execution_task(execution_id: str) -> None:
         """Run one execution (at most once, however often its id is delivered)."""
-        supervised_run(runtime(), execution_id)
+        pid = os.getpid()
+        if pid not in runners:
+            runners[pid] = new_runner()
+        runners[pid](execution_id)
 
     return app
 

@@ -5,11 +5,14 @@ from __future__ import annotations
 from datetime import timedelta
 from functools import partial
 
-from syncline.execution.base import Executor
+from syncline.execution.base import Executor, Runner
 from syncline.execution.local import LocalExecutor
 from syncline.services.reaper import Reaper, beat_interval, supervised_run
 from syncline.services.runs import Runtime
 from syncline.services.scheduling import Limits, Scheduler
+from syncline.settings import Settings
+from syncline.store.db import Store
+from syncline.store.secrets import SecretBox
 
 
 def build_executor(runtime: Runtime) -> Executor:
@@ -22,7 +25,8 @@ def build_executor(runtime: Runtime) -> Executor:
     if runtime.settings.executor == "celery":
         from syncline.execution.celery_app import CeleryExecutor, make_celery
 
-        return CeleryExecutor(make_celery(runtime.settings), runtime.store)
+        app = make_celery(runtime.settings, partial(worker_runner, runtime.settings))
+        return CeleryExecutor(app, runtime.store)
     return LocalExecutor(partial(supervised_run, runtime), runtime.settings.workers)
 
 
@@ -41,3 +45,14 @@ def build_scheduler(runtime: Runtime, executor: Executor) -> Scheduler:
 def build_reaper(runtime: Runtime, executor: Executor) -> Reaper:
     """The reaper for `settings.heartbeat_timeout`, submitting retries to `executor`."""
     return Reaper(runtime, executor, interval=beat_interval(runtime.settings.heartbeat_timeout))
+
+
+def worker_runner(settings: Settings) -> Runner:
+    """What a `syncline worker` process runs executions with: its own store
+    connection and secret box, and `supervised_run` (at most once, with heartbeats)."""
+    store = Store(settings.resolved_database_url())
+    box = SecretBox.load(
+        settings.secret_key.get_secret_value() if settings.secret_key else None,
+        settings.data_dir,
+    )
+    return partial(supervised_run, Runtime(store=store, box=box, settings=settings))
