@@ -8,12 +8,15 @@ those rows from the spill, so wide rows are never sorted or joined.
 
 Every question is one GROUP BY over the union of the model's and the
 state's rows, because DuckDB's hash aggregate over fixed-size values stays
-within its memory limit and spills the rest. Measured with 10 million
-records and the 256 MB limit: the diff took 11 s and the new state 6 s,
-at 270 MB of peak growth; the same queries over text keys grew to 720 MB,
-and joins ran out of memory. State rows carry a `rank` (the stored state
-0, journal entries their logging time); a key's highest-ranked hash is
-its current one.
+within its memory limit and spills the rest; the same queries over text
+keys grew to 720 MB at 10 million records, and joins ran out of memory.
+The union is first written to one scratch Parquet file (`_materialized`)
+and the aggregate reads that: fed straight from a UNION ALL of several
+scans, the aggregate did not spill and ran out of memory at random, even
+on 1 million records with 128 MB, where over one file 10 million records
+stayed within 96 MB. State rows carry a `rank` (the stored state 0,
+journal entries their logging time); a key's highest-ranked hash is its
+current one.
 
 When the model holds several records with one key, one of them stands for
 the key: the one with the smallest hash. The choice depends only on the
@@ -50,6 +53,7 @@ class Diff:
         """`old_state_sql` yields ranked rows (`key_high`, `key_low`, `hash`, `rank`)."""
         self._connection = connection
         self._model_path = model_path
+        self._scratch = model_path.parent
         connection.execute(
             f"CREATE TEMP VIEW model AS SELECT {identifier(KEY)} AS key, "
             f"{identifier(KEY_HIGH)} AS key_high, {identifier(KEY_LOW)} AS key_low, "
@@ -106,12 +110,14 @@ class Diff:
                 batch_size,
             )
         # Model rows carry `new`, state rows `old`; each aggregate ignores the other's NULLs.
+        compared = self._materialized(
+            "compared",
+            f"SELECT {_KEY}, seq, hash AS new, NULL::UBIGINT AS old, NULL::BIGINT AS rank "
+            f"FROM {model} UNION ALL SELECT {_KEY}, NULL, NULL, hash, rank FROM old_state",
+        )
         return self._pick(
             "SELECT pick FROM (SELECT arg_min(seq, new) AS pick, min(new) AS new_hash, "
-            "arg_max(old, rank) AS old_hash FROM ("
-            f"SELECT {_KEY}, seq, hash AS new, NULL::UBIGINT AS old, NULL::BIGINT AS rank "
-            f"FROM {model} UNION ALL "
-            f"SELECT {_KEY}, NULL, NULL, hash, rank FROM old_state) GROUP BY {_KEY}) "
+            f"arg_max(old, rank) AS old_hash FROM {compared} GROUP BY {_KEY}) "
             "WHERE pick IS NOT NULL AND new_hash IS DISTINCT FROM old_hash",
             batch_size,
         )
@@ -132,17 +138,35 @@ class Diff:
         replace, the target holds exactly those). `partial` (with
         `keep_unconfirmed`): the model holds only the rows read since a
         watermark, so keys missing from it are kept, not dropped.
+
+        With `keep_unconfirmed`, the rows it aggregates are written to a
+        scratch file first (`_materialized`), so call it only when the state
+        is to be rewritten.
         """
         if not keep_unconfirmed:
             return confirmed_state_sql(confirmed_sql)
-        return (
-            f"SELECT {_KEY}, arg_max(hash, rank) AS hash FROM ("
+        rows = self._materialized(
+            "state-rows",
             f"SELECT {_KEY}, NULL::UBIGINT AS hash, NULL::BIGINT AS rank, true AS present "
             f"FROM model UNION ALL SELECT {_KEY}, hash, rank, false FROM old_state "
-            f"UNION ALL SELECT {_KEY}, hash, rank, false FROM ({confirmed_sql})) "
+            f"UNION ALL SELECT {_KEY}, hash, rank, false FROM ({confirmed_sql})",
+        )
+        return (
+            f"SELECT {_KEY}, arg_max(hash, rank) AS hash FROM {rows} "
             f"GROUP BY {_KEY} HAVING {'true' if partial else 'bool_or(present)'} "
             "AND count(hash) > 0"
         )
+
+    def _materialized(self, name: str, rows_sql: str) -> str:
+        """SQL reading the rows of `rows_sql`, written to the scratch file `name` first.
+
+        Copying a union streams within the memory limit; the aggregate over
+        the one file it leaves then spills as it should (see the module
+        docstring). The file lives in the run's folder, removed with it.
+        """
+        path = self._scratch / f"{name}.parquet"
+        self._connection.execute(f"COPY ({rows_sql}) TO {literal(str(path))} (FORMAT parquet)")
+        return f"read_parquet({literal(str(path))})"
 
     def _pick(self, sequence_sql: str, batch_size: int) -> Generator[pa.RecordBatch]:
         wanted = self._connection.sql(f"{sequence_sql} ORDER BY 1").to_arrow_reader(batch_size)

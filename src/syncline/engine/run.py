@@ -34,7 +34,8 @@ their state.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+import functools
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import ExitStack, closing, contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -149,10 +150,11 @@ class _Run:
                 columns = self._spill(model_path, tracked)
             connection = connect(store.run_dir / "duckdb", self.spec.memory_limit)
             try:
+                new_state: Callable[[], str] | None
                 if log is not None:
                     # A first run: the state is what it got confirmed.
-                    files = [str(path) for path in log.files]
-                    new_state: str | None = confirmed_state_sql(logged_sql(files))
+                    confirmed = logged_sql([str(path) for path in log.files])
+                    new_state = functools.partial(confirmed_state_sql, confirmed)
                 else:
                     diff = Diff(connection, model_path, store.old_state_sql())
                     new_state = self._send(store, diff, columns)
@@ -167,13 +169,17 @@ class _Run:
         return self.counts
 
     def _commit(
-        self, store: StateStore, connection: duckdb.DuckDBPyConnection, new_state: str
+        self,
+        store: StateStore,
+        connection: duckdb.DuckDBPyConnection,
+        new_state: Callable[[], str],
     ) -> None:
-        """Rewrite the state; when that needs more than DuckDB's memory limit and the
-        confirmed records are journaled, leave them in the journal instead (they are
-        part of the state) and say so. Anything else propagates."""
+        """Rewrite the state with the rows of the SQL `new_state` prepares; when that
+        needs more than DuckDB's memory limit and the confirmed records are journaled,
+        leave them in the journal instead (they are part of the state) and say so.
+        Anything else propagates."""
         try:
-            store.commit(connection, new_state)
+            store.commit(connection, new_state())
         except duckdb.OutOfMemoryException:
             if not self.journaled:
                 raise
@@ -343,8 +349,9 @@ class _Run:
 
     # ------------------------------------------------------------- pass 2
 
-    def _send(self, store: StateStore, diff: Diff, columns: pa.Schema) -> str | None:
-        """Write what this run sends; SQL for the new state, or None when it must not advance."""
+    def _send(self, store: StateStore, diff: Diff, columns: pa.Schema) -> Callable[[], str] | None:
+        """Write what this run sends; what prepares the SQL of the new state (called only
+        when the state is rewritten), or None when the state must not advance."""
         spec, options = self.spec, self.spec.options
         limited = options.only_identities is not None
         distinct = spec.mode not in _SEND_EVERYTHING
@@ -352,7 +359,8 @@ class _Run:
             self._warn_duplicates(diff, columns)
         if options.skip_initial_backfill and store.is_new and not options.resync and not limited:
             self.hooks.log("info", "the first run skips the initial backfill: nothing is sent")
-            return diff.new_state_sql(diff.model_state_sql(), keep_unconfirmed=True)
+            model_state = diff.model_state_sql()
+            return functools.partial(diff.new_state_sql, model_state, keep_unconfirmed=True)
         send_all = spec.mode in _SEND_EVERYTHING or options.resync or options.sync_all_records
         records = diff.records(
             changed_only=not (send_all or limited),
@@ -379,7 +387,8 @@ class _Run:
             return None
         confirmed_sql = logged_sql([str(path) for path in log.files])
         # After a replace the target holds exactly the confirmed records, nothing older.
-        return diff.new_state_sql(
+        return functools.partial(
+            diff.new_state_sql,
             confirmed_sql,
             keep_unconfirmed=spec.mode is not SyncMode.REPLACE,
             partial=self.partial,
