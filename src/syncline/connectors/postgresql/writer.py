@@ -6,9 +6,10 @@ staging table (truncated as each transaction starts) from which identity
 modes merge with `UPDATE ... FROM`, `INSERT ... ON CONFLICT` and
 `DELETE ... USING`.
 
-A clean batch is copied as CSV that Arrow writes from the whole batch
-(`_load_arrow`): every value quoted, NULL unquoted and empty, booleans as
-`t`/`f` as psycopg writes them. Rows of Python values (the row path, and
+A clean batch is copied whole from Arrow (`_load_arrow`): in the binary
+format that pgpq encodes when every column's type takes it (`binary`), else
+as CSV that Arrow writes: every value quoted, NULL unquoted and empty,
+booleans as `t`/`f` as psycopg writes them. Rows of Python values (the row path, and
 columns CSV cannot carry exactly: binary data, durations, lists, objects)
 are copied in COPY's text format by psycopg (`_load`).
 """
@@ -21,10 +22,13 @@ from typing import Any, ClassVar
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from syncline.connectors.postgresql.binary import binary_type, encode
 from syncline.connectors.sql.catalog import Column, TableRef
 from syncline.connectors.sql.connection import DbConnection
 from syncline.connectors.sql.dialect import Row, UniqueKey
 from syncline.connectors.sql.like import LIKE_ESCAPE, Pattern, like_text
+from syncline.connectors.sql.merge import ROW_COLUMN
+from syncline.connectors.sql.target import SqlTarget
 from syncline.connectors.sql.target_filter import Clause
 from syncline.connectors.sql.values import (
     Converter,
@@ -34,7 +38,7 @@ from syncline.connectors.sql.values import (
     json_text,
 )
 from syncline.connectors.sql.writer import SqlWriter
-from syncline.connectors.writing import WriteColumn
+from syncline.connectors.writing import WriteColumn, WritePlan
 
 RECORD_FAULT_CLASSES = frozenset({"21", "22", "23", "54", "P0"})
 """SQLSTATE classes a record can cause: cardinality (one row hit twice),
@@ -84,6 +88,11 @@ class PostgresqlWriter(SqlWriter):
         "json": "jsonb",
     }
 
+    def __init__(self, target: SqlTarget, plan: WritePlan) -> None:
+        super().__init__(target, plan)
+        self._column_types: dict[str, str] = {}
+        """Column name -> type as `format_type` spells it, for binary loads (set at open)."""
+
     def _connect(self) -> DbConnection:
         conn = self.target._connect()
         conn.read_only = None
@@ -120,6 +129,9 @@ class PostgresqlWriter(SqlWriter):
                 copy.write_row(row)
 
     def _can_load_arrow(self, ref: TableRef, columns: Sequence[tuple[pa.DataType, Column]]) -> bool:
+        # Kept for `_binary`: the stages have the target's column types, row numbers bigint.
+        self._column_types = {c.name: c.remote_type for _, c in columns}
+        self._column_types[ROW_COLUMN] = "bigint"
         return all(
             arrow_loadable(arrow_type, self.target.map_type(c.mapped_name), c.mapped_name)
             for arrow_type, c in columns
@@ -127,14 +139,29 @@ class PostgresqlWriter(SqlWriter):
 
     def _load_arrow(self, table: TableRef, columns: Sequence[str], batch: pa.RecordBatch) -> None:
         names = ", ".join(self.target.quote(column) for column in columns)
-        # CSV's NULL is an unquoted empty value; every other value is quoted.
-        sql = (
-            f"COPY {self.target.qualified(table)} ({names}) FROM STDIN"
-            " (FORMAT csv, ENCODING 'UTF8')"
-        )
-        data = csv_data([_csv_ready(array) for array in batch.columns], null="")
+        copied = f"COPY {self.target.qualified(table)} ({names}) FROM STDIN"
+        data = self._binary(columns, batch)
+        if data is not None:
+            sql = f"{copied} (FORMAT binary)"
+        else:
+            # CSV's NULL is an unquoted empty value; every other value is quoted.
+            sql = f"{copied} (FORMAT csv, ENCODING 'UTF8')"
+            data = csv_data([_csv_ready(array) for array in batch.columns], null="")
         with self.conn.cursor() as cursor, cursor.copy(sql) as copy:
             copy.write(memoryview(data))
+
+    def _binary(self, columns: Sequence[str], batch: pa.RecordBatch) -> bytes | None:
+        """`batch` as binary COPY data for `columns`, or None when a column cannot take it."""
+        types = [
+            binary_type(array.type, self._column_types.get(name, ""))
+            for name, array in zip(columns, batch.columns, strict=True)
+        ]
+        if any(kind is None for kind in types):
+            return None
+        try:
+            return encode(batch.columns, [kind for kind in types if kind is not None])
+        except pa.ArrowInvalid:
+            return None  # a value its cast would change: CSV carries it as it is
 
     def _converter(self, column: WriteColumn, existing: Column) -> Converter | None:
         """Lists stay lists for array columns (COPY writes them as arrays);
