@@ -49,13 +49,16 @@ class Settings(BaseSettings):
         default="admin@localhost", description="E-mail of the first admin user."
     )
     batch_size: int = Field(
-        default=10_000, ge=1, description="Rows per Arrow batch read from sources."
+        default=25_000,
+        ge=1,
+        description="Records per Arrow batch read from sources, mapped and written in one "
+        "transaction. Memory holds a few batches: lower it for very wide records.",
     )
     engine_memory_mb: int = Field(
-        default=256,
+        default=128,
         ge=64,
         description="Megabytes DuckDB may hold while diffing a run against its state; beyond "
-        "it, it spills to disk. Models of about ten million records need 512.",
+        "it, it spills to disk, so any model size fits (a larger limit spills less).",
     )
     demo: bool = Field(
         default=True, description="On the very first start, create a demo sync to try."

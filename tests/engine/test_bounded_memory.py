@@ -3,12 +3,12 @@
 A generated model runs twice in a child process: a first run that sends
 every record, then one that diffs against the full state after a tenth of
 the records changed. The engine may use DuckDB's limit
-(`duck.MEMORY_LIMIT`, 256 MB) plus a few batches (5,000 records here); the
+(`duck.MEMORY_LIMIT`, 128 MB) plus a few batches (5,000 records here); the
 child's peak RSS growth must stay under that bound although the model is
 about 700 MB as Arrow, and gigabytes as Python objects.
 
 Two shapes run: fewer, wider records, and a million records whose keys
-DuckDB diffs (about 7 seconds; measured growth about 350 MB for the million).
+DuckDB diffs (about 7 seconds; measured growth about 200 MB for the million).
 """
 
 from __future__ import annotations
@@ -33,10 +33,10 @@ from syncline.engine.spec import Counts, FieldMapping, IdentityPair, RunSpec
 from syncline.engine.values import row_numbers
 from tests.engine.memory import GeneratedSource, MemoryTarget
 
-BOUND_MB = 400
-"""DuckDB's 256 MB, and room for a few batches and the interpreter's own growth: the
-read-ahead threads hold batches in flight, and their allocator arenas (measured: 345-350
-MB of growth with them, 288 MB before them)."""
+BOUND_MB = 280
+"""DuckDB's 128 MB, and room for a few batches and the interpreter's own growth: the
+read-ahead threads hold batches in flight, and their allocator arenas (measured: 188 and
+203 MB of growth)."""
 
 MODEL_MB = 650
 """The least size of the model as Arrow: well above the bound."""

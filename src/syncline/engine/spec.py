@@ -118,7 +118,7 @@ class RunSpec:
     options: RunOptions = field(default_factory=RunOptions)
     tracking_columns: tuple[str, ...] = ()
     batch_size: int = 10_000
-    memory_limit: str = "256MB"
+    memory_limit: str = "128MB"
     """DuckDB's limit for the diff (`engine.duck`)."""
     started_at: datetime | None = None
 

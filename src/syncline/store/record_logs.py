@@ -80,7 +80,12 @@ class RecordLogWriter:
         self._numbers[kind] = number
         final = self.directory / f"{kind}-{number:06d}.parquet"
         temporary = final.with_name(f".{final.name}.tmp")
-        part = _Part(pq.ParquetWriter(str(temporary), schema), temporary, final)
+        # Without dictionaries and statistics, which rendering never reads: a million
+        # records were written in a third of the time, and took less room.
+        writer = pq.ParquetWriter(
+            str(temporary), schema, use_dictionary=False, write_statistics=False
+        )
+        part = _Part(writer, temporary, final)
         self._parts[kind] = part
         return part
 

@@ -40,7 +40,7 @@ def run_spec(
     batch_size: int,
     retry_rejected: bool = True,
     tracking_columns: Sequence[str] = (),
-    memory_mb: int = 256,
+    memory_mb: int = 128,
 ) -> RunSpec:
     """The engine's description of one run of a validated sync.
 
