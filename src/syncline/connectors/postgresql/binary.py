@@ -23,7 +23,8 @@ import pgpq
 import pyarrow as pa
 import pyarrow.types as pt
 
-_UTC_NAMES = frozenset({"utc", "etc/utc", "+00:00", "z"})
+UTC_NAMES = frozenset({"utc", "etc/utc", "+00:00", "z"})
+"""Time zone names (lowercase) that are UTC: their wall time is the instant's."""
 _SIGNED = {"smallint": pa.int16(), "integer": pa.int32(), "bigint": pa.int64()}
 _TEXT = frozenset({"text", "character varying", "character"})
 
@@ -70,7 +71,7 @@ def _instant(arrow_type: pa.DataType, *, zoned_column: bool) -> pa.DataType | No
     if not pt.is_timestamp(arrow_type) or arrow_type.unit == "ns":
         return None
     zone = arrow_type.tz
-    if zone is not None and not zoned_column and zone.lower() not in _UTC_NAMES:
+    if zone is not None and not zoned_column and zone.lower() not in UTC_NAMES:
         return None
     return pa.timestamp("us")
 

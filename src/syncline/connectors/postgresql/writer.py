@@ -22,7 +22,7 @@ from typing import Any, ClassVar
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from syncline.connectors.postgresql.binary import binary_type, encode
+from syncline.connectors.postgresql.binary import UTC_NAMES, binary_type, encode
 from syncline.connectors.sql.catalog import Column, TableRef
 from syncline.connectors.sql.connection import DbConnection
 from syncline.connectors.sql.dialect import Row, UniqueKey
@@ -190,9 +190,6 @@ class PostgresqlWriter(SqlWriter):
         return f"COALESCE({self.placeholder} = ANY({expr}), false)", [value]
 
 
-_UTC_NAMES = frozenset({"utc", "etc/utc", "+00:00", "z"})
-
-
 def _csv_ready(array: pa.Array) -> pa.Array:
     """A column as psycopg would spell its values where Arrow's CSV differs:
     booleans as `t`/`f`, and narrower floats widened to the double Python
@@ -209,6 +206,6 @@ def _csv_ready(array: pa.Array) -> pa.Array:
         return pc.if_else(array, "t", "f")
     if pa.types.is_float16(kind) or pa.types.is_float32(kind):
         return array.cast(pa.float64())
-    if pa.types.is_timestamp(kind) and kind.tz is not None and kind.tz.lower() in _UTC_NAMES:
+    if pa.types.is_timestamp(kind) and kind.tz is not None and kind.tz.lower() in UTC_NAMES:
         return array.cast(pa.timestamp(kind.unit))
     return array
