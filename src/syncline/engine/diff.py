@@ -54,6 +54,9 @@ class Diff:
         self._connection = connection
         self._model_path = model_path
         self._scratch = model_path.parent
+        self.gone: int | None = None
+        """How many keys of the old state the model no longer holds, once `records`
+        compared the whole model with it (else None: unknown)."""
         connection.execute(
             f"CREATE TEMP VIEW model AS SELECT {identifier(KEY)} AS key, "
             f"{identifier(KEY_HIGH)} AS key_high, {identifier(KEY_LOW)} AS key_low, "
@@ -115,12 +118,20 @@ class Diff:
             f"SELECT {_KEY}, seq, hash AS new, NULL::UBIGINT AS old, NULL::BIGINT AS rank "
             f"FROM {model} UNION ALL SELECT {_KEY}, NULL, NULL, hash, rank FROM old_state",
         )
-        return self._pick(
+        # Every key whose hash differs: the model's records to send, and (no pick) the
+        # state's keys the model lost, counted for `gone`.
+        differing = self._materialized(
+            "differing",
             "SELECT pick FROM (SELECT arg_min(seq, new) AS pick, min(new) AS new_hash, "
             f"arg_max(old, rank) AS old_hash FROM {compared} GROUP BY {_KEY}) "
-            "WHERE pick IS NOT NULL AND new_hash IS DISTINCT FROM old_hash",
-            batch_size,
+            "WHERE new_hash IS DISTINCT FROM old_hash",
         )
+        if keys is None:
+            ((gone,),) = self._connection.sql(
+                f"SELECT count(*) FROM {differing} WHERE pick IS NULL"
+            ).fetchall()
+            self.gone = int(gone)
+        return self._pick(f"SELECT pick FROM {differing} WHERE pick IS NOT NULL", batch_size)
 
     def model_state_sql(self) -> str:
         """SQL for the model as ranked rows above the old state, as if every record were written."""

@@ -151,6 +151,7 @@ class _Run:
             connection = connect(store.run_dir / "duckdb", self.spec.memory_limit)
             try:
                 new_state: Callable[[], str] | None
+                diff: Diff | None = None
                 if log is not None:
                     # A first run: the state is what it got confirmed.
                     confirmed = logged_sql([str(path) for path in log.files])
@@ -159,14 +160,27 @@ class _Run:
                     diff = Diff(connection, model_path, store.old_state_sql())
                     new_state = self._send(store, diff, columns)
                 if new_state is not None:
-                    # A run of the rows changed since the watermark leaves its journal
-                    # as the change while that is small beside the state.
-                    if not (self.partial and self.journaled and store.keep_journal()):
+                    if not self._keeps_journal(store, diff):
                         self._commit(store, connection, new_state)
                     store.save_watermark(self._watermark(store))
             finally:
                 connection.close()
         return self.counts
+
+    def _keeps_journal(self, store: StateStore, diff: Diff | None) -> bool:
+        """Whether this run leaves its journal as the change to the state instead of
+        rewriting it, while the journals are small beside the state (`keep_journal`).
+
+        The journal overlaid on the state is the new state when the run read
+        only rows changed since the watermark (keys it did not read keep their
+        state), or read the whole model and the model lost no key of the state
+        (no key is to be dropped). A state of another hash version is always
+        rewritten, so that it is stamped with this one.
+        """
+        if not self.journaled or store.hash_version != HASH_VERSION:
+            return False
+        complete = diff is not None and diff.gone == 0
+        return (self.partial or complete) and store.keep_journal()
 
     def _commit(
         self,

@@ -19,10 +19,11 @@ Layout under the sync's `state_dir`:
   largest values of the model's tracking columns), replaced atomically.
 - `lock`: held (flock) for the whole run so two runs never share a state.
 
-A run that read only rows changed since the watermark confirms few records
-against a large state; rewriting `state.parquet` for them would cost as
-much as the whole model. Such a run leaves its journal in place instead
-(`keep_journal`): the journal is the change. Once the journals hold a tenth
+A run that confirms few records against a large state would pay for the
+whole model to rewrite `state.parquet`. When its journal overlaid on the
+state is the new state (it read only rows changed since the watermark, or
+the whole model and the model lost no key of the state), it leaves the
+journal in place instead (`keep_journal`): the journal is the change. Once the journals hold a tenth
 as many rows as the state (`FOLD_RATIO`), or more than `MAX_JOURNAL_FILES`
 files, the next run folds them in.
 """
