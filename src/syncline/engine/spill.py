@@ -71,10 +71,15 @@ class OutcomeLog:
         at = pa.repeat(pa.scalar(time.time_ns(), pa.int64()), len(hashes))
         table = pa.Table.from_arrays([key_high, key_low, hashes, at], schema=OUTCOME_SCHEMA)
         path = self.directory / f"{len(self.files):08d}.parquet"
+
+        def write(target: Path) -> None:
+            # Random numbers: dictionaries and statistics would only cost time.
+            pq.write_table(table, str(target), use_dictionary=False, write_statistics=False)
+
         if self.durable:
-            write_durably(path, lambda target: pq.write_table(table, str(target)))
+            write_durably(path, write)
         else:
-            pq.write_table(table, str(path))
+            write(path)
         self.files.append(path)
 
 
