@@ -16,7 +16,7 @@ from zoneinfo import ZoneInfo
 import pyarrow as pa
 import pytest
 
-from syncline.connectors.postgresql.binary import binary_type, encode
+from syncline.connectors.postgresql.binary import SLICE_ROWS, binary_type, encode
 from syncline.connectors.postgresql.writer import PostgresqlWriter
 from syncline.connectors.vocabulary import SyncMode
 from syncline.connectors.writing import WriteColumn
@@ -167,3 +167,33 @@ def test_an_integer_too_wide_for_its_column_gets_the_servers_error(
     assert bulk.results[0].results == [INS, REJ, INS]
     assert (bulk.results, bulk.rows) == (by_rows.results, by_rows.rows)
     assert "out of range for type integer" in bulk.results[0].messages[1]
+
+
+@pytest.mark.parametrize(("amount_type", "binary"), [("bigint", True), ("numeric", False)])
+def test_a_batch_of_several_slices_arrives_whole_in_either_format(
+    db: Db, binary_loads: list[bool], amount_type: str, binary: bool
+) -> None:
+    rows = 3 * SLICE_ROWS + 5
+    columns = (
+        WriteColumn("id", pa.int64()),
+        WriteColumn("amount", pa.int64()),
+        WriteColumn("name", pa.string()),
+    )
+    values = {
+        "id": list(range(rows)),
+        "amount": [None if n % 7 == 0 else n * 3 for n in range(rows)],
+        "name": [f"n{n}" if n % 5 else "" for n in range(rows)],
+    }
+    ddl = f"(id bigint PRIMARY KEY, amount {amount_type}, name text)"
+
+    runs = []
+    for bulk in (True, False):
+        table = db.table(ddl, None)
+        plan = plan_for(table, SyncMode.UPDATE_OR_CREATE, columns)
+        runs.append(write(db, table, plan, [values], bulk=bulk))
+
+    assert binary_loads == [binary]
+    bulk, by_rows = runs
+    assert (bulk.arrow_loads, bulk.results) == (1, by_rows.results)
+    assert len(bulk.rows) == rows
+    assert bulk.rows == by_rows.rows

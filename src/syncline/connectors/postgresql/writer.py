@@ -16,13 +16,13 @@ are copied in COPY's text format by psycopg (`_load`).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from typing import Any, ClassVar
 
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from syncline.connectors.postgresql.binary import UTC_NAMES, binary_type, encode
+from syncline.connectors.postgresql.binary import SLICE_ROWS, UTC_NAMES, binary_type, encode
 from syncline.connectors.sql.catalog import Column, TableRef
 from syncline.connectors.sql.connection import DbConnection
 from syncline.connectors.sql.dialect import Row, UniqueKey
@@ -140,18 +140,20 @@ class PostgresqlWriter(SqlWriter):
     def _load_arrow(self, table: TableRef, columns: Sequence[str], batch: pa.RecordBatch) -> None:
         names = ", ".join(self.target.quote(column) for column in columns)
         copied = f"COPY {self.target.qualified(table)} ({names}) FROM STDIN"
-        data = self._binary(columns, batch)
-        if data is not None:
+        # Sent a slice at a time, so the server reads one while the next is encoded.
+        pieces: Iterator[bytes | memoryview] | None = self._binary(columns, batch)
+        if pieces is not None:
             sql = f"{copied} (FORMAT binary)"
         else:
-            # CSV's NULL is an unquoted empty value; every other value is quoted.
             sql = f"{copied} (FORMAT csv, ENCODING 'UTF8')"
-            data = csv_data([_csv_ready(array) for array in batch.columns], null="")
+            pieces = _csv_pieces(batch)
         with self.conn.cursor() as cursor, cursor.copy(sql) as copy:
-            copy.write(memoryview(data))
+            for piece in pieces:
+                copy.write(piece)
 
-    def _binary(self, columns: Sequence[str], batch: pa.RecordBatch) -> bytes | None:
-        """`batch` as binary COPY data for `columns`, or None when a column cannot take it."""
+    def _binary(self, columns: Sequence[str], batch: pa.RecordBatch) -> Iterator[bytes] | None:
+        """`batch` as pieces of binary COPY data for `columns`, or None when a column
+        cannot take it."""
         types = [
             binary_type(array.type, self._column_types.get(name, ""))
             for name, array in zip(columns, batch.columns, strict=True)
@@ -188,6 +190,15 @@ class PostgresqlWriter(SqlWriter):
     def array_contains(self, expr: str, value: Any) -> Clause:
         # ANY gives NULL for an array holding NULLs but not the value; that is "no".
         return f"COALESCE({self.placeholder} = ANY({expr}), false)", [value]
+
+
+def _csv_pieces(batch: pa.RecordBatch) -> Iterator[memoryview]:
+    """`batch` as COPY's CSV, `SLICE_ROWS` rows a piece: every value quoted and NULL
+    an unquoted empty value, so NULL and the empty string stay apart."""
+    ready = [_csv_ready(array) for array in batch.columns]
+    for start in range(0, batch.num_rows, SLICE_ROWS):
+        piece = [array.slice(start, SLICE_ROWS) for array in ready]
+        yield memoryview(csv_data(piece, null=""))
 
 
 def _csv_ready(array: pa.Array) -> pa.Array:
