@@ -19,6 +19,7 @@ from zoneinfo import ZoneInfo
 import pyarrow as pa
 import pytest
 
+from syncline.connectors.sql.values import SLICE_ROWS
 from syncline.connectors.vocabulary import SyncMode
 from syncline.connectors.writing import WriteColumn
 from tests.connectors.bulk_write_fixtures import Run, people, twins, write
@@ -235,6 +236,29 @@ def test_a_bad_record_falls_back_to_the_row_path_with_its_results_and_messages(
     assert bulk.rows == by_rows.rows
     assert bulk.arrow_loads > 0
     assert bulk.row_loads > 0
+
+
+def test_a_bad_record_in_the_last_slice_undoes_the_slices_sent_before_it(db: Db) -> None:
+    size = 3 * SLICE_ROWS + 5
+    names = [f"n{n % 1000}" for n in range(size)]
+    names[-2] = BAD_NAME[db.type_id]
+
+    bulk, by_rows = twins(
+        db,
+        REFUSED[db.type_id],
+        None,
+        lambda t: plan_for(t, SyncMode.UPDATE_OR_CREATE),
+        [people(list(range(size)), names)],
+    )
+
+    expected = [INS] * size
+    expected[-2] = REJ
+    assert bulk.results[0].results == expected
+    assert bulk.results == by_rows.results
+    # The slices loaded before the refusal were rolled back: no record twice.
+    assert len(bulk.rows) == size - 1
+    assert bulk.rows == by_rows.rows
+    assert bulk.arrow_loads > 0
 
 
 def test_a_record_clashing_with_a_row_in_append_mode_is_rejected_alone(db: Db) -> None:

@@ -44,7 +44,7 @@ def test_the_server_never_gets_a_file_it_names(db: Db, tmp_path: Path) -> None:
         with pytest.raises(pymysql.err.OperationalError) as asked:
             conn.query(load)
         with pytest.raises(pymysql.err.OperationalError) as offered_another:
-            conn.load_local(load, "offered.csv", memoryview(b"offered\n"))
+            conn.load_local(load, "offered.csv", [memoryview(b"offered\n")])
         conn.query("SELECT 1")  # still usable
 
     assert asked.value.args[0] == offered_another.value.args[0] == 2068

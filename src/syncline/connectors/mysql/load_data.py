@@ -7,6 +7,7 @@ answers only the request for the name of the statement it is running.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
 import pymysql
@@ -31,12 +32,16 @@ class LocalDataConnection(_Connection):
     machine (PyMySQL itself would open whatever file the server names).
     """
 
-    _offer: tuple[bytes, memoryview] | None = None
+    _offer: tuple[bytes, Iterable[memoryview]] | None = None
 
-    def load_local(self, sql: str, name: str, data: memoryview) -> tuple[int, int]:
-        """Run `sql`, a `LOAD DATA LOCAL INFILE` of the file `name`, sending
-        `data` as its content; returns the rows loaded and the warnings."""
-        self._offer = (name.encode(), data)
+    def load_local(self, sql: str, name: str, pieces: Iterable[memoryview]) -> tuple[int, int]:
+        """Run `sql`, a `LOAD DATA LOCAL INFILE` of the file `name`, sending the
+        `pieces` in turn as its content (the server loads one while the next is
+        made); returns the rows loaded and the warnings.
+
+        A piece that fails to be made ends the data early and raises: the
+        caller's transaction must then be rolled back."""
+        self._offer = (name.encode(), pieces)
         try:
             loaded = self.query(sql)
         finally:
@@ -44,7 +49,7 @@ class LocalDataConnection(_Connection):
         result = self._result
         return int(loaded), int(result.warning_count if result is not None else 0)
 
-    def _take_offer(self, name: bytes) -> memoryview | None:
+    def _take_offer(self, name: bytes) -> Iterable[memoryview] | None:
         offer, self._offer = self._offer, None
         return offer[1] if offer is not None and offer[0] == name else None
 
@@ -68,9 +73,9 @@ class _LocalDataResult(MySQLResult):
         assert isinstance(conn, LocalDataConnection)
         data = conn._take_offer(bytes(first_packet.get_all_data()[1:]))
         try:
-            if data is not None:
-                for start in range(0, len(data), PACKET_BYTES):
-                    conn.write_packet(data[start : start + PACKET_BYTES])
+            for piece in data or ():
+                for start in range(0, len(piece), PACKET_BYTES):
+                    conn.write_packet(piece[start : start + PACKET_BYTES])
         finally:
             conn.write_packet(b"")  # the end of the data
             ok_packet = conn._read_packet()  # type: ignore[no-untyped-call]  # raises on an error

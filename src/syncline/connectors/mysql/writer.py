@@ -45,7 +45,7 @@ from syncline.connectors.sql.types import parse_type_name
 from syncline.connectors.sql.values import (
     Converter,
     arrow_loadable,
-    csv_data,
+    csv_pieces,
     is_nested,
     json_text,
     utc_naive,
@@ -214,9 +214,9 @@ class MysqlWriter(SqlWriter):
             " ESCAPED BY ''"
             f" ({', '.join(self.target.quote(column) for column in columns)})"
         )
-        data = csv_data([_csv_ready(array) for array in batch.columns], null="NULL")
+        pieces = csv_pieces([_csv_ready(array) for array in batch.columns], null="NULL")
         try:
-            loaded, warnings = self.conn.load_local(sql, name, memoryview(data))
+            loaded, warnings = self.conn.load_local(sql, name, pieces)
         except pymysql.err.MySQLError as exc:
             if exc.args and exc.args[0] in LOCAL_REFUSED_CODES and not self._is_broken():
                 self._bulk = False

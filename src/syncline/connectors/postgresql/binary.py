@@ -23,6 +23,8 @@ import pgpq
 import pyarrow as pa
 import pyarrow.types as pt
 
+from syncline.connectors.sql.values import SLICE_ROWS
+
 UTC_NAMES = frozenset({"utc", "etc/utc", "+00:00", "z"})
 """Time zone names (lowercase) that are UTC: their wall time is the instant's."""
 _SIGNED = {"smallint": pa.int16(), "integer": pa.int32(), "bigint": pa.int64()}
@@ -74,11 +76,6 @@ def _instant(arrow_type: pa.DataType, *, zoned_column: bool) -> pa.DataType | No
     if zone is not None and not zoned_column and zone.lower() not in UTC_NAMES:
         return None
     return pa.timestamp("us")
-
-
-SLICE_ROWS = 4096
-"""Rows encoded and sent at a time: the server parses one slice while the next is
-encoded (a million rows loaded in 2.8 s instead of 3.15 s encoded whole)."""
 
 
 def encode(arrays: Sequence[pa.Array], types: Sequence[pa.DataType]) -> Iterator[bytes]:

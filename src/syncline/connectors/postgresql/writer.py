@@ -22,7 +22,7 @@ from typing import Any, ClassVar
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from syncline.connectors.postgresql.binary import SLICE_ROWS, UTC_NAMES, binary_type, encode
+from syncline.connectors.postgresql.binary import UTC_NAMES, binary_type, encode
 from syncline.connectors.sql.catalog import Column, TableRef
 from syncline.connectors.sql.connection import DbConnection
 from syncline.connectors.sql.dialect import Row, UniqueKey
@@ -33,7 +33,7 @@ from syncline.connectors.sql.target_filter import Clause
 from syncline.connectors.sql.values import (
     Converter,
     arrow_loadable,
-    csv_data,
+    csv_pieces,
     is_nested,
     json_text,
 )
@@ -145,8 +145,9 @@ class PostgresqlWriter(SqlWriter):
         if pieces is not None:
             sql = f"{copied} (FORMAT binary)"
         else:
+            # CSV's NULL is an unquoted empty value; every other value is quoted.
             sql = f"{copied} (FORMAT csv, ENCODING 'UTF8')"
-            pieces = _csv_pieces(batch)
+            pieces = csv_pieces([_csv_ready(array) for array in batch.columns], null="")
         with self.conn.cursor() as cursor, cursor.copy(sql) as copy:
             for piece in pieces:
                 copy.write(piece)
@@ -190,15 +191,6 @@ class PostgresqlWriter(SqlWriter):
     def array_contains(self, expr: str, value: Any) -> Clause:
         # ANY gives NULL for an array holding NULLs but not the value; that is "no".
         return f"COALESCE({self.placeholder} = ANY({expr}), false)", [value]
-
-
-def _csv_pieces(batch: pa.RecordBatch) -> Iterator[memoryview]:
-    """`batch` as COPY's CSV, `SLICE_ROWS` rows a piece: every value quoted and NULL
-    an unquoted empty value, so NULL and the empty string stay apart."""
-    ready = [_csv_ready(array) for array in batch.columns]
-    for start in range(0, batch.num_rows, SLICE_ROWS):
-        piece = [array.slice(start, SLICE_ROWS) for array in ready]
-        yield memoryview(csv_data(piece, null=""))
 
 
 def _csv_ready(array: pa.Array) -> pa.Array:
