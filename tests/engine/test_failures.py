@@ -6,7 +6,6 @@ import shutil
 from pathlib import Path
 from typing import Any
 
-import duckdb
 import pyarrow as pa
 import pytest
 from pydantic import SecretStr
@@ -269,24 +268,3 @@ def test_unexpected_error_message_is_scrubbed_of_connector_secrets(tmp_path: Pat
         sync(make_spec(tmp_path), source, MemoryTarget())
     assert "hunter2" not in str(raised.value)
     assert "********" in str(raised.value)
-
-
-def test_a_state_too_big_to_rewrite_in_memory_stays_journaled_and_nothing_is_resent(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    spec = make_spec(tmp_path)
-    source, target = MemorySource(PEOPLE, people(1, 2, 3)), MemoryTarget()
-    sync(spec, source, target)
-    state = (tmp_path / "state.parquet").read_bytes()
-
-    def out_of_memory(*_: Any) -> None:
-        raise duckdb.OutOfMemoryException("Out of Memory Error: could not allocate block")
-
-    monkeypatch.setattr(StateStore, "commit", out_of_memory)
-    source.rows = [person(1, "changed"), person(2), person(3), person(4)]
-    result, hooks = sync(spec, source, target)
-
-    assert result == counts(total=2, insert=1, update=1)
-    assert any("memory limit" in message for level, message in hooks.logs if level == "warning")
-    assert (tmp_path / "state.parquet").read_bytes() == state
-    assert sync(spec, source, target)[0] == counts()  # the journal counts as state

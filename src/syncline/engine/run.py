@@ -41,7 +41,6 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-import duckdb
 import pyarrow as pa
 import pyarrow.compute as pc
 
@@ -117,7 +116,6 @@ class _Run:
         """Whether the model read holds only rows changed since a watermark."""
         self.journaled = False
         """Whether the records this run confirmed are in a durable journal."""
-        self.spilled = 0
         self.recorder = Recorder(
             self.counts,
             hooks,
@@ -144,10 +142,11 @@ class _Run:
                 )
             tracked = self._tracked_since(store)
             log: OutcomeLog | None = None
+            spilled = 0
             if self._streams(store):
                 columns, log = self._stream(store, tracked)
             else:
-                columns = self._spill(model_path, tracked)
+                columns, spilled = self._spill(model_path, tracked)
             # Hand the batches' freed memory back before DuckDB takes its share: Arrow's
             # allocator keeps it otherwise (10M records: peak RSS 297 MB instead of 345).
             pa.default_memory_pool().release_unused()
@@ -161,10 +160,11 @@ class _Run:
                     new_state = functools.partial(confirmed_state_sql, confirmed)
                 else:
                     diff = Diff(connection, model_path, store.old_state_sql())
-                    new_state = self._send(store, diff, columns)
+                    few = self.partial and spilled <= FEW_RECORDS
+                    new_state = self._send(store, diff, columns, few=few)
                 if new_state is not None:
                     if not self._keeps_journal(store, diff):
-                        self._commit(store, connection, new_state)
+                        store.commit(connection, new_state())
                     store.save_watermark(self._watermark(store))
             finally:
                 connection.close()
@@ -184,27 +184,6 @@ class _Run:
             return False
         complete = diff is not None and diff.gone == 0
         return (self.partial or complete) and store.keep_journal()
-
-    def _commit(
-        self,
-        store: StateStore,
-        connection: duckdb.DuckDBPyConnection,
-        new_state: Callable[[], str],
-    ) -> None:
-        """Rewrite the state with the rows of the SQL `new_state` prepares; when that
-        needs more than DuckDB's memory limit and the confirmed records are journaled,
-        leave them in the journal instead (they are part of the state) and say so.
-        Anything else propagates."""
-        try:
-            store.commit(connection, new_state())
-        except duckdb.OutOfMemoryException:
-            if not self.journaled:
-                raise
-            self.hooks.log(
-                "warning",
-                "the sync's state could not be rewritten within the engine's memory limit; "
-                "this run's confirmed records stay in its journal, which later runs read",
-            )
 
     def _streams(self, store: StateStore) -> bool:
         """Whether this run writes records as it reads them (see `_stream`)."""
@@ -313,11 +292,12 @@ class _Run:
             else:
                 self.hooks.progress(self.counts, self.read)
 
-    def _spill(self, path: Path, tracked: TargetFilter | None) -> pa.Schema:
-        """Pass 1: the mapped model into `path`, numbered by `SEQ`; the mapped columns."""
+    def _spill(self, path: Path, tracked: TargetFilter | None) -> tuple[pa.Schema, int]:
+        """Pass 1: the mapped model into `path`, numbered by `SEQ`; the mapped columns
+        and how many records were spilled."""
         with self._model(tracked) as model:
-            spilled = [*model.columns, *ENGINE_COLUMNS, pa.field(SEQ, pa.int64())]
-            sink = ParquetSink(path, pa.schema(spilled))
+            fields = [*model.columns, *ENGINE_COLUMNS, pa.field(SEQ, pa.int64())]
+            sink = ParquetSink(path, pa.schema(fields))
             try:
                 for records in model.batches:
                     sink.write(records.append_column(SEQ, row_numbers(sink.rows, records.num_rows)))
@@ -325,8 +305,7 @@ class _Run:
                     self.hooks.progress(self.counts, self.read)
             finally:
                 sink.close()
-            self.spilled = sink.rows
-        return model.columns
+        return model.columns, model.records
 
     def _stream(
         self, store: StateStore, tracked: TargetFilter | None
@@ -366,9 +345,13 @@ class _Run:
 
     # ------------------------------------------------------------- pass 2
 
-    def _send(self, store: StateStore, diff: Diff, columns: pa.Schema) -> Callable[[], str] | None:
+    def _send(
+        self, store: StateStore, diff: Diff, columns: pa.Schema, *, few: bool
+    ) -> Callable[[], str] | None:
         """Write what this run sends; what prepares the SQL of the new state (called only
-        when the state is rewritten), or None when the state must not advance."""
+        when the state is rewritten), or None when the state must not advance.
+
+        `few`: the model read is small beside the state (`Diff.records`)."""
         spec, options = self.spec, self.spec.options
         limited = options.only_identities is not None
         distinct = spec.mode not in _SEND_EVERYTHING
@@ -384,7 +367,7 @@ class _Run:
             distinct=distinct,
             keys=options.only_identities,
             batch_size=spec.batch_size,
-            few=self.partial and self.spilled <= FEW_RECORDS,
+            few=few,
         )
         with (
             self.target.open_writer(write_plan(spec, columns, self.now)) as writer,

@@ -13,6 +13,7 @@ import os
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pyarrow as pa
 import pyarrow.parquet as pq
@@ -28,17 +29,19 @@ OUTCOME_SCHEMA = pa.schema(
 """A confirmed record: its key's number, the hash the target now holds, when it was logged."""
 
 
+PLAIN_PARQUET: dict[str, Any] = {"use_dictionary": False, "write_statistics": False}
+"""Writer options for the engine's own files: nothing reading them uses dictionaries or
+statistics, which cost time (a million spilled records: 0.2 s without, 0.56 s with; a
+million journaled: 0.05 s against 0.21 s)."""
+
+
 class ParquetSink:
     """Rows appended to one Parquet file, one row group per batch."""
 
     def __init__(self, path: Path, schema: pa.Schema) -> None:
         self.path = path
         self.rows = 0
-        # Without dictionaries and statistics, which nothing reading a spill uses: a million
-        # mapped records were written in 0.2 s instead of 0.56 s, and took less room.
-        self._writer = pq.ParquetWriter(
-            str(path), schema, use_dictionary=False, write_statistics=False
-        )
+        self._writer = pq.ParquetWriter(str(path), schema, **PLAIN_PARQUET)
 
     def write(self, batch: pa.RecordBatch) -> None:
         """Append `batch` (of the sink's schema)."""
@@ -73,8 +76,7 @@ class OutcomeLog:
         path = self.directory / f"{len(self.files):08d}.parquet"
 
         def write(target: Path) -> None:
-            # Random numbers: dictionaries and statistics would only cost time.
-            pq.write_table(table, str(target), use_dictionary=False, write_statistics=False)
+            pq.write_table(table, str(target), **PLAIN_PARQUET)
 
         if self.durable:
             write_durably(path, write)
