@@ -91,8 +91,11 @@ def by_id(rows: list[Row]) -> list[Row]:
 
 
 def state_of(state_dir: Path) -> dict[tuple[int, int], int]:
-    """The confirmed state stored under `state_dir`: key number -> hash."""
+    """The confirmed state stored under `state_dir`: key number -> hash (of the key's
+    highest-ranked row)."""
     table = pq.read_table(state_dir / "state.parquet")
+    if "rank" in table.column_names:
+        table = table.sort_by("rank")  # the dict below keeps each key's last row
     high, low = table.column("key_high").to_pylist(), table.column("key_low").to_pylist()
     keys = zip(high, low, strict=True)
     return dict(zip(keys, table.column("hash").to_pylist(), strict=True))

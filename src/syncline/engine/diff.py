@@ -14,9 +14,9 @@ The union is first written to one scratch Parquet file (`_materialized`)
 and the aggregate reads that: fed straight from a UNION ALL of several
 scans, the aggregate did not spill and ran out of memory at random, even
 on 1 million records with 128 MB, where over one file 10 million records
-stayed within 96 MB. State rows carry a `rank` (the stored state 0,
-journal entries their logging time); a key's highest-ranked hash is its
-current one.
+stayed within 96 MB. State rows carry a `rank` (the stored state's at
+most 0, journal entries their logging time); a key's highest-ranked hash
+is its current one.
 
 When the model holds several records with one key, one of them stands for
 the key: the one with the smallest hash. The choice depends only on the
@@ -40,8 +40,15 @@ _KEY = "key_high, key_low"
 
 
 def confirmed_state_sql(confirmed_sql: str) -> str:
-    """SQL for a state of the confirmed records alone: each key's latest hash."""
-    return f"SELECT {_KEY}, arg_max(hash, rank) AS hash FROM ({confirmed_sql}) GROUP BY {_KEY}"
+    """SQL for a state of the confirmed records alone: their ranked rows as they are.
+
+    Nothing is aggregated: a key confirmed twice keeps both rows, and its
+    higher-ranked (later) one counts (see `state.StateStore.commit`). Ranks
+    are shifted to end at 0, so that every later journal entry (ranked by
+    its logging time) ranks above them even if the clock stepped back.
+    """
+    top = f"(SELECT max(rank) FROM ({confirmed_sql}))"
+    return f"SELECT {_KEY}, hash, rank - {top} AS rank FROM ({confirmed_sql})"
 
 
 class Diff:
@@ -140,7 +147,8 @@ class Diff:
     def new_state_sql(
         self, confirmed_sql: str, *, keep_unconfirmed: bool, partial: bool = False
     ) -> str:
-        """SQL for the state (`key_high`, `key_low`, `hash`) after a run confirmed `confirmed_sql`.
+        """SQL for the state (`key_high`, `key_low`, `hash`, `rank`) after a run confirmed
+        `confirmed_sql`.
 
         `confirmed_sql` yields ranked rows like the old state's, ranking
         above them. With `keep_unconfirmed`, a key of the model that was not
@@ -163,7 +171,7 @@ class Diff:
             f"UNION ALL SELECT {_KEY}, hash, rank, false FROM ({confirmed_sql})",
         )
         return (
-            f"SELECT {_KEY}, arg_max(hash, rank) AS hash FROM {rows} "
+            f"SELECT {_KEY}, arg_max(hash, rank) AS hash, 0::BIGINT AS rank FROM {rows} "
             f"GROUP BY {_KEY} HAVING {'true' if partial else 'bool_or(present)'} "
             "AND count(hash) > 0"
         )

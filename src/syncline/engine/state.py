@@ -2,9 +2,14 @@
 
 Layout under the sync's `state_dir`:
 
-- `state.parquet`: the confirmed state as of the last completed run, one row
-  per key (`key_high`, `key_low`, `hash`: the numbers of `mapping`), its
-  generation in the Parquet key-value metadata.
+- `state.parquet`: the confirmed state as of the last completed run, as
+  ranked rows (`key_high`, `key_low`, `hash`: the numbers of `mapping`, and
+  `rank`): a key's hash is that of its highest-ranked row. A first run
+  stores its journal's rows as they are, ranked by logging time, instead of
+  aggregating them (at ten million records that aggregate alone took 4 s
+  and DuckDB's whole memory limit); a rewrite stores one row per key at rank
+  0. A state written before ranks were kept has no `rank` column and one
+  row per key (rank 0). The generation is in the Parquet key-value metadata.
   It is only ever replaced whole and atomically (`spill.write_durably`).
 - `journal/<generation>-<ns>/NNNNNNNN.parquet`: outcome logs of runs that
   did not complete (crashed or canceled) since that state was written, made
@@ -77,6 +82,8 @@ class StateStore:
         """Journal folders this run folds in or writes, deleted once the state is committed."""
         self._journal_files: list[str] = []
         """The journal files live when the run started: part of the effective old state."""
+        self._ranked = False
+        """Whether the stored state has a `rank` column (else every row ranks 0)."""
         self._lock: int | None = None
 
     def __enter__(self) -> StateStore:
@@ -98,7 +105,9 @@ class StateStore:
             _clear(self.directory / "runs")
             self.run_dir.mkdir(parents=True)
             if self.state_path.exists():
-                metadata = pq.read_metadata(self.state_path).metadata or {}
+                stored = pq.read_metadata(self.state_path)
+                self._ranked = "rank" in stored.schema.names
+                metadata = stored.metadata or {}
                 self.generation = int(metadata.get(_GENERATION, b"0"))
                 self.hash_version = int(metadata.get(_HASH_VERSION, b"1"))
             watermark = self.directory / WATERMARK_FILE
@@ -145,13 +154,14 @@ class StateStore:
         """SQL for the effective state when this run started, as ranked rows.
 
         Rows are (`key_high`, `key_low`, `hash`, `rank`): the stored state's
-        rank 0, journal entries their logging time; a key's current hash is
-        its highest-ranked.
+        as stored, journal entries ranked by their logging time (later than
+        any stored rank); a key's current hash is its highest-ranked.
         """
         parts = [logged_sql(self._journal_files)] if self._journal_files else []
         if self.state_path.exists():
             stored = f"read_parquet({literal(str(self.state_path))})"
-            parts.insert(0, f"SELECT key_high, key_low, hash, 0::BIGINT AS rank FROM {stored}")
+            rank = "rank" if self._ranked else "0::BIGINT"
+            parts.insert(0, f"SELECT key_high, key_low, hash, {rank} AS rank FROM {stored}")
         return " UNION ALL ".join(parts) or _EMPTY
 
     def keep_journal(self) -> bool:
@@ -181,7 +191,8 @@ class StateStore:
         return [path for journal in self._journals for path in sorted(journal.glob("*.parquet"))]
 
     def commit(self, connection: duckdb.DuckDBPyConnection, new_state_sql: str) -> None:
-        """Replace the state with the rows (`key_high`, `key_low`, `hash`) of `new_state_sql`.
+        """Replace the state with the ranked rows (`key_high`, `key_low`, `hash`, `rank`)
+        of `new_state_sql` (a key's hash is its highest-ranked row's).
 
         The file is replaced atomically and durably.
 
