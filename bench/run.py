@@ -1,4 +1,4 @@
-"""Model sync benchmark: Syncline next to psql COPY, MariaDB LOAD DATA and dlt.
+"""Model sync benchmark: Syncline next to psql COPY, MariaDB LOAD DATA, dlt and sling.
 
 Generates a deterministic users table in the local PostgreSQL (1M rows, 10M
 with --10m) and, through `syncline serve` and its HTTP API, syncs it in
@@ -6,11 +6,12 @@ updateOrCreate mode to PostgreSQL, MariaDB and Parquet files. Per target:
 the first full run, a run after 1% of the rows changed, and a run after the
 model's tracking column was set to `updated_at` and another 1% changed.
 Baselines measured in the same sitting: the psql binary COPY pipe, the psql
-CSV → MariaDB LOAD DATA LOCAL pipe, and dlt's merge (in a throwaway venv).
+CSV → MariaDB LOAD DATA LOCAL pipe, dlt's merge and sling's incremental
+mode (each in a throwaway venv).
 Prints and writes a Markdown report to bench/results/<date>-<rows>.md.
 
     .venv/bin/python bench/run.py [--rows N | --10m] [--repeat 3]
-        [--targets pg,mariadb,parquet] [--no-dlt]
+        [--targets pg,mariadb,parquet] [--no-dlt] [--no-sling]
 
 Needs PostgreSQL on 127.0.0.1:5432 (trust auth, user postgres, database
 test), MariaDB on 127.0.0.1:3306 (root, no password, database test, with
@@ -27,13 +28,12 @@ import time
 from collections.abc import Callable
 from functools import partial
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from harness import baselines, data
 from harness.common import (
-    DLT_DATASET,
     MYSQL_DATABASE,
     REPO_DIR,
     SCHEMA,
@@ -46,6 +46,7 @@ from harness.data import CHANGE_A, CHANGE_B, SOURCE
 from harness.dlt_runner import DltRunner, ensure_dlt_venv
 from harness.report import BASELINE_GROUP, COPY_PIPE, LOAD_PIPE, Report, machine
 from harness.server import MYSQL_CONFIG, PG_CONFIG, Api, SynclineServer
+from harness.sling_runner import SlingRunner, ensure_sling
 
 TARGETS = {
     "pg": "PostgreSQL → PostgreSQL",
@@ -85,6 +86,7 @@ def _parse() -> argparse.Namespace:
         "--targets", default="pg,mariadb,parquet", help="comma-separated: pg, mariadb, parquet"
     )
     parser.add_argument("--no-dlt", action="store_true", help="skip the dlt baseline")
+    parser.add_argument("--no-sling", action="store_true", help="skip the sling baseline")
     parser.add_argument(
         "--dlt-loader-file-format",
         default=None,
@@ -229,19 +231,29 @@ def _dlt_tool(loader_file_format: str | None) -> str:
     return f"dlt merge (pyarrow, {loader_file_format or 'insert_values'})"
 
 
-def _dlt(report: Report, runner: DltRunner, rows: int) -> None:
-    """dlt's merge into PostgreSQL: full, 1% changed, incremental on, 1% changed again."""
+SLING_TOOL = "sling incremental (primary key id)"
+
+
+class PeerRunner(Protocol):
+    """A comparison tool loading the source table into `table` in PostgreSQL."""
+
+    table: str
+
+    def reset(self) -> None: ...
+
+    def run(self, rows: int, *, incremental: str | None = None) -> Measurement: ...
+
+
+def _peer(report: Report, tool: str, runner: PeerRunner, rows: int) -> None:
+    """A peer into PostgreSQL: full, 1% changed, incremental on `updated_at`, 1% changed again."""
     group = TARGETS["pg"]
-    tool = _dlt_tool(runner.loader_file_format)
     data.restore_source()
-    data.drop_pg_schema(DLT_DATASET)
     runner.reset()
-    table = f"{DLT_DATASET}.users"
 
     def run(moved: int, incremental: str | None = None) -> Callable[[], Measurement]:
         def measured() -> Measurement:
             result = runner.run(moved, incremental=incremental)
-            data.check_pg(table)
+            data.check_pg(runner.table)
             return result
 
         return measured
@@ -251,6 +263,39 @@ def _dlt(report: Report, runner: DltRunner, rows: int) -> None:
     _record(report, group, tool, "tracking_setup", run(0, "updated_at"))
     _record(report, group, tool, "change_b", run(data.apply_change(CHANGE_B, rows), "updated_at"))
     data.restore_source()
+
+
+def _peers(args: argparse.Namespace, report: Report) -> list[tuple[str, PeerRunner]]:
+    """The comparison tools this sitting runs (installed on first use), noted in the report."""
+    peers: list[tuple[str, PeerRunner]] = []
+    if args.no_dlt:
+        report.notes.append("dlt skipped (--no-dlt).")
+    else:
+        dlt_python, note = ensure_dlt_venv()
+        report.notes.append(
+            note + ": sql_database source, pyarrow backend, merge on primary key id, destination"
+            " postgres, loader_file_format "
+            + (args.dlt_loader_file_format or "insert_values (dlt's default)")
+            + "; a fresh process per run (start-up and import included); incremental via "
+            "dlt.sources.incremental('updated_at') from the setup run on."
+        )
+        _say(note)
+        if dlt_python is not None:
+            runner = DltRunner(dlt_python, WORK_DIR, args.dlt_loader_file_format)
+            peers.append((_dlt_tool(args.dlt_loader_file_format), runner))
+    if args.no_sling:
+        report.notes.append("sling skipped (--no-sling).")
+    else:
+        binary, note = ensure_sling()
+        report.notes.append(
+            note + ": `sling run` PostgreSQL to PostgreSQL in incremental mode with primary key "
+            "id (a full read and upsert), with update key updated_at from the setup run on; "
+            "a fresh process per run."
+        )
+        _say(note)
+        if binary is not None:
+            peers.append((SLING_TOOL, SlingRunner(binary, WORK_DIR)))
+    return peers
 
 
 def main() -> int:
@@ -281,21 +326,7 @@ def main() -> int:
         "run, then one run without changes (setup), then the second 1% change."
     )
 
-    runner: DltRunner | None = None
-    if args.no_dlt:
-        report.notes.append("dlt skipped (--no-dlt).")
-    else:
-        dlt_python, note = ensure_dlt_venv()
-        report.notes.append(
-            note + ": sql_database source, pyarrow backend, merge on primary key id, destination"
-            " postgres, loader_file_format "
-            + (args.dlt_loader_file_format or "insert_values (dlt's default)")
-            + "; a fresh process per run (start-up and import included); incremental via "
-            "dlt.sources.incremental('updated_at') from the setup run on."
-        )
-        _say(note)
-        if dlt_python is not None:
-            runner = DltRunner(dlt_python, WORK_DIR, args.dlt_loader_file_format)
+    peers = _peers(args, report)
 
     for repeat in range(1, args.repeat + 1):
         _say(f"repeat {repeat}/{args.repeat}")
@@ -312,13 +343,8 @@ def main() -> int:
                 SYNCLINE,
                 partial(_syncline, report, target, args.rows, args.timeout),
             )
-        if runner is not None:
-            _attempt(
-                report,
-                TARGETS["pg"],
-                _dlt_tool(args.dlt_loader_file_format),
-                partial(_dlt, report, runner, args.rows),
-            )
+        for tool, runner in peers:
+            _attempt(report, TARGETS["pg"], tool, partial(_peer, report, tool, runner, args.rows))
     data.restore_source()
 
     report.machine.append(

@@ -2,7 +2,7 @@
 
 dlt is not a dependency of Syncline. `ensure_dlt_venv` creates
 `bench/.dlt-venv` with `pip install 'dlt[postgres,parquet]>=1,<2' 'sqlalchemy>=1.4'`
-(reused while it imports), and `DltRunner` runs `dlt_job.py` in it once per
+(reused while it imports; see `venvs`), and `DltRunner` runs `dlt_job.py` in it once per
 phase, timing the whole process (interpreter start and dlt's import
 included, as a user running a pipeline sees it) and taking its peak RSS.
 """
@@ -12,10 +12,9 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import subprocess
-import sys
 from pathlib import Path
 
+from harness import data
 from harness.common import (
     BENCH_DIR,
     DLT_DATASET,
@@ -30,6 +29,7 @@ from harness.common import (
     run_child,
     tail,
 )
+from harness.venvs import ensure_venv, venv_python
 
 DLT_VENV = BENCH_DIR / ".dlt-venv"
 DLT_REQUIREMENTS = ("dlt[postgres,parquet]>=1,<2", "sqlalchemy>=1.4")
@@ -42,53 +42,18 @@ DESTINATION_URL = f"postgresql://{PG_USER}:unused@{PG_HOST}:{PG_PORT}/{PG_DATABA
 _PROBE = "import dlt, pyarrow, sqlalchemy, psycopg2; print(dlt.__version__)"
 
 
-def _venv_python(venv: Path) -> Path:
-    return venv / "bin" / "python"
-
-
-def _probe(python: Path) -> tuple[str | None, str]:
-    """dlt's version in that interpreter (None when something is missing) and the error."""
-    if not python.exists():
-        return None, f"{python} does not exist"
-    done = subprocess.run(  # noqa: S603
-        [str(python), "-c", _PROBE], capture_output=True, text=True, check=False
-    )
-    if done.returncode == 0:
-        return done.stdout.strip(), ""
-    return None, (done.stderr.strip().splitlines() or ["?"])[-1]
-
-
 def ensure_dlt_venv(venv: Path = DLT_VENV) -> tuple[Path | None, str]:
     """The python of a venv holding dlt 1.x, and a note; (None, why) when it cannot be had."""
-    python = _venv_python(venv)
-    version, _ = _probe(python)
-    if version:
-        return python, f"dlt {version} (reused {venv.relative_to(BENCH_DIR.parent)})"
-    print(f"installing {' '.join(DLT_REQUIREMENTS)} into {venv} ...", flush=True)
-    shutil.rmtree(venv, ignore_errors=True)
-    steps = (
-        [sys.executable, "-m", "venv", str(venv)],
-        [str(python), "-m", "pip", "install", "--quiet", "--disable-pip-version-check",
-         *DLT_REQUIREMENTS],
-    )  # fmt: skip
-    for step in steps:
-        try:
-            done = subprocess.run(  # noqa: S603
-                step, capture_output=True, text=True, check=False, timeout=900
-            )
-        except (OSError, subprocess.TimeoutExpired) as exc:
-            return None, f"dlt skipped: `{' '.join(step[:3])}` failed: {exc}"
-        if done.returncode != 0:
-            message = (done.stderr or done.stdout).strip().splitlines()[-3:]
-            return None, f"dlt skipped: `{' '.join(step[:4])} ...` failed: {' / '.join(message)}"
-    version, error = _probe(python)
-    if not version:
-        return None, f"dlt skipped: installed, but the new venv cannot import it: {error}"
-    return python, f"dlt {version} (installed into {venv.relative_to(BENCH_DIR.parent)})"
+    version, note = ensure_venv("dlt", venv, DLT_REQUIREMENTS, _PROBE)
+    if version is None:
+        return None, note
+    return venv_python(venv), f"dlt {version} ({note})"
 
 
 class DltRunner:
     """Runs the dlt job against one pipeline directory and the `dlt_bench` dataset."""
+
+    table = f"{DLT_DATASET}.users"
 
     def __init__(self, python: Path, work_dir: Path, loader_file_format: str | None) -> None:
         self.python = python
@@ -97,7 +62,8 @@ class DltRunner:
         self.loader_file_format = loader_file_format
 
     def reset(self) -> None:
-        """Forget the pipeline's state (the caller drops the dataset)."""
+        """Drop the dataset and forget the pipeline's state."""
+        data.drop_pg_schema(DLT_DATASET)
         shutil.rmtree(self.pipelines_dir, ignore_errors=True)
         self.pipelines_dir.mkdir(parents=True)
 

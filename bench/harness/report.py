@@ -141,7 +141,7 @@ class Report:
             "an incremental run). "
             f"rows/s counts the rows the case had to move: {self.rows:,} for a full run, "
             f"about {changed:,} for a 1% change. Peak RSS is that of the `syncline serve` "
-            "process during the run (VmHWM, reset before each run), of the dlt process, "
+            "process during the run (VmHWM, reset before each run), of the dlt or sling process, "
             "or none for the pipes.",
             "",
             "| machine | |",
