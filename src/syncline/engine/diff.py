@@ -141,7 +141,8 @@ class Diff:
         return self._pick(f"SELECT pick FROM {differing} WHERE pick IS NOT NULL", batch_size)
 
     def model_state_sql(self) -> str:
-        """SQL for the model as ranked rows above the old state, as if every record were written."""
+        """SQL for the model as ranked rows, as if every record were written (rank 0: for
+        a sync with no state yet, which is the only one that skips its backfill)."""
         return f"SELECT {_KEY}, min(hash) AS hash, 0::BIGINT AS rank FROM model GROUP BY {_KEY}"
 
     def new_state_sql(

@@ -28,9 +28,9 @@ A run that confirms few records against a large state would pay for the
 whole model to rewrite `state.parquet`. When its journal overlaid on the
 state is the new state (it read only rows changed since the watermark, or
 the whole model and the model lost no key of the state), it leaves the
-journal in place instead (`keep_journal`): the journal is the change. Once the journals hold a tenth
-as many rows as the state (`FOLD_RATIO`), or more than `MAX_JOURNAL_FILES`
-files, the next run folds them in.
+journal in place instead (`keep_journal`): the journal is the change. Once
+the journals hold a tenth as many rows as the state (`FOLD_RATIO`), or
+more than `MAX_JOURNAL_FILES` files, the next run folds them in.
 """
 
 from __future__ import annotations
