@@ -6,12 +6,14 @@ the generated secret key to a file, both under `SYNCLINE_DATA_DIR`.
 
 from __future__ import annotations
 
+import json
+import os
 from functools import cache
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import Field, SecretStr
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import Field, SecretStr, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 DEFAULT_API_VERSION = "2025-09-18"
 SUPPORTED_API_VERSIONS = ("2025-09-18", "2024-02-08", "2023-04-25", "2022-12-12", "2021-05-23")
@@ -25,6 +27,12 @@ class Settings(BaseSettings):
     data_dir: Path = Field(
         default=Path(".syncline"),
         description="Directory for the SQLite metadata file and the generated secret key.",
+    )
+    local_roots: Annotated[list[Path] | None, NoDecode] = Field(
+        default=None,
+        description="Directories that connections taking a local path (`sqlite`, `files`) may "
+        "reach: a JSON array or a `:`-separated list. Default: `<data_dir>/files` and the "
+        "demo's directory `<data_dir>/demo`.",
     )
     database_url: str | None = Field(
         default=None,
@@ -114,6 +122,21 @@ class Settings(BaseSettings):
         description="When an execution is found interrupted, start a fresh one of its sync "
         "at once (type `retry`); otherwise the sync runs again at its next slot.",
     )
+
+    @field_validator("local_roots", mode="before")
+    @classmethod
+    def _split_roots(cls, value: Any) -> Any:
+        # An environment value is a JSON array or a PATH-style list.
+        if isinstance(value, str):
+            text = value.strip()
+            if text.startswith("["):
+                return json.loads(text)
+            return [part for part in text.split(os.pathsep) if part.strip()]
+        return value
+
+    def default_local_roots(self) -> list[Path]:
+        """The roots used when `local_roots` is not set: `files/` and `demo/` in the data dir."""
+        return [self.data_dir / "files", self.data_dir / "demo"]
 
     def resolved_database_url(self) -> str:
         """The metadata store URL, defaulting to `sqlite:///<data_dir>/syncline.db`."""

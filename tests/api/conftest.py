@@ -59,6 +59,7 @@ def server(
 ) -> Iterator[Server]:
     """The app on each metadata backend."""
     data_dir = tmp_path_factory.mktemp(f"data-{request.param}")
+    local_root = tmp_path_factory.mktemp(f"local-{request.param}")
     database_url = None
     if request.param == "postgresql":
         database_url = request.getfixturevalue("pg_metadata_url")
@@ -68,6 +69,7 @@ def server(
         api_key=ADMIN_KEY,
         deployment_key=DEPLOYMENT_KEY,
         scheduler=False,
+        local_roots=[local_root],
     )
     app = create_app(settings)
     with TestClient(app) as client:
@@ -138,9 +140,18 @@ def other_org(server: Server) -> Org:
 
 
 @pytest.fixture
-def files_dir(tmp_path: Path) -> Path:
-    """A directory of small files for `files` connections."""
-    directory = tmp_path / "files"
+def local_dir(server: Server) -> Path:
+    """A fresh directory under the server's local roots, for `sqlite` and `files` paths."""
+    assert server.settings.local_roots
+    directory = server.settings.local_roots[0] / uuid.uuid4().hex[:12]
+    directory.mkdir()
+    return directory
+
+
+@pytest.fixture
+def files_dir(local_dir: Path) -> Path:
+    """A directory of small files for `files` connections, under the local roots."""
+    directory = local_dir / "files"
     directory.mkdir()
     (directory / "people.csv").write_text("id,name,score\n1,Ada,9.5\n2,Grace,8.25\n")
     return directory
