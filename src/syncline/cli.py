@@ -8,14 +8,27 @@ from typing import Any
 
 import click
 import httpx
+from pydantic import ValidationError
 
 from syncline.errors import SynclineError
-from syncline.settings import Settings, get_settings
+from syncline.settings import Settings, describe_invalid, get_settings
 
 TERMINAL = ("completed", "canceled", "failed", "interrupted")
 
 
-@click.group()
+class _Commands(click.Group):
+    """Every subcommand reports a bad setting or an expected error in one line."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except ValidationError as exc:
+            raise click.ClickException(describe_invalid(exc)) from None
+        except SynclineError as exc:
+            raise click.ClickException(exc.message) from None
+
+
+@click.group(cls=_Commands)
 @click.version_option(package_name="syncline")
 def main() -> None:
     """Syncline: self-hosted model sync that speaks Polytomic's Model Sync API."""
@@ -32,11 +45,8 @@ def serve(host: str, port: int, log_level: str) -> None:
     from syncline.api.app import create_app
 
     settings = get_settings()
-    try:
-        _check_executor(settings)
-        _prepare_first_start(settings, f"http://{_shown(host)}:{port}")
-    except SynclineError as exc:
-        raise click.ClickException(exc.message) from None
+    _check_executor(settings)
+    _prepare_first_start(settings, f"http://{_shown(host)}:{port}")
     uvicorn.run(create_app(settings), host=host, port=port, log_level=log_level)
 
 
@@ -47,10 +57,13 @@ def _shown(host: str) -> str:
 def _prepare_first_start(settings: Settings, url: str) -> None:
     from syncline.services.auth import Principal
     from syncline.services.bootstrap import ensure_first_organization
+    from syncline.services.connections import ConnectionService
+    from syncline.services.data_dir import prepare_data_dir
     from syncline.services.demo import create_demo
     from syncline.store.db import Store
     from syncline.store.secrets import SecretBox
 
+    prepare_data_dir(settings)
     box = SecretBox.load(
         settings.secret_key.get_secret_value() if settings.secret_key else None,
         settings.data_dir,
@@ -73,20 +86,28 @@ def _prepare_first_start(settings: Settings, url: str) -> None:
             user_id=first.admin_user_id,
             email=first.admin_email,
         )
-        demo = create_demo(store, box, principal, settings.data_dir)
-        click.echo(
-            f"Demo: sync {demo.sync_id} copies {demo.source_path} into {demo.export_dir}; "
-            f"run it with: syncline syncs run {demo.sync_id} --wait"
-        )
+        connections = ConnectionService(store, box, settings, principal)
+        demo_dir = (settings.data_dir / "demo").resolve()
+        if any(demo_dir.is_relative_to(root) for root in connections.roots.roots):
+            demo = create_demo(connections)
+            click.echo(
+                f"Demo: sync {demo.sync_id} copies {demo.source_path} into {demo.export_dir}; "
+                f"run it with: syncline syncs run {demo.sync_id} --wait"
+            )
+        else:
+            click.echo(f"Demo: not created, {demo_dir} is outside SYNCLINE_LOCAL_ROOTS")
     store.dispose()
 
 
 @main.command()
 def migrate() -> None:
     """Apply the metadata store's migrations and exit."""
+    from syncline.services.data_dir import prepare_data_dir
     from syncline.store.db import Store
 
-    store = Store(get_settings().resolved_database_url())
+    settings = get_settings()
+    prepare_data_dir(settings)
+    store = Store(settings.resolved_database_url())
     store.migrate()
     store.dispose()
     click.echo("metadata store is up to date")
@@ -116,12 +137,14 @@ def worker(concurrency: int | None) -> None:
     SYNCLINE_DATABASE_URL, SYNCLINE_BROKER_URL and SYNCLINE_SECRET_KEY.
     """
     from syncline.execution.celery_app import make_celery, worker_argv
+    from syncline.services.data_dir import prepare_data_dir
     from syncline.services.executors import worker_runner
 
     settings = get_settings()
     if settings.executor != "celery":
         raise click.ClickException("`syncline worker` needs SYNCLINE_EXECUTOR=celery")
     _check_executor(settings)
+    prepare_data_dir(settings)
     app = make_celery(settings, partial(worker_runner, settings))
     app.worker_main(worker_argv(settings, concurrency or settings.workers))
 
@@ -146,11 +169,7 @@ def scheduler(log_level: str) -> None:
     import signal
     import threading
 
-    logging.basicConfig(
-        level=log_level.upper(),
-        format="%(asctime)s %(process)d %(name)s %(levelname)s %(message)s",
-    )
-
+    from syncline.services.data_dir import prepare_data_dir
     from syncline.services.executors import build_executor, build_reaper, build_scheduler
     from syncline.services.runs import Runtime
     from syncline.store.db import Store
@@ -158,6 +177,11 @@ def scheduler(log_level: str) -> None:
 
     settings = get_settings()
     _check_executor(settings)
+    prepare_data_dir(settings)
+    logging.basicConfig(
+        level=log_level.upper(),
+        format="%(asctime)s %(process)d %(name)s %(levelname)s %(message)s",
+    )
     store = Store(settings.resolved_database_url())
     store.migrate()
     box = SecretBox.load(

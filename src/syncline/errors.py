@@ -75,6 +75,12 @@ class InUse(SynclineError):
     key = "in_use"
 
 
+class SettingsError(SynclineError):
+    """A `SYNCLINE_*` setting cannot be used; the message is one line naming it and the fix."""
+
+    key = "settings_error"
+
+
 class ConnectorError(SynclineError):
     """A source or target system refused or failed an operation.
 

@@ -12,7 +12,7 @@ from functools import cache
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from pydantic import Field, SecretStr, field_validator
+from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 DEFAULT_API_VERSION = "2025-09-18"
@@ -123,6 +123,29 @@ class Settings(BaseSettings):
         "at once (type `retry`); otherwise the sync runs again at its next slot.",
     )
 
+    @field_validator("secret_key")
+    @classmethod
+    def _fernet_key(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and value.get_secret_value():
+            from cryptography.fernet import Fernet
+
+            try:
+                Fernet(value.get_secret_value().encode())
+            except ValueError:
+                raise ValueError(
+                    "must be a Fernet key (32 url-safe base64-encoded bytes); make one with: "
+                    'python -c "from cryptography.fernet import Fernet; '
+                    'print(Fernet.generate_key().decode())"'
+                ) from None
+        return value
+
+    @field_validator("database_url")
+    @classmethod
+    def _usable_store_url(cls, value: str | None) -> str | None:
+        if value:
+            check_database_url(normalize_database_url(value))
+        return value
+
     @field_validator("local_roots", mode="before")
     @classmethod
     def _split_roots(cls, value: Any) -> Any:
@@ -130,7 +153,12 @@ class Settings(BaseSettings):
         if isinstance(value, str):
             text = value.strip()
             if text.startswith("["):
-                return json.loads(text)
+                try:
+                    return json.loads(text)
+                except json.JSONDecodeError:
+                    raise ValueError(
+                        'not a JSON array of paths; write it as ["/a", "/b"] or /a:/b'
+                    ) from None
             return [part for part in text.split(os.pathsep) if part.strip()]
         return value
 
@@ -151,6 +179,52 @@ def normalize_database_url(url: str) -> str:
         if url.startswith(prefix):
             return "postgresql+psycopg://" + url[len(prefix) :]
     return url
+
+
+_STORE_EXAMPLES = "sqlite:////var/lib/syncline/syncline.db or postgresql://user:password@host/db"
+
+
+def check_database_url(url: str) -> None:
+    """Raise `ValueError` (a one-line reason) unless `url` names a usable metadata store:
+    SQLite or PostgreSQL, with its driver installed."""
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import ArgumentError, NoSuchModuleError
+
+    try:
+        parsed = make_url(url)
+    except ArgumentError:
+        raise ValueError(f"not a database URL; use {_STORE_EXAMPLES}") from None
+    backend = parsed.get_backend_name()
+    if backend not in ("sqlite", "postgresql"):
+        raise ValueError(
+            f"the metadata store must be SQLite or PostgreSQL, not {backend!r}; "
+            f"use {_STORE_EXAMPLES}"
+        )
+    try:
+        parsed.get_dialect().import_dbapi()
+    except (ImportError, NoSuchModuleError):
+        raise ValueError(
+            f"the driver {parsed.drivername!r} is not installed; use {_STORE_EXAMPLES} "
+            "(PostgreSQL through psycopg 3)"
+        ) from None
+
+
+def describe_invalid(exc: ValidationError) -> str:
+    """One line naming every invalid `SYNCLINE_*` variable and why; secrets are not echoed."""
+    parts = []
+    for error in exc.errors():
+        field = str(error["loc"][0]) if error["loc"] else ""
+        variable = f"SYNCLINE_{field.upper()}" if field else "settings"
+        reason = str(error["msg"]).removeprefix("Value error, ")
+        shown = error.get("input")
+        if field not in _SECRET_SETTINGS and isinstance(shown, str | int | float):
+            reason += f" (got {shown!r})"
+        parts.append(f"{variable}: {reason}")
+    return "; ".join(parts)
+
+
+_SECRET_SETTINGS = frozenset({"secret_key", "api_key", "deployment_key", "database_url"})
+"""Settings whose values may hold credentials, never echoed in a message."""
 
 
 @cache

@@ -9,7 +9,6 @@ from pathlib import Path
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
-from pydantic import ValidationError
 
 from syncline.connectors.base import Capabilities, Choice, CreationProperty
 from syncline.connectors.files import FilesConfig, FilesConnector
@@ -148,11 +147,6 @@ def test_config_schema_has_a_titled_path() -> None:
     assert schema["required"] == ["path"]
     assert schema["properties"]["path"]["title"] == "Directory"
     assert schema["properties"]["path"]["description"]
-
-
-def test_config_refuses_a_relative_path() -> None:
-    with pytest.raises(ValidationError, match="absolute path"):
-        FilesConfig(path="exports")
 
 
 # ---------------------------------------------------------------- check

@@ -26,11 +26,14 @@ def _free_port() -> int:
 
 @contextmanager
 def serving(data_dir: Path, **env_extra: str) -> Iterator[tuple[str, Path]]:
-    """Run `syncline serve` on a free port with the embedded default; yields (URL, log path)."""
+    """Run `syncline serve` on a free port with the embedded default; yields (URL, log path).
+
+    The log is kept beside the data directory, which `serve` creates if needed.
+    """
     port = _free_port()
     env = {**os.environ, "SYNCLINE_DATA_DIR": str(data_dir), **env_extra}
     env.pop("SYNCLINE_DATABASE_URL", None)
-    log_path = data_dir / "serve.log"
+    log_path = data_dir.with_name(f"{data_dir.name}.serve.log")
     with log_path.open("w") as log:
         process = subprocess.Popen(
             [sys.executable, "-m", "syncline.cli", "serve", "--port", str(port)],
@@ -48,10 +51,23 @@ def serving(data_dir: Path, **env_extra: str) -> Iterator[tuple[str, Path]]:
 
 
 @pytest.fixture(scope="session")
-def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, str]]:
+def served_root(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The local root of the `served` server: SQLite files and file directories go here."""
+    return tmp_path_factory.mktemp("served-root")
+
+
+@pytest.fixture(scope="session")
+def served(
+    tmp_path_factory: pytest.TempPathFactory, served_root: Path
+) -> Iterator[tuple[str, str]]:
     """A server for the SDK tests (no demo); yields (base URL, what it printed)."""
     data_dir = tmp_path_factory.mktemp("serve")
-    with serving(data_dir, SYNCLINE_API_KEY=API_KEY, SYNCLINE_DEMO="false") as (url, log_path):
+    with serving(
+        data_dir,
+        SYNCLINE_API_KEY=API_KEY,
+        SYNCLINE_DEMO="false",
+        SYNCLINE_LOCAL_ROOTS=str(served_root),
+    ) as (url, log_path):
         yield url, log_path.read_text()
     assert (data_dir / "syncline.db").exists()
 

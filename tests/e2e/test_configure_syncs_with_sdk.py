@@ -57,8 +57,8 @@ def maria_database() -> Iterator[str]:
 
 
 @pytest.fixture(scope="module")
-def sqlite_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    path = tmp_path_factory.mktemp("sqlite") / "warehouse.db"
+def sqlite_file(served_root: Path) -> Path:
+    path = served_root / "warehouse.db"
     with sqlite3.connect(path) as conn:
         conn.execute(
             "CREATE TABLE accounts_copy (id INTEGER PRIMARY KEY, domain TEXT, arr REAL, plan TEXT)"

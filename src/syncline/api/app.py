@@ -23,6 +23,7 @@ from syncline.api.routers import (
     syncs,
 )
 from syncline.services.bootstrap import ensure_first_organization
+from syncline.services.data_dir import prepare_data_dir
 from syncline.services.executors import build_executor, build_reaper, build_scheduler
 from syncline.services.runs import Runtime, interrupt_abandoned
 from syncline.settings import DEFAULT_API_VERSION, SUPPORTED_API_VERSIONS, Settings, get_settings
@@ -38,6 +39,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        prepare_data_dir(settings)
         store = Store(settings.resolved_database_url())
         store.migrate()
         box = SecretBox.load(
@@ -55,7 +57,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         scheduler = build_scheduler(runtime, executor)
         reaper = build_reaper(runtime, executor)
         app.state.syncline = AppState(
-            settings=settings, store=store, box=box, executor=executor, scheduler=scheduler
+            settings=settings,
+            store=store,
+            box=box,
+            executor=executor,
+            scheduler=scheduler,
         )
         if settings.scheduler:
             scheduler.start()

@@ -61,7 +61,7 @@ SystemCaller = Annotated[Principal, Depends(system_principal)]
 
 def connection_service(state: State, caller: Caller) -> ConnectionService:
     """Connections of the caller's organization."""
-    return ConnectionService(state.store, state.box, caller)
+    return ConnectionService(state.store, state.box, state.settings, caller)
 
 
 Connections = Annotated[ConnectionService, Depends(connection_service)]

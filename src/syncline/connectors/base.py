@@ -19,7 +19,7 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Literal
 
 import pyarrow as pa
 from pydantic import BaseModel, ConfigDict, SecretStr
@@ -48,6 +48,18 @@ def SecretField(*, title: str, description: str = "", default: Any = ...) -> Any
     )
 
 
+def LocalPathField(*, title: str, description: str, kind: Literal["file", "directory"]) -> Any:  # noqa: N802
+    """A configuration field naming a file or directory on the Syncline server.
+
+    The service layer accepts such a path only inside the server's local roots
+    (`SYNCLINE_LOCAL_ROOTS`), resolved, and hands the connector the resolved
+    path; a connector never decides on its own which local paths it may open.
+    """
+    return PydanticField(
+        title=title, description=description, min_length=1, json_schema_extra={"local_path": kind}
+    )
+
+
 class ConnectorConfig(BaseModel):
     """Base of every connector configuration model.
 
@@ -61,10 +73,19 @@ class ConnectorConfig(BaseModel):
     @classmethod
     def secret_fields(cls) -> frozenset[str]:
         """Names of the fields declared with `SecretField`."""
+        return cls._marked("secret")
+
+    @classmethod
+    def local_path_fields(cls) -> frozenset[str]:
+        """Names of the fields declared with `LocalPathField`."""
+        return cls._marked("local_path")
+
+    @classmethod
+    def _marked(cls, marker: str) -> frozenset[str]:
         names = set()
         for name, info in cls.model_fields.items():
             extra = info.json_schema_extra
-            if isinstance(extra, dict) and extra.get("secret"):
+            if isinstance(extra, dict) and extra.get(marker):
                 names.add(name)
         return frozenset(names)
 

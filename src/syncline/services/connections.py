@@ -17,6 +17,9 @@ from syncline.connectors.base import MASK, Connector, ConnectorConfig, Parameter
 from syncline.connectors.registry import connector_class
 from syncline.errors import InUse, NotFound, ValidationFailed, validation_failed
 from syncline.services.auth import Principal
+from syncline.services.local_paths import LocalRoots
+from syncline.services.sync_files import remove_sync_files
+from syncline.settings import Settings
 from syncline.store.connections import ConnectionRepository
 from syncline.store.db import Store
 from syncline.store.models import ModelRepository
@@ -71,10 +74,14 @@ def split_secrets(config: ConnectorConfig) -> tuple[dict[str, Any], dict[str, st
 class ConnectionService:
     """Use cases on the connections of the caller's organization."""
 
-    def __init__(self, store: Store, box: SecretBox, principal: Principal) -> None:
+    def __init__(
+        self, store: Store, box: SecretBox, settings: Settings, principal: Principal
+    ) -> None:
         self.store = store
         self.box = box
+        self.settings = settings
         self.principal = principal
+        self.roots = LocalRoots.from_settings(settings)
 
     def all(self) -> list[Connection]:
         """Every connection of the organization."""
@@ -99,8 +106,8 @@ class ConnectionService:
         `ConnectionCheckFailed` when `validate` is set and the check fails.
         """
         cls = connector_type(request.type or "")
-        config = parse_configuration(cls, request.configuration)
-        status = self._check(cls, config, request.validate)
+        config, usable = self._configure(cls, request.configuration)
+        status = self._check(cls, usable, request.validate)
         plain, secrets = split_secrets(config)
         connection = Connection(
             name=request.name,
@@ -133,8 +140,8 @@ class ConnectionService:
             cls = connector_class(connection.type)
             stored = self.box.decrypt(connection.secrets)
             raw = _unmask(request.configuration, stored)
-            config = parse_configuration(cls, raw)
-            status = self._check(cls, config, request.validate)
+            config, usable = self._configure(cls, raw)
+            status = self._check(cls, usable, request.validate)
             plain, secrets = split_secrets(config)
             connection.name = request.name
             connection.configuration = plain
@@ -170,12 +177,13 @@ class ConnectionService:
                     },
                 )
             sync_repo = SyncRepository(session, self.principal.organization_id)
-            for sync in syncs:
-                sync_repo.delete(sync)
+            removed = {sync.id: sync_repo.delete(sync) for sync in syncs}
             model_repo = ModelRepository(session, self.principal.organization_id)
             for model in models:
                 model_repo.delete(model)
             repo.delete(connection)
+        for sync_id, executions in removed.items():
+            remove_sync_files(self.settings.data_dir, sync_id, executions)
 
     def test(self, type_id: str, configuration: dict[str, Any], connection_id: str | None) -> None:
         """Check a configuration without storing anything.
@@ -190,15 +198,18 @@ class ConnectionService:
             raw = _unmask({**stored, **raw}, stored)
             type_id = type_id or connection.type
         cls = connector_type(type_id)
-        config = parse_configuration(cls, raw)
-        cls(config).check()
+        _, usable = self._configure(cls, raw)
+        cls(usable).check()
 
     def connector(self, connection_id: str) -> Connector:
         """A connector for a stored connection, secrets decrypted. Raises `NotFound`."""
         connection = self.get(connection_id)
         cls = connector_class(connection.type)
         raw = {**connection.configuration, **self.box.decrypt(connection.secrets)}
-        return cls(parse_configuration(cls, raw))
+        # Stored connections are confined again: the roots may have changed
+        # since they were saved.
+        _, usable = self._configure(cls, raw)
+        return cls(usable)
 
     def parameter_values(self, connection_id: str) -> dict[str, ParameterValues]:
         """Every listable parameter of a stored connection with its values."""
@@ -221,8 +232,16 @@ class ConnectionService:
             connection = self.get(connection_id)
             stored = {**connection.configuration, **self.box.decrypt(connection.secrets)}
             raw = _unmask({**stored, **raw}, stored)
-        connector = cls(parse_configuration(cls, raw, path="parameters"))
-        return {field: connector.parameter_values(field, query)}
+        _, usable = self._configure(cls, raw, path="parameters")
+        return {field: cls(usable).parameter_values(field, query)}
+
+    def _configure(
+        self, cls: type[Connector], raw: dict[str, Any], *, path: str = "configuration"
+    ) -> tuple[ConnectorConfig, ConnectorConfig]:
+        """A raw configuration validated: as given (to store) and as a connector may use it
+        (local paths confined to the roots and resolved). Raises `ValidationFailed`."""
+        config = parse_configuration(cls, raw, path=path)
+        return config, self.roots.confined(config, prefix=path)
 
     def _check(self, cls: type[Connector], config: ConnectorConfig, validate: bool) -> str:
         if not validate:

@@ -12,14 +12,11 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from syncline.services.auth import Principal
 from syncline.services.connections import ConnectionInput, ConnectionService
 from syncline.services.model_write import ModelWrite
 from syncline.services.models import ModelService
 from syncline.services.syncs.config import SyncWrite
 from syncline.services.syncs.service import SyncService
-from syncline.store.db import Store
-from syncline.store.secrets import SecretBox
 
 CUSTOMERS = 1_000
 _PLANS = ("free", "starter", "pro", "enterprise")
@@ -35,15 +32,16 @@ class Demo:
     export_dir: Path
 
 
-def create_demo(store: Store, box: SecretBox, principal: Principal, data_dir: Path) -> Demo:
-    """Create the demo database, connections, model and sync for `principal`'s organization."""
-    demo_dir = (data_dir / "demo").resolve()
+def create_demo(connections: ConnectionService) -> Demo:
+    """Create the demo database, connections, model and sync for the organization of
+    `connections`. The demo's directory, `<data dir>/demo`, is one of the default local
+    roots; with other roots configured, it must be among them."""
+    demo_dir = (connections.settings.data_dir / "demo").resolve()
     export_dir = demo_dir / "export"
     export_dir.mkdir(parents=True, exist_ok=True)
     source_path = demo_dir / "customers.db"
     write_customers(source_path)
 
-    connections = ConnectionService(store, box, principal)
     source = connections.create(
         ConnectionInput(
             name="Demo customers (SQLite)", type="sqlite", configuration={"path": str(source_path)}
@@ -54,7 +52,7 @@ def create_demo(store: Store, box: SecretBox, principal: Principal, data_dir: Pa
             name="Demo export (files)", type="files", configuration={"path": str(export_dir)}
         )
     )
-    model = ModelService(store, box, principal).create(
+    model = ModelService(connections).create(
         ModelWrite(
             name="Demo customers",
             connection_id=source.id,
@@ -64,7 +62,7 @@ def create_demo(store: Store, box: SecretBox, principal: Principal, data_dir: Pa
     )
     model_id = model.model.id
     mapped = ("id", "email", "name", "plan", "mrr", "country", "signed_up_at")
-    sync = SyncService(store, box, principal).create(
+    sync = SyncService(connections).create(
         SyncWrite.model_validate(
             {
                 "name": "Demo: customers to CSV",

@@ -7,6 +7,7 @@ from functools import partial
 
 from syncline.execution.base import Executor, Runner
 from syncline.execution.local import LocalExecutor
+from syncline.services.data_dir import prepare_data_dir
 from syncline.services.reaper import Reaper, beat_interval, supervised_run
 from syncline.services.runs import Runtime
 from syncline.services.scheduling import Limits, Scheduler
@@ -50,6 +51,7 @@ def build_reaper(runtime: Runtime, executor: Executor) -> Reaper:
 def worker_runner(settings: Settings) -> Runner:
     """What a `syncline worker` process runs executions with: its own store
     connection and secret box, and `supervised_run` (at most once, with heartbeats)."""
+    prepare_data_dir(settings)
     store = Store(settings.resolved_database_url())
     box = SecretBox.load(
         settings.secret_key.get_secret_value() if settings.secret_key else None,

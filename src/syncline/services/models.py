@@ -15,7 +15,6 @@ from sqlalchemy.exc import IntegrityError
 
 from syncline.connectors.base import SourceConnector
 from syncline.errors import Conflict, NotFound, ValidationFailed
-from syncline.services.auth import Principal
 from syncline.services.connections import ConnectionService
 from syncline.services.discovery import DiscoveryService
 from syncline.services.model_write import (
@@ -26,9 +25,7 @@ from syncline.services.model_write import (
 )
 from syncline.services.samples import Sample, read_sample
 from syncline.store.connections import ConnectionRepository
-from syncline.store.db import Store
 from syncline.store.models import ModelRepository
-from syncline.store.secrets import SecretBox
 from syncline.store.tables import Model, utcnow
 
 
@@ -73,10 +70,10 @@ class _Definition:
 class ModelService:
     """Use cases on the models of the caller's organization."""
 
-    def __init__(self, store: Store, box: SecretBox, principal: Principal) -> None:
-        self.store = store
-        self.principal = principal
-        self.discovery = DiscoveryService(ConnectionService(store, box, principal))
+    def __init__(self, connections: ConnectionService) -> None:
+        self.store = connections.store
+        self.principal = connections.principal
+        self.discovery = DiscoveryService(connections)
 
     def all(self) -> list[ModelView]:
         """Every model of the organization, oldest first."""

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import pyarrow as pa
+from sqlalchemy.exc import IntegrityError
 
 from syncline.connectors.base import SourceConnector, TargetConnector
 from syncline.engine.run import run_sync
@@ -22,6 +23,7 @@ from syncline.errors import SynclineError
 from syncline.services.auth import Principal
 from syncline.services.connections import ConnectionService
 from syncline.services.record_logging import RecordLogPipe
+from syncline.services.sync_files import remove_sync_files
 from syncline.services.syncs.config import SyncConfig
 from syncline.services.syncs.runspec import run_spec
 from syncline.services.syncs.target import resolve_target
@@ -85,7 +87,9 @@ def run_execution(runtime: Runtime, execution_id: str) -> None:
         hooks.log("error", errors[0])
     finally:
         hooks.close()
-        _finish(runtime, execution_id, sync_id, status, errors, counts)
+        if not _finish(runtime, execution_id, sync_id, status, errors, counts):
+            # The sync was deleted while this ran: what the run wrote since goes too.
+            remove_sync_files(runtime.settings.data_dir, sync_id, [execution_id])
 
 
 def _claim(runtime: Runtime, execution_id: str) -> tuple[str, str] | None:
@@ -112,7 +116,7 @@ def _prepare(
     runtime: Runtime, organization_id: str, sync_id: str, execution_id: str
 ) -> tuple[RunSpec, SourceConnector, TargetConnector]:
     principal = Principal(organization_id=organization_id, organization_name="", method="runner")
-    connections = ConnectionService(runtime.store, runtime.box, principal)
+    connections = ConnectionService(runtime.store, runtime.box, runtime.settings, principal)
     with runtime.store.session() as session:
         sync = SyncRepository(session, organization_id).get(sync_id)
         execution = ExecutionRepository(session, organization_id).get(execution_id)
@@ -152,7 +156,9 @@ def _finish(
     status: str,
     errors: list[str],
     counts: Counts,
-) -> None:
+) -> bool:
+    """Record the end of an execution; False when it no longer exists (its sync was
+    deleted). True also when the store could not be reached: nothing is removed then."""
     try:
         with runtime.store.session() as session:
             repo = ExecutionRepository(session, None)
@@ -163,8 +169,10 @@ def _finish(
                 execution.counts = counts_dict(counts)
                 execution.completed_at = utcnow()
             repo.release_slot(sync_id, execution_id)
+            return execution is not None
     except Exception:
         log.exception("could not record the end of execution %s", execution_id)
+        return True
 
 
 def counts_dict(counts: Counts) -> dict[str, int]:
@@ -206,9 +214,12 @@ class StoreHooks:
         self.cancelled()
 
     def log(self, level: str, message: str) -> None:
-        """Store a console line."""
-        with self.runtime.store.session() as session:
-            ExecutionRepository(session, None).add_log(self.execution_id, level, message)
+        """Store a console line; dropped when the execution is gone (its sync was deleted)."""
+        try:
+            with self.runtime.store.session() as session:
+                ExecutionRepository(session, None).add_log(self.execution_id, level, message)
+        except IntegrityError:
+            log.info("execution %s is gone; console line dropped: %s", self.execution_id, message)
 
     def records(
         self,

@@ -17,7 +17,7 @@ from sqlalchemy import and_, delete, func, or_, select
 from sqlalchemy.orm import Session
 
 from syncline.errors import NotFound
-from syncline.store.tables import Sync, SyncModel, SyncRevision, utcnow
+from syncline.store.tables import Execution, Sync, SyncModel, SyncRevision, utcnow
 
 REVISION_RETENTION = timedelta(hours=24)
 
@@ -111,12 +111,17 @@ class SyncRepository:
         self.session.flush()
         return sync
 
-    def delete(self, sync: Sync) -> None:
-        """Delete a sync with its model links and revisions."""
+    def delete(self, sync: Sync) -> list[str]:
+        """Delete a sync with its model links, revisions and executions; returns the ids
+        of the executions deleted with it."""
+        executions = list(
+            self.session.scalars(select(Execution.id).where(Execution.sync_id == sync.id))
+        )
         self.session.execute(delete(SyncModel).where(SyncModel.sync_id == sync.id))
         self.session.execute(delete(SyncRevision).where(SyncRevision.sync_id == sync.id))
         self.session.delete(sync)
         self.session.flush()
+        return executions
 
     def page(
         self, position: ListPosition, filters: ListFilters, limit: int

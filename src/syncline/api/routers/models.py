@@ -15,7 +15,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Query
 
 from syncline.api.background import Jobs
-from syncline.api.deps import Caller, State
+from syncline.api.deps import Connections
 from syncline.api.routers.jobs import job_out
 from syncline.api.schemas import models as schemas
 from syncline.api.schemas.common import Envelope, actor, timestamp
@@ -28,9 +28,9 @@ from syncline.services.samples import Sample
 router = APIRouter(prefix="/api", tags=["models"])
 
 
-def model_service(state: State, caller: Caller) -> ModelService:
+def model_service(connections: Connections) -> ModelService:
     """Models of the caller's organization."""
-    return ModelService(state.store, state.box, caller)
+    return ModelService(connections)
 
 
 Models = Annotated[ModelService, Depends(model_service)]

@@ -11,7 +11,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends
 
-from syncline.api.deps import Caller, State
+from syncline.api.deps import Caller, Connections
 from syncline.api.routers.executions import Executions
 from syncline.api.schemas import syncs as schemas
 from syncline.api.schemas.common import Envelope, PagedEnvelope, Pagination, actor, timestamp
@@ -29,9 +29,9 @@ router = APIRouter(prefix="/api/syncs", tags=["model syncs"])
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 
 
-def sync_service(state: State, caller: Caller) -> SyncService:
+def sync_service(connections: Connections) -> SyncService:
     """Model syncs of the caller's organization."""
-    return SyncService(state.store, state.box, caller)
+    return SyncService(connections)
 
 
 Syncs = Annotated[SyncService, Depends(sync_service)]

@@ -2,16 +2,15 @@
 
 from __future__ import annotations
 
-from pydantic import Field
-
-from syncline.connectors.base import ConnectorConfig
+from syncline.connectors.base import ConnectorConfig, LocalPathField
 
 
 class SqliteConfig(ConnectorConfig):
     """Where the SQLite database file is."""
 
-    path: str = Field(
+    path: str = LocalPathField(
         title="Database file",
-        description="Path of an existing SQLite database file on the Syncline server.",
-        min_length=1,
+        description="Absolute path of an existing SQLite database file on the Syncline server, "
+        "inside one of the server's local roots (SYNCLINE_LOCAL_ROOTS).",
+        kind="file",
     )

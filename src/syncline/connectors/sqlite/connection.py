@@ -9,6 +9,7 @@ from __future__ import annotations
 import sqlite3
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any, Literal
 
 from syncline.connectors.sql.catalog import Column, RelationKind, TableRef
 from syncline.connectors.sql.connection import (
@@ -24,6 +25,32 @@ from syncline.errors import ConnectionCheckFailed
 _USER_RELATIONS = "name NOT LIKE 'sqlite\\_%' ESCAPE '\\'"
 
 
+_ATTACHING = frozenset({sqlite3.SQLITE_ATTACH, sqlite3.SQLITE_DETACH})
+
+
+def _no_other_files(action: int, *_: str | None) -> int:
+    # ATTACH (and VACUUM INTO, which attaches its output) would open or create
+    # another file of the server; a connection only ever touches its own file.
+    return sqlite3.SQLITE_DENY if action in _ATTACHING else sqlite3.SQLITE_OK
+
+
+def open_database(path: str, mode: Literal["ro", "rw"], **options: Any) -> sqlite3.Connection:
+    """Open the existing database file `path` (read-only or read-write).
+
+    A missing file raises `ConnectionCheckFailed`: it is never created. The
+    connection refuses to attach other files. `path` was confined to the
+    server's local roots by the service layer before it reached the connector.
+    """
+    file = Path(path)
+    if not file.is_file():
+        raise ConnectionCheckFailed(f"database file {path!r} does not exist")
+    conn: sqlite3.Connection = sqlite3.connect(
+        f"{file.as_uri()}?mode={mode}", uri=True, timeout=CONNECT_TIMEOUT_SECONDS, **options
+    )
+    conn.set_authorizer(_no_other_files)
+    return conn
+
+
 class SqliteConnection(SqlConnection):
     """The SQLite dialect: `sqlite3` connections and `PRAGMA` table functions."""
 
@@ -37,15 +64,9 @@ class SqliteConnection(SqlConnection):
 
     def _open(self) -> DbConnection:
         """Open the file read-only; a missing file is an error, never a new database."""
-        path = Path(self.config.path).expanduser()
-        if not path.is_file():
-            raise ConnectionCheckFailed(f"database file {str(path)!r} does not exist")
-        uri = f"{path.resolve().as_uri()}?mode=ro"
         # A reader may be handed to another thread (the engine reads ahead on
         # one); it is only ever used by one thread at a time.
-        return sqlite3.connect(
-            uri, uri=True, timeout=CONNECT_TIMEOUT_SECONDS, check_same_thread=False
-        )
+        return open_database(self.config.path, "ro", check_same_thread=False)
 
     def _driver_errors(self) -> tuple[type[Exception], ...]:
         return (sqlite3.Error,)

@@ -16,13 +16,12 @@ from __future__ import annotations
 import sqlite3
 from collections.abc import Sequence
 from decimal import Decimal
-from pathlib import Path
 from typing import Any, ClassVar
 
 import pyarrow as pa
 
 from syncline.connectors.sql.catalog import Column, TableRef
-from syncline.connectors.sql.connection import CONNECT_TIMEOUT_SECONDS, DbConnection
+from syncline.connectors.sql.connection import DbConnection
 from syncline.connectors.sql.ddl import renamed_create_table
 from syncline.connectors.sql.dialect import Row, UniqueKey, restrict
 from syncline.connectors.sql.like import Pattern, glob_text
@@ -31,6 +30,7 @@ from syncline.connectors.sql.target_filter import Clause
 from syncline.connectors.sql.values import Converter, is_nested, iso_text, json_text
 from syncline.connectors.sql.writer import SqlWriter
 from syncline.connectors.sqlite.config import SqliteConfig
+from syncline.connectors.sqlite.connection import open_database
 from syncline.connectors.writing import WriteColumn
 from syncline.errors import ConnectionCheckFailed
 
@@ -68,14 +68,10 @@ class SqliteWriter(SqlWriter):
         a missing file is an error, never a new database."""
         config = self.target.config
         assert isinstance(config, SqliteConfig)
-        path = Path(config.path).expanduser()
-        if not path.is_file():
-            raise ConnectionCheckFailed(f"database file {str(path)!r} does not exist")
         try:
-            return sqlite3.connect(
-                f"{path.resolve().as_uri()}?mode=rw",
-                uri=True,
-                timeout=CONNECT_TIMEOUT_SECONDS,
+            return open_database(
+                config.path,
+                "rw",
                 isolation_level=None,
                 # The writer is used by one thread at a time, not always the opening one.
                 check_same_thread=False,

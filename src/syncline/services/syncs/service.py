@@ -20,16 +20,14 @@ from sqlalchemy.orm import Session
 from syncline.connectors.base import MASK
 from syncline.connectors.vocabulary import FieldType
 from syncline.errors import BadRequest
-from syncline.services.auth import Principal
 from syncline.services.connections import ConnectionService
+from syncline.services.sync_files import remove_sync_files
 from syncline.services.syncs.config import SyncConfig, SyncWrite
 from syncline.services.syncs.context import ModelFieldInfo, ModelInfo, ValidationContext
 from syncline.services.syncs.schedule import ScheduleRules, upstreams_of, validate_schedule
 from syncline.services.syncs.target import resolve_target
 from syncline.services.syncs.validation import validate_sync
-from syncline.store.db import Store
 from syncline.store.models import ModelRepository
-from syncline.store.secrets import SecretBox
 from syncline.store.syncs import REVISION_RETENTION, ListFilters, ListPosition, SyncRepository
 from syncline.store.tables import Model, Sync, utcnow
 
@@ -83,11 +81,11 @@ def model_info(model: Model) -> ModelInfo:
 class SyncService:
     """Model syncs of the caller's organization."""
 
-    def __init__(self, store: Store, box: SecretBox, principal: Principal) -> None:
-        self.store = store
-        self.box = box
-        self.principal = principal
-        self.connections = ConnectionService(store, box, principal)
+    def __init__(self, connections: ConnectionService) -> None:
+        self.store = connections.store
+        self.box = connections.box
+        self.principal = connections.principal
+        self.connections = connections
 
     # ------------------------------------------------------------ writes
 
@@ -125,10 +123,15 @@ class SyncService:
             return sync
 
     def delete(self, sync_id: str) -> None:
-        """Delete a sync for good. Raises `NotFound`."""
+        """Delete a sync for good, with its executions, state and record logs.
+
+        Raises `NotFound`. A run still going ends at its next batch boundary
+        (its execution is gone) and removes what it wrote meanwhile.
+        """
         with self.store.session() as session:
             repo = SyncRepository(session, self.principal.organization_id)
-            repo.delete(repo.get(sync_id))
+            executions = repo.delete(repo.get(sync_id))
+        remove_sync_files(self.connections.settings.data_dir, sync_id, executions)
 
     def error_handling(self, sync_id: str) -> dict[str, Any]:
         """A sync's record-error handling settings."""
