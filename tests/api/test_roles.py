@@ -269,13 +269,15 @@ def test_a_stored_role_syncline_does_not_know_acts_as_viewer(
     _envelope_403(response, "user role")
 
 
-def test_an_idempotent_replay_never_hands_one_callers_answer_to_another(org: Org) -> None:
+def test_an_idempotent_replay_never_hands_one_callers_answer_to_another(
+    server: Server, org: Org
+) -> None:
     viewer = add_member(org, VIEWER)
-    headers = {"Idempotency-Key": "mint-key-for-the-viewer"}
-    path = f"/api/organizations/{org.id}/users/{viewer.user_id}/keys"
-    minted = org.client.post(path, headers=headers)
+    headers = {"Idempotency-Key": "mint-the-owners-key"}
+    path = f"/api/organizations/{org.id}/users/{org.user_id}/keys"
+    minted = server.client.post(path, headers={**basic_auth(org.id), **headers})
     assert minted.status_code == 200, minted.text
     replayed = viewer.client.post(path, headers=headers)
-    assert replayed.status_code == 422, replayed.text
     assert minted.json()["data"]["value"] not in replayed.text
+    assert replayed.status_code == 422, replayed.text
     assert "Idempotency-Key" in replayed.json()["message"]

@@ -46,7 +46,7 @@ def allow(rule: Rule) -> Any:
 def api_routes(app: FastAPI) -> list[APIRoute]:
     """Every `APIRoute` the app serves, those of included routers too.
 
-    FastAPI 0.13x and later keep an included router as one entry of
+    Recent FastAPI versions keep an included router as one entry of
     `app.routes` and expand it lazily; `iter_route_contexts` walks the expansion.
     """
     expand = getattr(routing, "iter_route_contexts", None)
