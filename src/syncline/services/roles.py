@@ -4,7 +4,7 @@ Every user has one role; a role includes everything the roles below it may do:
 
 - `viewer`: reads only: every object of its organization, execution logs and
   model samples, but nothing that changes a thing or reaches a system with a
-  configuration the caller supplies;
+  configuration or query the caller supplies;
 - `user`: everything except users, API keys and organization settings;
 - `admin`: everything in its organization, users and keys included.
 
@@ -14,9 +14,8 @@ organizations). A stored role Syncline does not know counts as `viewer`, the
 least it can grant.
 
 A `Rule` is declared as data beside each operation (an API route, later a UI
-page) and checked with `Rule.check` before the operation does anything. The
-rules are no more than this module: configurable roles and policies are
-later work.
+page) and checked with `Rule.check` before the operation does anything.
+The roles are fixed here; configurable roles and policies are later work.
 """
 
 from __future__ import annotations
