@@ -123,6 +123,29 @@ def make_org(server: Server) -> Org:
     return Org(id=org_id, user_id=user_id, key=value, client=client, server=server)
 
 
+def add_member(org: Org, role: str) -> Org:
+    """Another user of `org` with `role` and a key, made through the deployment key.
+
+    The result is `org` as that user sees it: the same `id`, the new user's
+    `user_id`, `key` and `client`.
+    """
+    system = basic_auth(org.id)
+    user = org.server.client.post(
+        f"/api/organizations/{org.id}/users",
+        json={"email": f"{role}-{uuid.uuid4().hex[:6]}@example.com", "role": role},
+        headers=system,
+    )
+    assert user.status_code == 200, user.text
+    user_id = user.json()["data"]["id"]
+    key = org.server.client.post(
+        f"/api/organizations/{org.id}/users/{user_id}/keys", headers=system
+    )
+    assert key.status_code == 200, key.text
+    value = key.json()["data"]["value"]
+    client = TestClient(org.server.app, headers={"Authorization": f"Bearer {value}"})
+    return Org(id=org.id, user_id=user_id, key=value, client=client, server=org.server)
+
+
 def _admin() -> dict[str, str]:
     return {"Authorization": f"Bearer {ADMIN_KEY}"}
 

@@ -10,6 +10,7 @@ from fastapi import FastAPI, Request, Response
 
 from syncline import __version__
 from syncline.api import errors
+from syncline.api.access import require_rules
 from syncline.api.deps import AppState
 from syncline.api.idempotency import idempotency
 from syncline.api.routers import (
@@ -97,6 +98,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         executions.router,
     ):
         app.include_router(router)
+    require_rules(app)
     return app
 
 

@@ -8,7 +8,6 @@ from typing import Annotated
 
 from fastapi import Depends, Header, Request
 
-from syncline.errors import Forbidden
 from syncline.execution.base import Executor
 from syncline.services.auth import Principal, authenticate
 from syncline.services.connections import ConnectionService
@@ -47,16 +46,6 @@ def current_principal(
 
 
 Caller = Annotated[Principal, Depends(current_principal)]
-
-
-def system_principal(caller: Caller) -> Principal:
-    """The caller, when it holds the deployment key. Raises `Forbidden` otherwise."""
-    if not caller.is_system:
-        raise Forbidden("this operation needs the deployment key (Basic authentication)")
-    return caller
-
-
-SystemCaller = Annotated[Principal, Depends(system_principal)]
 
 
 def connection_service(state: State, caller: Caller) -> ConnectionService:

@@ -47,7 +47,8 @@ async def idempotency(
 
     service = IdempotencyService(state.store, principal.organization_id)
     body = await request.body()
-    digest = fingerprint(request.method, request.url.path, request.url.query, body)
+    who = principal.user_id or principal.method
+    digest = fingerprint(request.method, request.url.path, request.url.query, body, caller=who)
     try:
         stored = await run_in_threadpool(service.claim, key, digest)
     except SynclineError as exc:

@@ -3,8 +3,9 @@
 Rules (Polytomic's): a key is 8-255 characters of `[A-Za-z0-9_-]`; the first
 outcome, errors included, is kept for 24 hours and replayed for repeats; a
 repeat that arrives while the first request still runs gets 409. A repeat
-with a different method, path or body is refused (422), because replaying
-another request's outcome would be wrong.
+with a different method, path or body, or from another caller, is refused
+(422): replaying another request's outcome would be wrong, and replaying
+another caller's would hand it an answer its own role may not get.
 """
 
 from __future__ import annotations
@@ -36,10 +37,10 @@ class StoredOutcome:
     body: bytes
 
 
-def fingerprint(method: str, path: str, query: str, body: bytes) -> str:
-    """A digest identifying what a request asked for."""
+def fingerprint(method: str, path: str, query: str, body: bytes, *, caller: str) -> str:
+    """A digest identifying what a request asked for, and who asked (a user id or the like)."""
     digest = hashlib.sha256()
-    for part in (method.encode(), path.encode(), query.encode(), body):
+    for part in (caller.encode(), method.encode(), path.encode(), query.encode(), body):
         digest.update(len(part).to_bytes(8, "big"))
         digest.update(part)
     return digest.hexdigest()

@@ -1,8 +1,10 @@
-"""Organizations, users and API keys, as managed with the deployment key."""
+"""Organizations, users and API keys, as managed by admins and the deployment key."""
 
 from __future__ import annotations
 
 from syncline.errors import Conflict, NotFound
+from syncline.services.auth import Principal
+from syncline.services.roles import Role
 from syncline.store.db import Store
 from syncline.store.organizations import OrganizationRepository, generate_api_key
 from syncline.store.tables import Organization, User
@@ -22,6 +24,15 @@ class OrganizationService:
                 raise NotFound(f"organization {organization_id} not found")
             return organization
 
+    def reachable(self, caller: Principal, organization_id: str) -> Organization:
+        """An organization the caller may act in: any for the deployment key, else its own.
+
+        Raises `NotFound` for every other organization, as for one that does not exist.
+        """
+        if not caller.is_system and organization_id != caller.organization_id:
+            raise NotFound(f"organization {organization_id} not found")
+        return self.get(organization_id)
+
     def all(self) -> list[Organization]:
         """Every organization."""
         with self.store.session() as session:
@@ -32,14 +43,14 @@ class OrganizationService:
         with self.store.session() as session:
             return OrganizationRepository(session).create(name)
 
-    def add_user(self, organization_id: str, email: str, role: str) -> User:
+    def add_user(self, organization_id: str, email: str, role: Role) -> User:
         """A new user. Raises `NotFound` for the organization, `Conflict` for a taken e-mail."""
         self.get(organization_id)
         with self.store.session() as session:
             repo = OrganizationRepository(session)
             if repo.find_user_by_email(organization_id, email) is not None:
                 raise Conflict(f"a user with e-mail {email!r} already exists in this organization")
-            return repo.add_user(organization_id, email, role)
+            return repo.add_user(organization_id, email, role.value)
 
     def create_api_key(self, organization_id: str, user_id: str, *, force: bool) -> str:
         """A new API key for a user, returned once. `force` revokes the user's other keys."""

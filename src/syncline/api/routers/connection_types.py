@@ -6,12 +6,14 @@ from typing import Any
 
 from fastapi import APIRouter
 
-from syncline.api.deps import Caller, Connections
+from syncline.api.access import allow
+from syncline.api.deps import Connections
 from syncline.api.routers.connections import parameter_values_out
 from syncline.api.schemas import connections as schemas
 from syncline.api.schemas.common import Envelope
 from syncline.connectors.base import Connector
 from syncline.connectors.registry import connector_class, connector_classes
+from syncline.services.roles import READ, Role, at_least
 
 router = APIRouter(prefix="/api/connection_types", tags=["connections"])
 
@@ -70,19 +72,28 @@ def connection_type_out(cls: type[Connector]) -> schemas.ConnectionType:
     )
 
 
-@router.get("")
-def list_types(_caller: Caller) -> Envelope[list[schemas.ConnectionType]]:
+@router.get("", dependencies=[allow(READ)])
+def list_types() -> Envelope[list[schemas.ConnectionType]]:
     """Every connector type."""
     return Envelope(data=[connection_type_out(cls) for cls in connector_classes()])
 
 
-@router.get("/{type_id}")
-def type_schema(type_id: str, _caller: Caller) -> dict[str, Any]:
+@router.get("/{type_id}", dependencies=[allow(READ)])
+def type_schema(type_id: str) -> dict[str, Any]:
     """The bare JSON schema of a type's configuration (no envelope, as Polytomic serves it)."""
     return configuration_schema(connector_class(type_id))
 
 
-@router.post("/{type_id}/parameter_values")
+SUGGEST_VALUES = at_least(
+    Role.USER,
+    "Saves nothing, but serves the editing of a connection, which viewers cannot do, and it "
+    "connects with a configuration taken from the body (with `connection_id`, merged over the "
+    "stored secret). Viewers list a saved connection's values with "
+    "GET /api/connections/{id}/parameter_values.",
+)
+
+
+@router.post("/{type_id}/parameter_values", dependencies=[allow(SUGGEST_VALUES)])
 def type_parameter_values(
     type_id: str, body: schemas.TypeParameterValuesRequest, connections: Connections
 ) -> Envelope[dict[str, schemas.ParameterValues]]:

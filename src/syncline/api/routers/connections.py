@@ -8,12 +8,14 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
+from syncline.api.access import allow
 from syncline.api.deps import Connections
 from syncline.api.schemas import connections as schemas
 from syncline.api.schemas.common import Envelope, actor, timestamp
 from syncline.connectors.base import ParameterValues
 from syncline.connectors.registry import connector_class
 from syncline.services.connections import ConnectionInput, ConnectionService
+from syncline.services.roles import READ, WRITE, Role, at_least
 from syncline.store.tables import Connection
 
 router = APIRouter(prefix="/api/connections", tags=["connections"])
@@ -90,13 +92,13 @@ def _input(body: schemas.ConnectionCreate | schemas.ConnectionUpdate) -> Connect
     )
 
 
-@router.get("")
+@router.get("", dependencies=[allow(READ)])
 def list_connections(connections: Connections) -> Envelope[list[schemas.Connection]]:
     """Every connection of the caller's organization."""
     return Envelope(data=[connection_out(connections, row) for row in connections.all()])
 
 
-@router.post("")
+@router.post("", dependencies=[allow(WRITE)])
 def create_connection(
     body: schemas.ConnectionCreate, connections: Connections
 ) -> Envelope[schemas.ConnectionCreated]:
@@ -105,7 +107,15 @@ def create_connection(
     return Envelope(data=_created_out(connections, row))
 
 
-@router.post("/test")
+CHECK_CONFIGURATION = at_least(
+    Role.USER,
+    "Saves nothing, but it is the check step of writing a connection, which viewers cannot do, "
+    "and it makes the server connect wherever the body says; with `connection_id` it carries "
+    "the stored secret there. Viewers read a saved connection's `status` instead.",
+)
+
+
+@router.post("/test", dependencies=[allow(CHECK_CONFIGURATION)])
 def test_connection(
     body: schemas.ConnectionTest, connections: Connections
 ) -> Envelope[schemas.ConnectionTestResult]:
@@ -114,13 +124,13 @@ def test_connection(
     return Envelope(data=schemas.ConnectionTestResult(message="connection succeeded"))
 
 
-@router.get("/{connection_id}")
+@router.get("/{connection_id}", dependencies=[allow(READ)])
 def get_connection(connection_id: str, connections: Connections) -> Envelope[schemas.Connection]:
     """One connection."""
     return Envelope(data=connection_out(connections, connections.get(connection_id)))
 
 
-@router.put("/{connection_id}")
+@router.put("/{connection_id}", dependencies=[allow(WRITE)])
 def update_connection(
     connection_id: str, body: schemas.ConnectionUpdate, connections: Connections
 ) -> Envelope[schemas.ConnectionCreated]:
@@ -129,7 +139,7 @@ def update_connection(
     return Envelope(data=_created_out(connections, row))
 
 
-@router.delete("/{connection_id}")
+@router.delete("/{connection_id}", dependencies=[allow(WRITE)])
 def delete_connection(
     connection_id: str, connections: Connections, force: bool = False
 ) -> Envelope[dict[str, str]]:
@@ -138,7 +148,7 @@ def delete_connection(
     return Envelope(data={"id": connection_id})
 
 
-@router.get("/{connection_id}/parameter_values")
+@router.get("/{connection_id}/parameter_values", dependencies=[allow(READ)])
 def parameter_values(
     connection_id: str, connections: Connections
 ) -> Envelope[dict[str, schemas.ParameterValues]]:

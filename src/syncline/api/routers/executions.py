@@ -12,11 +12,13 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import FileResponse, RedirectResponse
 
 from syncline import __version__
+from syncline.api.access import allow
 from syncline.api.deps import Caller, State
 from syncline.api.schemas import executions as schemas
 from syncline.api.schemas.common import Envelope, PagedEnvelope, Pagination, timestamp
 from syncline.errors import ValidationFailed
 from syncline.services.executions import ExecutionService, StartOptions, resolve_download
+from syncline.services.roles import READ, SIGNED_LINK, WRITE
 from syncline.store.tables import Execution
 
 router = APIRouter(prefix="/api", tags=["executions"])
@@ -45,7 +47,7 @@ def execution_out(row: Execution) -> schemas.Execution:
     )
 
 
-@router.post("/syncs/{sync_id}/executions")
+@router.post("/syncs/{sync_id}/executions", dependencies=[allow(WRITE)])
 def start_execution(
     sync_id: str, executions: Executions, body: schemas.StartExecution | None = None
 ) -> Envelope[schemas.ExecutionStarted]:
@@ -72,7 +74,7 @@ def start_execution(
     )
 
 
-@router.get("/syncs/{sync_id}/status")
+@router.get("/syncs/{sync_id}/status", dependencies=[allow(READ)])
 def sync_status(sync_id: str, executions: Executions) -> Envelope[schemas.SyncStatus]:
     """The current and last execution of a sync."""
     status = executions.status(sync_id)
@@ -87,13 +89,13 @@ def sync_status(sync_id: str, executions: Executions) -> Envelope[schemas.SyncSt
     )
 
 
-@router.post("/syncs/{sync_id}/cancel")
+@router.post("/syncs/{sync_id}/cancel", dependencies=[allow(WRITE)])
 def cancel_sync(sync_id: str, executions: Executions) -> Envelope[schemas.Message]:
     """Ask the running execution of a sync to stop at its next batch."""
     return Envelope(data=schemas.Message(message=executions.cancel_sync(sync_id)))
 
 
-@router.get("/syncs/{sync_id}/executions")
+@router.get("/syncs/{sync_id}/executions", dependencies=[allow(READ)])
 def list_executions(
     sync_id: str,
     executions: Executions,
@@ -111,7 +113,7 @@ def list_executions(
     )
 
 
-@router.get("/syncs/{sync_id}/executions/{execution_id}")
+@router.get("/syncs/{sync_id}/executions/{execution_id}", dependencies=[allow(READ)])
 def get_execution(
     sync_id: str, execution_id: str, executions: Executions
 ) -> Envelope[schemas.Execution]:
@@ -119,7 +121,7 @@ def get_execution(
     return Envelope(data=execution_out(executions.get(sync_id, execution_id)))
 
 
-@router.post("/syncs/{sync_id}/executions/{execution_id}/cancel")
+@router.post("/syncs/{sync_id}/executions/{execution_id}/cancel", dependencies=[allow(WRITE)])
 def cancel_execution(
     sync_id: str, execution_id: str, executions: Executions
 ) -> Envelope[schemas.Message]:
@@ -127,7 +129,7 @@ def cancel_execution(
     return Envelope(data=schemas.Message(message=executions.cancel(sync_id, execution_id)))
 
 
-@router.get("/syncs/{sync_id}/executions/{execution_id}/consolelog")
+@router.get("/syncs/{sync_id}/executions/{execution_id}/consolelog", dependencies=[allow(READ)])
 def console_log(
     sync_id: str,
     execution_id: str,
@@ -154,7 +156,7 @@ def console_log(
     )
 
 
-@router.get("/syncs/{sync_id}/executions/{execution_id}/logs")
+@router.get("/syncs/{sync_id}/executions/{execution_id}/logs", dependencies=[allow(READ)])
 def logs_index(
     sync_id: str, execution_id: str, executions: Executions
 ) -> Envelope[dict[str, schemas.LogIndexEntry]]:
@@ -168,7 +170,7 @@ def logs_index(
     )
 
 
-@router.get("/syncs/{sync_id}/executions/{execution_id}/{log_type}")
+@router.get("/syncs/{sync_id}/executions/{execution_id}/{log_type}", dependencies=[allow(READ)])
 def log_urls(
     sync_id: str, execution_id: str, log_type: str, request: Request, executions: Executions
 ) -> Envelope[schemas.LogUrls]:
@@ -180,7 +182,9 @@ def log_urls(
     )
 
 
-@router.get("/syncs/{sync_id}/executions/{execution_id}/{log_type}/{filename}")
+@router.get(
+    "/syncs/{sync_id}/executions/{execution_id}/{log_type}/{filename}", dependencies=[allow(READ)]
+)
 def log_file(
     sync_id: str,
     execution_id: str,
@@ -194,7 +198,7 @@ def log_file(
     return RedirectResponse(str(request.base_url).rstrip("/") + url, status_code=302)
 
 
-@router.get("/downloads/{signed}")
+@router.get("/downloads/{signed}", dependencies=[allow(SIGNED_LINK)])
 def download(signed: str, state: State) -> FileResponse:
     """A record-log file behind a signed link; the link is the credential."""
     path = resolve_download(state.box, state.settings.data_dir, signed)

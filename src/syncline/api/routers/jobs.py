@@ -5,9 +5,11 @@ from __future__ import annotations
 from fastapi import APIRouter
 
 from syncline.api import background
+from syncline.api.access import allow
 from syncline.api.background import Jobs
 from syncline.api.schemas import models as schemas
 from syncline.api.schemas.common import Envelope
+from syncline.services.roles import READ
 from syncline.store.tables import Job
 
 router = APIRouter(prefix="/api/jobs", tags=["jobs"], lifespan=background.lifespan)
@@ -24,7 +26,7 @@ def job_out(row: Job) -> schemas.Job:
     )
 
 
-@router.get("/{job_type}/{job_id}")
+@router.get("/{job_type}/{job_id}", dependencies=[allow(READ)])
 def get_job(job_type: str, job_id: str, jobs: Jobs) -> Envelope[schemas.Job]:
     """One job; an unknown type answers 400, an unknown id 404."""
     return Envelope(data=job_out(jobs.get(job_type, job_id)))

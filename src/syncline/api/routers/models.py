@@ -14,6 +14,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query
 
+from syncline.api.access import allow
 from syncline.api.background import Jobs
 from syncline.api.deps import Connections
 from syncline.api.routers.jobs import job_out
@@ -23,6 +24,7 @@ from syncline.services import samples
 from syncline.services.jobs import Work
 from syncline.services.model_write import ModelWrite
 from syncline.services.models import ModelService, ModelView
+from syncline.services.roles import READ, WRITE, Role, at_least
 from syncline.services.samples import Sample
 
 router = APIRouter(prefix="/api", tags=["models"])
@@ -86,13 +88,13 @@ def _budget(run_async: bool) -> float | None:
     return None if run_async else samples.SYNC_BUDGET_SECONDS
 
 
-@router.get("/models")
+@router.get("/models", dependencies=[allow(READ)])
 def list_models(models: Models) -> Envelope[list[schemas.Model]]:
     """Every model of the caller's organization (the SDK reads no pagination here)."""
     return Envelope(data=[model_out(view) for view in models.all()])
 
 
-@router.post("/models")
+@router.post("/models", dependencies=[allow(WRITE)])
 def create_model(
     body: ModelWrite, models: Models, jobs: Jobs, run_async: Async = False
 ) -> schemas.ModelAnswer:
@@ -106,7 +108,16 @@ def create_model(
     return Envelope(data=create())
 
 
-@router.post("/model-preview")
+PREVIEW = at_least(
+    Role.USER,
+    "Saves nothing, but it is how a model is written: it runs a query or table the caller "
+    "chooses with the connection's stored credentials, reaching whatever they reach, beyond "
+    "what the organization's models expose. Viewers sample existing models with "
+    "GET /api/models/{id}/sample.",
+)
+
+
+@router.post("/model-preview", dependencies=[allow(PREVIEW)])
 def preview_model(
     body: ModelWrite, models: Models, jobs: Jobs, run_async: Async = False, limit: Limit = 10
 ) -> schemas.PreviewAnswer:
@@ -125,14 +136,14 @@ def preview_model(
     return Envelope(data=preview())
 
 
-@router.get("/models/{model_id}")
+@router.get("/models/{model_id}", dependencies=[allow(READ)])
 def get_model(model_id: str, models: Models, run_async: Async = False) -> schemas.ModelAnswer:
     """One model. `async` is accepted; reading a model needs no job."""
     del run_async
     return Envelope(data=model_out(models.get(model_id)))
 
 
-@router.put("/models/{model_id}")
+@router.put("/models/{model_id}", dependencies=[allow(WRITE)])
 def update_model(
     model_id: str, body: ModelWrite, models: Models, jobs: Jobs, run_async: Async = False
 ) -> schemas.ModelAnswer:
@@ -147,7 +158,7 @@ def update_model(
     return Envelope(data=update())
 
 
-@router.delete("/models/{model_id}")
+@router.delete("/models/{model_id}", dependencies=[allow(WRITE)])
 def delete_model(
     model_id: str, models: Models, run_async: Async = False
 ) -> Envelope[dict[str, str]]:
@@ -157,7 +168,7 @@ def delete_model(
     return Envelope(data={"id": model_id})
 
 
-@router.get("/models/{model_id}/sample")
+@router.get("/models/{model_id}/sample", dependencies=[allow(READ)])
 def sample_model(
     model_id: str, models: Models, jobs: Jobs, run_async: Async = False, limit: Limit = 10
 ) -> schemas.SampleAnswer:

@@ -6,6 +6,7 @@ from datetime import UTC, datetime
 
 from fastapi import APIRouter, Request
 
+from syncline.api.access import allow
 from syncline.api.deps import Discovery, bracket_params
 from syncline.api.schemas import modelsync as schemas
 from syncline.api.schemas.common import Envelope, timestamp
@@ -23,6 +24,7 @@ from syncline.connectors.vocabulary import (
     ValueShape,
 )
 from syncline.errors import NotFound
+from syncline.services.roles import READ
 
 router = APIRouter(prefix="/api/connections/{connection_id}/modelsync", tags=["model sync"])
 
@@ -128,7 +130,7 @@ def target_out(description: TargetDescription) -> schemas.TargetResponse:
     )
 
 
-@router.get("/source")
+@router.get("/source", dependencies=[allow(READ)])
 def get_source(
     connection_id: str, request: Request, discovery: Discovery
 ) -> Envelope[schemas.SourceMeta]:
@@ -137,7 +139,7 @@ def get_source(
     return Envelope(data=source_meta_out(description))
 
 
-@router.get("/source/fields")
+@router.get("/source/fields", dependencies=[allow(READ)])
 def get_source_fields(
     connection_id: str, request: Request, discovery: Discovery
 ) -> Envelope[list[schemas.ModelField]]:
@@ -159,14 +161,14 @@ def get_source_fields(
     )
 
 
-@router.get("/enrichment-source")
+@router.get("/enrichment-source", dependencies=[allow(READ)])
 def get_enrichment_source(connection_id: str, discovery: Discovery) -> Envelope[schemas.SourceMeta]:
     """Enrichment is not offered by any connector type yet: always 404 for a known connection."""
     connector = discovery.connections.connector(connection_id)
     raise NotFound(f"connection type {connector.type_id!r} cannot enrich models")
 
 
-@router.get("/targetobjects")
+@router.get("/targetobjects", dependencies=[allow(READ)])
 def list_target_objects(
     connection_id: str, discovery: Discovery, include_target_creation_values: bool = False
 ) -> schemas.TargetObjectsEnvelope:
@@ -194,7 +196,7 @@ def list_target_objects(
     )
 
 
-@router.get("/target/fields")
+@router.get("/target/fields", dependencies=[allow(READ)])
 def get_target_fields(
     connection_id: str,
     request: Request,
@@ -210,7 +212,7 @@ def get_target_fields(
     return Envelope(data=target_out(description))
 
 
-@router.get("/targetobjects/properties/{property_id}")
+@router.get("/targetobjects/properties/{property_id}", dependencies=[allow(READ)])
 def get_creation_property(
     connection_id: str, property_id: str, discovery: Discovery
 ) -> Envelope[schemas.TargetPropertyValues]:

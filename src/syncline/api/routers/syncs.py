@@ -11,12 +11,14 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends
 
-from syncline.api.deps import Caller, Connections
+from syncline.api.access import allow
+from syncline.api.deps import Connections
 from syncline.api.routers.executions import Executions
 from syncline.api.schemas import syncs as schemas
 from syncline.api.schemas.common import Envelope, PagedEnvelope, Pagination, actor, timestamp
 from syncline.connectors.vocabulary import SyncMode
 from syncline.errors import ValidationFailed
+from syncline.services.roles import READ, WRITE
 from syncline.services.syncs.config import SyncWrite
 from syncline.services.syncs.legacy import legacy_views
 from syncline.services.syncs.schedule import SCHEDULE_OPTIONS
@@ -97,7 +99,7 @@ def _list_item(row: Sync, model_ids: list[str]) -> schemas.SyncListItem:
     )
 
 
-@router.get("")
+@router.get("", dependencies=[allow(READ)])
 def list_syncs(
     syncs: Syncs,
     active: bool | None = None,
@@ -123,14 +125,14 @@ def list_syncs(
     )
 
 
-@router.post("")
+@router.post("", dependencies=[allow(WRITE)])
 def create_sync(body: SyncWrite, syncs: Syncs) -> Envelope[schemas.Sync]:
     """Create a sync after validating it against its models and target."""
     return Envelope(data=sync_out(syncs.create(body)))
 
 
-@router.get("/schedules")
-def schedule_options(_caller: Caller) -> Envelope[schemas.ScheduleOptions]:
+@router.get("/schedules", dependencies=[allow(READ)])
+def schedule_options() -> Envelope[schemas.ScheduleOptions]:
     """Every schedule frequency with its configuration form."""
     return Envelope(
         data=schemas.ScheduleOptions(
@@ -147,19 +149,19 @@ def schedule_options(_caller: Caller) -> Envelope[schemas.ScheduleOptions]:
     )
 
 
-@router.get("/{sync_id}")
+@router.get("/{sync_id}", dependencies=[allow(READ)])
 def get_sync(sync_id: str, syncs: Syncs) -> Envelope[schemas.Sync]:
     """One sync, with `problems` listing references that no longer resolve."""
     return Envelope(data=sync_out(syncs.get(sync_id)))
 
 
-@router.put("/{sync_id}")
+@router.put("/{sync_id}", dependencies=[allow(WRITE)])
 def update_sync(sync_id: str, body: SyncWrite, syncs: Syncs) -> Envelope[schemas.Sync]:
     """Replace a sync's whole configuration."""
     return Envelope(data=sync_out(syncs.update(sync_id, body)))
 
 
-@router.delete("/{sync_id}")
+@router.delete("/{sync_id}", dependencies=[allow(WRITE)])
 def delete_sync(sync_id: str, syncs: Syncs, executions: Executions) -> Envelope[dict[str, str]]:
     """Cancel the sync's running execution, then delete the sync for good."""
     syncs.get(sync_id)
@@ -168,7 +170,7 @@ def delete_sync(sync_id: str, syncs: Syncs, executions: Executions) -> Envelope[
     return Envelope(data={"id": sync_id})
 
 
-@router.post("/{sync_id}/activate")
+@router.post("/{sync_id}/activate", dependencies=[allow(WRITE)])
 def activate_sync(
     sync_id: str, body: schemas.Activate, syncs: Syncs
 ) -> Envelope[schemas.Activated]:
@@ -177,13 +179,13 @@ def activate_sync(
     return Envelope(data=schemas.Activated(id=row.id, active=row.active))
 
 
-@router.get("/{sync_id}/error-handling")
+@router.get("/{sync_id}/error-handling", dependencies=[allow(READ)])
 def get_error_handling(sync_id: str, syncs: Syncs) -> Envelope[schemas.ErrorHandling]:
     """How record errors of a sync are handled."""
     return Envelope(data=schemas.ErrorHandling.model_validate(syncs.error_handling(sync_id)))
 
 
-@router.put("/{sync_id}/error-handling")
+@router.put("/{sync_id}/error-handling", dependencies=[allow(WRITE)])
 def put_error_handling(
     sync_id: str, body: schemas.ErrorHandling, syncs: Syncs
 ) -> Envelope[schemas.ErrorHandling]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pydantic import BaseModel, Field
 
 from syncline.api.schemas.common import Request
+from syncline.services.roles import Role
 
 
 class Credential(BaseModel):
@@ -63,7 +64,7 @@ class UserCreate(Request):
     """Body of `POST /api/organizations/{org_id}/users`."""
 
     email: str = Field(min_length=3, max_length=320, pattern=r"^[^@\s]+@[^@\s]+$")
-    role: str | None = "admin"
+    role: Role | None = Role.ADMIN
     role_ids: list[str] | None = None
 
 
