@@ -12,6 +12,7 @@ from syncline import __version__
 from syncline.api import errors
 from syncline.api.deps import AppState
 from syncline.api.idempotency import idempotency
+from syncline.api.request_guard import RequestGuard
 from syncline.api.routers import (
     connection_types,
     connections,
@@ -77,9 +78,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         lifespan=lifespan,
     )
     errors.install(app)
-    # Added last runs first: the version check wraps the idempotency replay.
+    # Added last runs first: the version check wraps the idempotency replay,
+    # and the request guard wraps everything, so no body is read before it.
     app.middleware("http")(idempotency)
     app.middleware("http")(_api_version)
+    app.add_middleware(
+        RequestGuard, max_body_mb=settings.max_body_mb, body_timeout=settings.body_timeout
+    )
     for router in (
         identity.router,
         connection_types.router,
