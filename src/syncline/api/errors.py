@@ -15,6 +15,7 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from syncline import errors
+from syncline.api.route_table import allowed_methods
 from syncline.errors import SynclineError, validation_failed
 
 log = logging.getLogger("syncline.api")
@@ -107,13 +108,19 @@ async def _request_validation(_request: Request, exc: Exception) -> JSONResponse
 
 async def _http_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, StarletteHTTPException)
+    headers = dict(exc.headers or {})
     if exc.status_code == 404:
         message = f"not found: {request.method} {request.url.path}"
     elif exc.status_code == 405:
         message = f"method {request.method} not allowed on {request.url.path}"
+        # Starlette names only the methods of the first route matching the path;
+        # the path may be served by several (GET and POST /api/connections).
+        allowed = allowed_methods(request.app, request.url.path)
+        if allowed:
+            headers["Allow"] = ", ".join(sorted(allowed))
     else:
         message = str(exc.detail)
-    return envelope(exc.status_code, message, http_key(exc.status_code))
+    return envelope(exc.status_code, message, http_key(exc.status_code), headers=headers)
 
 
 async def _unexpected(_request: Request, exc: Exception) -> JSONResponse:
