@@ -9,7 +9,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI, Request, Response
 
 from syncline import __version__
-from syncline.api import errors
+from syncline.api import errors, openapi
 from syncline.api.deps import AppState
 from syncline.api.idempotency import idempotency
 from syncline.api.request_guard import RequestGuard
@@ -96,6 +96,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         executions.router,
     ):
         app.include_router(router)
+    openapi.install(app)
     return app
 
 
