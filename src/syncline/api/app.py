@@ -9,7 +9,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI, Request, Response
 
 from syncline import __version__
-from syncline.api import errors, openapi
+from syncline.api import docs, errors, openapi
 from syncline.api.deps import AppState
 from syncline.api.idempotency import idempotency
 from syncline.api.request_guard import RequestGuard
@@ -76,6 +76,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         version=__version__,
         description="Self-hosted model sync, speaking Polytomic's Model Sync API.",
         lifespan=lifespan,
+        docs_url=None,
+        redoc_url=None,
     )
     errors.install(app)
     # Added last runs first: the version check wraps the idempotency replay,
@@ -96,6 +98,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         executions.router,
     ):
         app.include_router(router)
+    docs.install(app)
     openapi.install(app)
     return app
 
