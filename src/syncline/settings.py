@@ -71,6 +71,19 @@ class Settings(BaseSettings):
     demo: bool = Field(
         default=True, description="On the very first start, create a demo sync to try."
     )
+    max_body_mb: int = Field(
+        default=16,
+        ge=1,
+        description="Largest request body accepted, in MiB. A larger `Content-Length` is "
+        "refused at once with 413; a body without one is counted as it arrives and cut "
+        "at the limit.",
+    )
+    body_timeout: float = Field(
+        default=30.0,
+        gt=0,
+        description="Seconds a request body may go without sending data before the request "
+        "is answered 408 and its connection closed.",
+    )
     url: str = Field(
         default="http://127.0.0.1:8000", description="Where CLI commands reach the server."
     )

@@ -13,7 +13,7 @@ from typing import Any
 
 from fastapi.testclient import TestClient
 
-from syncline.api.access import api_routes
+from syncline.api.route_table import operations
 from syncline.store.organizations import OrganizationRepository, generate_api_key
 from tests.api.conftest import Org, Server, add_member, basic_auth
 from tests.api.sync_fixtures import SyncSetup
@@ -77,6 +77,7 @@ LOWEST: dict[tuple[str, str], str] = {
     ("GET", "/api/syncs/{sync_id}/executions/{execution_id}/{log_type}"): VIEWER,
     ("GET", "/api/syncs/{sync_id}/executions/{execution_id}/{log_type}/{filename}"): VIEWER,
     ("GET", "/api/downloads/{signed}"): NO_CREDENTIAL,
+    ("GET", "/docs"): NO_CREDENTIAL,
 }
 
 # The callers of the walk, least to most; `LOWEST` values name the first one let through.
@@ -86,7 +87,7 @@ RANK = {VIEWER: 0, USER: 1, ADMIN: 2, DEPLOYMENT: 3}
 def _served(server: Server) -> set[tuple[str, str]]:
     return {
         (method, route.path)
-        for route in api_routes(server.app)
+        for route in operations(server.app)
         for method in route.methods
         if method != "HEAD"
     }

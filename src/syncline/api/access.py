@@ -10,10 +10,10 @@ signature of the checks' `__call__` and resolves no string annotations there.
 
 from typing import Any
 
-from fastapi import FastAPI, params, routing
-from fastapi.routing import APIRoute
+from fastapi import FastAPI, params
 
 from syncline.api.deps import Caller
+from syncline.api.route_table import Operation, operations
 from syncline.services.auth import Principal
 from syncline.services.roles import Gate, Rule
 
@@ -43,20 +43,7 @@ def allow(rule: Rule) -> Any:
     return params.Depends(_CredentialCheck(rule))
 
 
-def api_routes(app: FastAPI) -> list[APIRoute]:
-    """Every `APIRoute` the app serves, those of included routers too.
-
-    Recent FastAPI versions keep an included router as one entry of
-    `app.routes` and expand it lazily; `iter_route_contexts` walks the expansion.
-    """
-    expand = getattr(routing, "iter_route_contexts", None)
-    if expand is None:
-        return [route for route in app.routes if isinstance(route, APIRoute)]
-    originals = [context.original_route for context in expand(app.routes)]
-    return [route for route in originals if isinstance(route, APIRoute)]
-
-
-def rules_of(route: APIRoute) -> list[Rule]:
+def rules_of(route: Operation) -> list[Rule]:
     """The rules a route declares among its own dependencies (exactly one is right)."""
     checks: list[object] = [dep.call for dep in route.dependant.dependencies]
     return [check.rule for check in checks if isinstance(check, _Check)]
@@ -65,8 +52,8 @@ def rules_of(route: APIRoute) -> list[Rule]:
 def require_rules(app: FastAPI) -> None:
     """Raise `RuntimeError` naming every API route without exactly one access rule."""
     wrong = [
-        f"{','.join(sorted(route.methods or ()))} {route.path}"
-        for route in api_routes(app)
+        f"{','.join(sorted(route.methods))} {route.path}"
+        for route in operations(app)
         if len(rules_of(route)) != 1
     ]
     if wrong:

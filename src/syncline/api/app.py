@@ -9,10 +9,11 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI, Request, Response
 
 from syncline import __version__
-from syncline.api import errors
+from syncline.api import docs, errors, openapi
 from syncline.api.access import require_rules
 from syncline.api.deps import AppState
 from syncline.api.idempotency import idempotency
+from syncline.api.request_guard import RequestGuard
 from syncline.api.routers import (
     connection_types,
     connections,
@@ -82,11 +83,17 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         version=__version__,
         description="Self-hosted model sync, speaking Polytomic's Model Sync API.",
         lifespan=lifespan,
+        docs_url=None,
+        redoc_url=None,
     )
     errors.install(app)
-    # Added last runs first: the version check wraps the idempotency replay.
+    # Added last runs first: the version check wraps the idempotency replay,
+    # and the request guard wraps everything, so no body is read before it.
     app.middleware("http")(idempotency)
     app.middleware("http")(_api_version)
+    app.add_middleware(
+        RequestGuard, max_body_mb=settings.max_body_mb, body_timeout=settings.body_timeout
+    )
     for router in (
         identity.router,
         connection_types.router,
@@ -98,6 +105,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         executions.router,
     ):
         app.include_router(router)
+    docs.install(app)
+    openapi.install(app)
     require_rules(app)
     return app
 

@@ -38,10 +38,20 @@ def app_state(request: Request) -> AppState:
 State = Annotated[AppState, Depends(app_state)]
 
 
+PRINCIPAL_SCOPE_KEY = "syncline.principal"
+
+
 def current_principal(
-    state: State, authorization: Annotated[str | None, Header()] = None
+    request: Request, state: State, authorization: Annotated[str | None, Header()] = None
 ) -> Principal:
-    """The authenticated caller. Raises `Unauthorized`."""
+    """The authenticated caller. Raises `Unauthorized`.
+
+    A write was authenticated before its body was read (`api.request_guard`),
+    which kept its principal in the request scope: that one is not looked up again.
+    """
+    known = request.scope.get(PRINCIPAL_SCOPE_KEY)
+    if isinstance(known, Principal):
+        return known
     return authenticate(state.store, state.settings, authorization)
 
 

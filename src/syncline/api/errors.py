@@ -6,6 +6,7 @@ Every error answer is `{"status": int, "message": str, "key": str, "metadata": {
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -14,6 +15,7 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from syncline import errors
+from syncline.api.route_table import allowed_methods
 from syncline.errors import SynclineError, validation_failed
 
 log = logging.getLogger("syncline.api")
@@ -38,7 +40,9 @@ _HTTP_KEYS = {
     403: "forbidden",
     404: "not_found",
     405: "method_not_allowed",
+    408: "request_timeout",
     409: "conflict",
+    413: "content_too_large",
     415: "unsupported_media_type",
     422: "validation_error",
 }
@@ -53,12 +57,23 @@ def status_of(exc: SynclineError) -> int:
 
 
 def envelope(
-    status: int, message: str, key: str, metadata: dict[str, Any] | None = None
+    status: int,
+    message: str,
+    key: str,
+    metadata: dict[str, Any] | None = None,
+    headers: Mapping[str, str] | None = None,
 ) -> JSONResponse:
-    """An error response in Polytomic's envelope."""
+    """An error response in Polytomic's envelope, with any extra `headers`."""
     body = {"status": status, "message": message, "key": key, "metadata": metadata or {}}
-    headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
-    return JSONResponse(body, status_code=status, headers=headers)
+    sent = dict(headers or {})
+    if status == 401:
+        sent["WWW-Authenticate"] = "Bearer"
+    return JSONResponse(body, status_code=status, headers=sent or None)
+
+
+def http_key(status: int) -> str:
+    """The envelope's `key` for an HTTP-level error status."""
+    return _HTTP_KEYS.get(status, "error")
 
 
 async def _syncline_error(_request: Request, exc: Exception) -> JSONResponse:
@@ -93,13 +108,19 @@ async def _request_validation(_request: Request, exc: Exception) -> JSONResponse
 
 async def _http_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, StarletteHTTPException)
+    headers = dict(exc.headers or {})
     if exc.status_code == 404:
         message = f"not found: {request.method} {request.url.path}"
     elif exc.status_code == 405:
         message = f"method {request.method} not allowed on {request.url.path}"
+        # Starlette names only the methods of the first route matching the path;
+        # the path may be served by several (GET and POST /api/connections).
+        allowed = allowed_methods(request.app, request.url.path)
+        if allowed:
+            headers["Allow"] = ", ".join(sorted(allowed))
     else:
         message = str(exc.detail)
-    return envelope(exc.status_code, message, _HTTP_KEYS.get(exc.status_code, "error"))
+    return envelope(exc.status_code, message, http_key(exc.status_code), headers=headers)
 
 
 async def _unexpected(_request: Request, exc: Exception) -> JSONResponse:

@@ -135,6 +135,10 @@ DEPLOYMENT = Rule(
     Gate.DEPLOYMENT_KEY,
     "Reaches beyond one organization, which no organization's role covers.",
 )
+DOCUMENTATION = Rule(
+    Gate.NO_CREDENTIAL,
+    "The API's documentation page, public like the OpenAPI document it renders.",
+)
 SIGNED_LINK = Rule(
     Gate.NO_CREDENTIAL,
     "The link's signature, issued to a caller allowed to read the log and valid for minutes, "
