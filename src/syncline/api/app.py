@@ -12,6 +12,7 @@ from syncline import __version__
 from syncline.api import errors
 from syncline.api.deps import AppState
 from syncline.api.idempotency import idempotency
+from syncline.api.nul_guard import refuse_nul
 from syncline.api.routers import (
     connection_types,
     connections,
@@ -77,9 +78,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         lifespan=lifespan,
     )
     errors.install(app)
-    # Added last runs first: the version check wraps the idempotency replay.
+    # Added last runs first: the NUL guard wraps the version check, which wraps
+    # the idempotency replay.
     app.middleware("http")(idempotency)
     app.middleware("http")(_api_version)
+    app.middleware("http")(refuse_nul)
     for router in (
         identity.router,
         connection_types.router,
