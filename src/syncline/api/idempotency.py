@@ -15,7 +15,6 @@ from syncline.services.idempotency import (
     IdempotencyService,
     StoredOutcome,
     check_key,
-    fingerprint,
 )
 
 HEADER = "Idempotency-Key"
@@ -45,9 +44,9 @@ async def idempotency(
     except SynclineError as exc:
         return errors.envelope(errors.status_of(exc), exc.message, exc.key, exc.metadata)
 
-    service = IdempotencyService(state.store, principal.organization_id)
+    service = IdempotencyService(state.store, state.box, principal.organization_id)
     body = await request.body()
-    digest = fingerprint(request.method, request.url.path, request.url.query, body)
+    digest = service.fingerprint(request.method, request.url.path, request.url.query, body)
     try:
         stored = await run_in_threadpool(service.claim, key, digest)
     except SynclineError as exc:
