@@ -9,6 +9,16 @@ A connector is constructed from a validated configuration and is cheap: it
 opens nothing until a method needs the remote system. Heavy drivers are
 imported inside the methods that use them.
 
+Secrets and where they go: a configuration declares its secret fields with
+`SecretField` (encrypted at rest, shown as `MASK`) and every field that
+decides where those secrets are sent with `DestinationField`: a host name,
+a port, a Unix socket or file path, a URL. A caller may send `MASK` back to
+keep a stored secret, but only while every destination field keeps its
+value; the service layer checks this in one place
+(`services.connections`), so a type declares its destination fields and
+nothing else. Declare too many rather than too few: a field missed here
+lets a stored secret be sent wherever a caller points it.
+
 Errors: methods raise `syncline.errors.ConnectorError` subclasses whose message
 is the remote system's own explanation, with secrets scrubbed
 (`Connector.scrub`). Anything else escaping a connector is a bug.
@@ -38,6 +48,10 @@ MASK = "********"
 """What a secret configuration value looks like in every API response."""
 
 
+DESTINATION_MARK = "secretDestination"
+"""The JSON schema key marking a field that decides where secrets go (`DestinationField`)."""
+
+
 def SecretField(*, title: str, description: str = "", default: Any = ...) -> Any:  # noqa: N802
     """A configuration field holding a secret: encrypted at rest, masked in responses."""
     return PydanticField(
@@ -48,12 +62,22 @@ def SecretField(*, title: str, description: str = "", default: Any = ...) -> Any
     )
 
 
+def DestinationField(default: Any = ..., **options: Any) -> Any:  # noqa: N802
+    """A configuration field deciding where the secrets are sent (host, port, socket, URL, path).
+
+    Takes pydantic `Field`'s arguments. Changing the field's value requires
+    every stored secret to be sent again (see the module docstring).
+    """
+    return PydanticField(default, json_schema_extra={DESTINATION_MARK: True}, **options)
+
+
 class ConnectorConfig(BaseModel):
     """Base of every connector configuration model.
 
     Its JSON schema is what `GET /api/connection_types/{id}` serves. Unknown
     keys are refused so a typo is reported instead of silently ignored.
-    Secret fields are `SecretStr` declared with `SecretField`.
+    Secret fields are `SecretStr` declared with `SecretField`; the fields
+    deciding where they are sent are declared with `DestinationField`.
     """
 
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
@@ -61,10 +85,19 @@ class ConnectorConfig(BaseModel):
     @classmethod
     def secret_fields(cls) -> frozenset[str]:
         """Names of the fields declared with `SecretField`."""
+        return cls._marked("secret")
+
+    @classmethod
+    def destination_fields(cls) -> frozenset[str]:
+        """Names of the fields declared with `DestinationField`."""
+        return cls._marked(DESTINATION_MARK)
+
+    @classmethod
+    def _marked(cls, marker: str) -> frozenset[str]:
         names = set()
         for name, info in cls.model_fields.items():
             extra = info.json_schema_extra
-            if isinstance(extra, dict) and extra.get("secret"):
+            if isinstance(extra, dict) and extra.get(marker):
                 names.add(name)
         return frozenset(names)
 

@@ -4,15 +4,15 @@ from __future__ import annotations
 
 from pathlib import PurePosixPath
 
-from pydantic import Field, field_validator
+from pydantic import field_validator
 
-from syncline.connectors.base import ConnectorConfig
+from syncline.connectors.base import ConnectorConfig, DestinationField
 
 
 class FilesConfig(ConnectorConfig):
     """A directory on the Syncline server holding CSV, JSON Lines and Parquet files."""
 
-    path: str = Field(
+    path: str = DestinationField(
         title="Directory",
         description=(
             "Absolute path of a directory on the Syncline server, such as /srv/exports. "

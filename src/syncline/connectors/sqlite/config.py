@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-from pydantic import Field
-
-from syncline.connectors.base import ConnectorConfig
+from syncline.connectors.base import ConnectorConfig, DestinationField
 
 
 class SqliteConfig(ConnectorConfig):
     """Where the SQLite database file is."""
 
-    path: str = Field(
+    path: str = DestinationField(
         title="Database file",
         description="Path of an existing SQLite database file on the Syncline server.",
         min_length=1,
