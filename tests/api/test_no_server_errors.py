@@ -13,7 +13,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from syncline.services.executions import sign_token
-from tests.api.conftest import DEPLOYMENT_KEY, Org
+from tests.api.conftest import DEPLOYMENT_KEY, Org, basic_auth
 from tests.api.routes import ApiRoute, api_routes
 from tests.api.sync_fixtures import SyncSetup
 
@@ -317,3 +317,47 @@ def test_download_links_not_made_by_this_server_answer_404(org: Org) -> None:
     client = _raw(org)
     answers = [(link, client.get(f"/api/downloads/{link}").status_code) for link in links]
     assert answers == [(link, 404) for link in links]
+
+
+NUL_BODIES: list[Any] = [
+    {"name": "a\x00b", "type": "sqlite", "configuration": {"path": "/srv/x"}, "validate": False},
+    {"name": "a", "type": "postgresql", "configuration": {"hostname": "h\x00"}, "validate": False},
+    {"name": "a", "email": "a\x00@example.com", "role": "admin"},
+    {"name": "a", "connection_id": "\x00", "configuration": {"table": "x"}, "field": "database"},
+    {"name": "a", "connection_id": "\x00", "configuration": {}, "type": "postgresql"},
+    {"name": "a", "configuration": {"\x00": "x"}},
+    {"active": True, "identities": ["\x00"], "test": True},
+]
+
+
+def test_no_route_answers_500_to_nul_in_a_body(org: Org) -> None:
+    clients = [_raw(org, Authorization=f"Bearer {org.key}"), _raw(org, **basic_auth(org.id))]
+    failures = []
+    for route in _routes(org):
+        path = _fill(route.path, org.id if "{org_id}" in route.path else str(uuid.uuid4()))
+        for method in route.methods - {"GET"}:
+            for body in NUL_BODIES:
+                for client in clients:
+                    response = client.request(method, path, json=body)
+                    if response.status_code >= 500:
+                        failures.append((method, route.path, body, response.text))
+    assert failures == []
+
+
+def test_no_nul_in_a_valid_sync_or_model_answers_500(setup: SyncSetup) -> None:
+    sync = setup.body(schedule={"frequency": "runafter", "run_after": {"sync_ids": ["x"]}})
+    model = {
+        "name": "m",
+        "connection_id": setup.connection_id,
+        "configuration": {"table": f"{setup.schema}.users"},
+        "fields": ["id", "email"],
+        "identifier": "id",
+    }
+    client = _raw(setup.org, Authorization=f"Bearer {setup.org.key}")
+    failures = []
+    for route, body in (("/api/syncs", sync), ("/api/models", model)):
+        for path in _paths(body):
+            response = client.post(route, json=_mutated(body, path, "a\x00b"))
+            if response.status_code >= 500:
+                failures.append((route, path, response.text))
+    assert failures == []
