@@ -198,7 +198,7 @@ def test_test_endpoint_merges_over_a_stored_connection(org: Org, pg_config: dict
         "/api/connections/test",
         json={
             "type": "postgresql",
-            "configuration": {"port": 59999},
+            "configuration": {"database": "no_such_database"},
             "connection_id": created["id"],
         },
     )
@@ -207,7 +207,7 @@ def test_test_endpoint_merges_over_a_stored_connection(org: Org, pg_config: dict
         json={"type": "postgresql", "configuration": {}, "connection_id": created["id"]},
     )
     assert broken.status_code == 400
-    assert "59999" in broken.json()["message"]
+    assert "no_such_database" in broken.json()["message"]
     assert fine.status_code == 200
 
 

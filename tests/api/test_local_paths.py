@@ -202,7 +202,7 @@ def test_relative_and_home_paths_are_refused(org: Org) -> None:
 
 
 def test_a_nul_byte_is_refused(org: Org, local_dir: Path) -> None:
-    _refused(_create(org, "files", f"{local_dir}\x00/x"))
+    _refused(_create(org, "files", f"{local_dir}\x00/x"), path="configuration")
 
 
 def test_paths_inside_the_roots_work(org: Org, local_dir: Path) -> None:

@@ -14,12 +14,18 @@ from alembic.config import Config
 from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
 
+from syncline.errors import NotFound
 from syncline.services.bootstrap import ensure_first_organization
 from syncline.settings import Settings
 from syncline.store import db
+from syncline.store.connections import ConnectionRepository
 from syncline.store.db import Store, StoreUnavailable
+from syncline.store.executions import ExecutionRepository
+from syncline.store.jobs import JobRepository
+from syncline.store.models import ModelRepository
 from syncline.store.organizations import OrganizationRepository
 from syncline.store.secrets import InvalidSecretKey, SecretBox, SecretKeyMismatch
+from syncline.store.syncs import SyncRepository
 from syncline.store.tables import Base
 from tests.conftest import PG_HOST, PG_PORT, PG_USER
 
@@ -140,3 +146,35 @@ def test_an_unreachable_store_is_explained_without_its_password() -> None:
         store.migrate()
     assert "127.0.0.1:5999" in raised.value.message
     assert "hunter2" not in raised.value.message
+
+
+MALFORMED_IDS = [
+    "\x00",
+    "ab\x00cd",
+    "x" * 300,
+    "not-a-uuid",
+    "6A3F5C1E-2B4D-4E8F-9A0B-1C2D3E4F5A6B",
+]
+
+
+def test_lookups_by_malformed_ids_find_nothing_without_querying(
+    store: Store, tmp_path: Path
+) -> None:
+    organization_id = ensure_first_organization(store, Settings(data_dir=tmp_path)).organization_id
+    for bad in MALFORMED_IDS:
+        with store.session() as session:
+            organizations = OrganizationRepository(session)
+            assert organizations.get(bad) is None
+            assert organizations.get_user(organization_id, bad) is None
+            assert ModelRepository(session, organization_id).find(bad) is None
+            assert ExecutionRepository(session, organization_id).find(bad) is None
+            assert SyncRepository(session, organization_id).exists(bad) is False
+            for lookup in (
+                ConnectionRepository(session, organization_id).get,
+                ModelRepository(session, organization_id).get,
+                SyncRepository(session, organization_id).get,
+                JobRepository(session, organization_id).get,
+                ExecutionRepository(session, organization_id).get,
+            ):
+                with pytest.raises(NotFound):
+                    lookup(bad)

@@ -13,6 +13,7 @@ from syncline.api import docs, errors, openapi
 from syncline.api.access import require_rules
 from syncline.api.deps import AppState
 from syncline.api.idempotency import idempotency
+from syncline.api.nul_guard import refuse_nul
 from syncline.api.request_guard import RequestGuard
 from syncline.api.routers import (
     connection_types,
@@ -87,10 +88,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         redoc_url=None,
     )
     errors.install(app)
-    # Added last runs first: the version check wraps the idempotency replay,
-    # and the request guard wraps everything, so no body is read before it.
+    # Added last runs first: the NUL guard wraps the version check, which wraps
+    # the idempotency replay; the request guard wraps everything, so no body is
+    # read before it.
     app.middleware("http")(idempotency)
     app.middleware("http")(_api_version)
+    app.middleware("http")(refuse_nul)
     app.add_middleware(
         RequestGuard, max_body_mb=settings.max_body_mb, body_timeout=settings.body_timeout
     )

@@ -15,7 +15,6 @@ from syncline.services.idempotency import (
     IdempotencyService,
     StoredOutcome,
     check_key,
-    fingerprint,
 )
 
 HEADER = "Idempotency-Key"
@@ -45,10 +44,12 @@ async def idempotency(
     except SynclineError as exc:
         return errors.envelope(errors.status_of(exc), exc.message, exc.key, exc.metadata)
 
-    service = IdempotencyService(state.store, principal.organization_id)
+    service = IdempotencyService(state.store, state.box, principal.organization_id)
     body = await request.body()
     who = principal.user_id or principal.method
-    digest = fingerprint(request.method, request.url.path, request.url.query, body, caller=who)
+    digest = service.fingerprint(
+        request.method, request.url.path, request.url.query, body, caller=who
+    )
     try:
         stored = await run_in_threadpool(service.claim, key, digest)
     except SynclineError as exc:

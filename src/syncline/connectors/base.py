@@ -9,6 +9,16 @@ A connector is constructed from a validated configuration and is cheap: it
 opens nothing until a method needs the remote system. Heavy drivers are
 imported inside the methods that use them.
 
+Secrets and where they go: a configuration declares its secret fields with
+`SecretField` (encrypted at rest, shown as `MASK`) and every field that
+decides where those secrets are sent with `DestinationField`: a host name,
+a port, a Unix socket or file path, a URL. A caller may send `MASK` back to
+keep a stored secret, but only while every destination field keeps its
+value; the service layer checks this in one place
+(`services.connections`), so a type declares its destination fields and
+nothing else. Declare too many rather than too few: a field missed here
+lets a stored secret be sent wherever a caller points it.
+
 Errors: methods raise `syncline.errors.ConnectorError` subclasses whose message
 is the remote system's own explanation, with secrets scrubbed
 (`Connector.scrub`). Anything else escaping a connector is a bug.
@@ -38,6 +48,13 @@ MASK = "********"
 """What a secret configuration value looks like in every API response."""
 
 
+DESTINATION_MARK = "secretDestination"
+"""The JSON schema key marking a field that decides where secrets go (`DestinationField`)."""
+
+LOCAL_PATH_MARK = "localPath"
+"""The JSON schema key marking a path on the Syncline server (`LocalPathField`)."""
+
+
 def SecretField(*, title: str, description: str = "", default: Any = ...) -> Any:  # noqa: N802
     """A configuration field holding a secret: encrypted at rest, masked in responses."""
     return PydanticField(
@@ -48,15 +65,29 @@ def SecretField(*, title: str, description: str = "", default: Any = ...) -> Any
     )
 
 
+def DestinationField(default: Any = ..., **options: Any) -> Any:  # noqa: N802
+    """A configuration field deciding where the secrets are sent (host, port, socket, URL, path).
+
+    Takes pydantic `Field`'s arguments. Changing the field's value requires
+    every stored secret to be sent again (see the module docstring).
+    """
+    return PydanticField(default, json_schema_extra={DESTINATION_MARK: True}, **options)
+
+
 def LocalPathField(*, title: str, description: str, kind: Literal["file", "directory"]) -> Any:  # noqa: N802
     """A configuration field naming a file or directory on the Syncline server.
 
     The service layer accepts such a path only inside the server's local roots
     (`SYNCLINE_LOCAL_ROOTS`), resolved, and hands the connector the resolved
     path; a connector never decides on its own which local paths it may open.
+    The path is also where the connection's data goes, so it is a destination
+    field (`DestinationField`).
     """
     return PydanticField(
-        title=title, description=description, min_length=1, json_schema_extra={"local_path": kind}
+        title=title,
+        description=description,
+        min_length=1,
+        json_schema_extra={LOCAL_PATH_MARK: kind, DESTINATION_MARK: True},
     )
 
 
@@ -65,7 +96,8 @@ class ConnectorConfig(BaseModel):
 
     Its JSON schema is what `GET /api/connection_types/{id}` serves. Unknown
     keys are refused so a typo is reported instead of silently ignored.
-    Secret fields are `SecretStr` declared with `SecretField`.
+    Secret fields are `SecretStr` declared with `SecretField`; the fields
+    deciding where they are sent are declared with `DestinationField`.
     """
 
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
@@ -76,9 +108,14 @@ class ConnectorConfig(BaseModel):
         return cls._marked("secret")
 
     @classmethod
+    def destination_fields(cls) -> frozenset[str]:
+        """Names of the fields declared with `DestinationField` (or `LocalPathField`)."""
+        return cls._marked(DESTINATION_MARK)
+
+    @classmethod
     def local_path_fields(cls) -> frozenset[str]:
         """Names of the fields declared with `LocalPathField`."""
-        return cls._marked("local_path")
+        return cls._marked(LOCAL_PATH_MARK)
 
     @classmethod
     def _marked(cls, marker: str) -> frozenset[str]:

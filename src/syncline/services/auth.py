@@ -17,6 +17,7 @@ from syncline.errors import Unauthorized
 from syncline.settings import Settings
 from syncline.store.db import Store
 from syncline.store.organizations import OrganizationRepository
+from syncline.store.tables import is_id
 
 _HOW = "send 'Authorization: Bearer <API key>'"
 
@@ -68,13 +69,7 @@ def _from_api_key(store: Store, key: str) -> Principal:
 
 
 def _from_basic(store: Store, settings: Settings, credential: str) -> Principal:
-    try:
-        decoded = base64.b64decode(credential, validate=True).decode()
-    except (binascii.Error, UnicodeDecodeError):
-        raise Unauthorized(
-            "malformed Basic credentials: expected base64 of 'organization_id:key'"
-        ) from None
-    organization_id, _, key = decoded.partition(":")
+    organization_id, key = _basic_pair(credential)
     if settings.deployment_key is None:
         raise Unauthorized(
             "deployment key authentication is disabled: SYNCLINE_DEPLOYMENT_KEY is not set"
@@ -82,13 +77,39 @@ def _from_basic(store: Store, settings: Settings, credential: str) -> Principal:
     expected = settings.deployment_key.get_secret_value()
     if not key or not hmac.compare_digest(key.encode(), expected.encode()):
         raise Unauthorized("invalid deployment key")
+    if not is_id(organization_id):
+        raise Unauthorized(
+            "malformed Basic credentials: the organization id must be a UUID, "
+            "such as the `id` of GET /api/organizations"
+        )
     with store.session() as session:
         organization = OrganizationRepository(session).get(organization_id)
         if organization is None:
-            raise Unauthorized(f"organization {organization_id!r} not found")
+            raise Unauthorized(f"organization {organization_id} not found")
         return Principal(
             organization_id=organization.id,
             organization_name=organization.name,
             method="deployment_key",
             is_system=True,
         )
+
+
+def _basic_pair(credential: str) -> tuple[str, str]:
+    """The organization id and key of Basic credentials. Raises `Unauthorized`.
+
+    Header values arrive as Latin-1 text, so a credential may hold any
+    character; only base64 of UTF-8 `organization_id:key` is accepted.
+    """
+    malformed = Unauthorized(
+        "malformed Basic credentials: expected base64 of 'organization_id:key'"
+    )
+    if not credential.isascii():
+        raise malformed
+    try:
+        decoded = base64.b64decode(credential, validate=True).decode()
+    except (binascii.Error, UnicodeDecodeError):
+        raise malformed from None
+    organization_id, colon, key = decoded.partition(":")
+    if not colon:
+        raise malformed
+    return organization_id, key

@@ -4,6 +4,14 @@ Secrets are split from the configuration before anything is stored: the
 plain part goes to `connections.configuration`, the secret part is encrypted
 into `connections.secrets`. Responses see secrets only as `MASK`; sending
 `MASK` back in an update keeps the stored value.
+
+A stored secret follows its destination: a request may keep it (send `MASK`,
+or leave it out where the request is merged over the stored configuration)
+only while every field its type declares with `DestinationField` keeps its
+value. Otherwise the stored secret would go wherever the request points, so
+the request is refused (422) until it sends the secret again. Every request
+that combines stored secrets with a configuration from the caller goes
+through `_with_stored_secrets`.
 """
 
 from __future__ import annotations
@@ -127,8 +135,9 @@ class ConnectionService:
     def update(self, connection_id: str, request: ConnectionInput) -> Connection:
         """Replace a connection's name and configuration (a full replacement).
 
-        Secrets sent back as `MASK` keep their stored value; omitted keys are
-        cleared. The type cannot change.
+        Secrets sent back as `MASK` keep their stored value, unless a
+        destination field changes (`ValidationFailed` naming the secret);
+        omitted keys are cleared. The type cannot change.
         """
         with self.store.session() as session:
             connection = self._repo(session).get(connection_id)
@@ -139,7 +148,9 @@ class ConnectionService:
                 )
             cls = connector_class(connection.type)
             stored = self.box.decrypt(connection.secrets)
-            raw = _unmask(request.configuration, stored)
+            raw = _with_stored_secrets(
+                cls, connection, stored, request.configuration, merge=False, path="configuration"
+            )
             config, usable = self._configure(cls, raw)
             status = self._check(cls, usable, request.validate)
             plain, secrets = split_secrets(config)
@@ -188,15 +199,29 @@ class ConnectionService:
     def test(self, type_id: str, configuration: dict[str, Any], connection_id: str | None) -> None:
         """Check a configuration without storing anything.
 
-        With `connection_id`, `configuration` is merged over the stored one.
-        Raises `ConnectionCheckFailed` with the system's own message.
+        With `connection_id`, `configuration` is merged over the stored one;
+        stored secrets are kept only while the destination is unchanged.
+        Raises `ValidationFailed` (a changed destination, another type) and
+        `ConnectionCheckFailed` with the system's own message.
         """
         raw = dict(configuration)
         if connection_id:
             connection = self.get(connection_id)
-            stored = {**connection.configuration, **self.box.decrypt(connection.secrets)}
-            raw = _unmask({**stored, **raw}, stored)
-            type_id = type_id or connection.type
+            if type_id and type_id != connection.type:
+                raise ValidationFailed(
+                    f"type: connection {connection.id} is a {connection.type!r} connection; "
+                    "leave type out, or test the full configuration without connection_id",
+                    path="type",
+                )
+            type_id = connection.type
+            raw = _with_stored_secrets(
+                connector_class(type_id),
+                connection,
+                self.box.decrypt(connection.secrets),
+                raw,
+                merge=True,
+                path="configuration",
+            )
         cls = connector_type(type_id)
         _, usable = self._configure(cls, raw)
         cls(usable).check()
@@ -225,13 +250,30 @@ class ConnectionService:
         parameters: dict[str, Any],
         query: str | None,
     ) -> dict[str, ParameterValues]:
-        """The values of one parameter for a configuration not necessarily saved."""
+        """The values of one parameter for a configuration not necessarily saved.
+
+        With `connection_id`, `parameters` are merged over that connection's
+        configuration; stored secrets are kept only while the destination is
+        unchanged (`ValidationFailed` otherwise, or for another type).
+        """
         cls = connector_class(type_id)
         raw = dict(parameters)
         if connection_id:
             connection = self.get(connection_id)
-            stored = {**connection.configuration, **self.box.decrypt(connection.secrets)}
-            raw = _unmask({**stored, **raw}, stored)
+            if connection.type != cls.type_id:
+                raise ValidationFailed(
+                    f"connection_id: connection {connection.id} is a {connection.type!r} "
+                    f"connection, not {cls.type_id!r}",
+                    path="connection_id",
+                )
+            raw = _with_stored_secrets(
+                cls,
+                connection,
+                self.box.decrypt(connection.secrets),
+                raw,
+                merge=True,
+                path="parameters",
+            )
         _, usable = self._configure(cls, raw, path="parameters")
         return {field: cls(usable).parameter_values(field, query)}
 
@@ -253,8 +295,59 @@ class ConnectionService:
         return ConnectionRepository(session, self.principal.organization_id)
 
 
-def _unmask(configuration: dict[str, Any], stored: dict[str, Any]) -> dict[str, Any]:
-    """Replace every `MASK` value with the stored value of the same key."""
-    return {
-        key: stored.get(key, "") if value == MASK else value for key, value in configuration.items()
-    }
+def _with_stored_secrets(
+    cls: type[Connector],
+    connection: Connection,
+    secrets: dict[str, str],
+    requested: dict[str, Any],
+    *,
+    merge: bool,
+    path: str,
+) -> dict[str, Any]:
+    """The raw configuration a request asks for, with the stored secrets it keeps.
+
+    A request keeps a stored secret by sending `MASK` for it or, when
+    `merge` (the request is laid over the stored configuration), by leaving
+    it out. Raises `ValidationFailed` at `<path>.<secret>` when it keeps a
+    secret and changes a destination field: the secret must be sent again.
+    """
+    config_model = cls.config_model
+    stored = {**connection.configuration, **secrets}
+    absent = MASK if merge else ""
+    kept = sorted(
+        name
+        for name in config_model.secret_fields()
+        if secrets.get(name) and requested.get(name, absent) == MASK
+    )
+    raw = {**stored, **requested} if merge else dict(requested)
+    raw = {key: stored.get(key, "") if value == MASK else value for key, value in raw.items()}
+    if not kept:
+        return raw
+    wanted = _destination(parse_configuration(cls, raw, path=path))
+    changed = [name for name in sorted(wanted) if wanted[name] != stored.get(name)]
+    if changed:
+        secret = kept[0]
+        raise ValidationFailed(
+            f"{path}.{secret}: {_listing(changed)} changed, and a stored secret goes only "
+            f"where it was saved for; send {_listing(kept)} again",
+            path=f"{path}.{secret}",
+            metadata={
+                "changed": [f"{path}.{name}" for name in changed],
+                "secrets": [f"{path}.{name}" for name in kept],
+            },
+        )
+    return raw
+
+
+def _destination(config: ConnectorConfig) -> dict[str, Any]:
+    """The values of a configuration's destination fields, as they are stored."""
+    names = config.destination_fields()
+    values = config.model_dump(mode="json", include=set(names))
+    for name in names & config.secret_fields():
+        value = getattr(config, name)
+        values[name] = value.get_secret_value() if isinstance(value, SecretStr) else str(value)
+    return values
+
+
+def _listing(names: list[str]) -> str:
+    return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]

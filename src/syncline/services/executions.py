@@ -29,10 +29,12 @@ from syncline.store.executions import TERMINAL_STATUSES, ExecutionRepository
 from syncline.store.record_logs import KINDS, count_records, log_parts
 from syncline.store.secrets import SecretBox
 from syncline.store.syncs import SyncRepository
-from syncline.store.tables import Execution, ExecutionLog, utcnow
+from syncline.store.tables import Execution, ExecutionLog, is_id, parse_utc, utcnow
 
 PAGE_SIZE = 50
 LINK_LIFETIME = timedelta(minutes=15)
+MAX_LOG_ID = 2**63
+"""Console line ids are 64-bit integers; a larger cursor cannot be one."""
 
 
 @dataclass(frozen=True)
@@ -206,7 +208,9 @@ class ExecutionService:
         try:
             cursor = int(after) if after else None
         except ValueError:
-            raise BadRequest("after: not a cursor this server issued") from None
+            cursor = -1
+        if cursor is not None and not 0 <= cursor < MAX_LOG_ID:
+            raise BadRequest("after: not a cursor this server issued", metadata={"path": "after"})
         with self.store.session() as session:
             repo = self._repo(session)
             repo.get(execution_id, sync_id)
@@ -244,13 +248,17 @@ class ExecutionService:
         """A short-lived download path for one file; it needs no credentials."""
         payload = json.dumps([execution_id, filename, int(expires.timestamp())]).encode()
         token = base64.urlsafe_b64encode(payload).decode().rstrip("=")
-        return f"/api/downloads/{token}.{_sign(self.box, token)}"
+        return f"/api/downloads/{token}.{sign_token(self.box, token)}"
 
 
 def resolve_download(box: SecretBox, data_dir: Path, signed: str) -> Path:
-    """The file a signed download path names. Raises `NotFound` when forged or expired."""
+    """The file a signed download path names. Raises `NotFound` when forged or expired.
+
+    Anything not exactly what `signed_path` makes (a bad signature, a payload
+    of other types, text that is not ASCII) is "not found".
+    """
     token, _, signature = signed.rpartition(".")
-    if not token or not hmac.compare_digest(signature, _sign(box, token)):
+    if not token or not hmac.compare_digest(signature.encode(), sign_token(box, token).encode()):
         raise NotFound("download link not found")
     try:
         execution_id, filename, expires = json.loads(
@@ -258,15 +266,19 @@ def resolve_download(box: SecretBox, data_dir: Path, signed: str) -> Path:
         )
     except (binascii.Error, ValueError, TypeError):
         raise NotFound("download link not found") from None
-    if time.time() > float(expires) or f"{filename}".removesuffix(".jsonl") not in KINDS:
+    kind = filename.removesuffix(".jsonl") if isinstance(filename, str) else ""
+    if not is_id(execution_id) or kind not in KINDS or type(expires) is not int:
+        raise NotFound("download link not found")
+    if time.time() > expires:
         raise NotFound("download link expired; ask for the record log URLs again")
-    path = render(data_dir, str(execution_id), f"{filename}".removesuffix(".jsonl"))
+    path = render(data_dir, execution_id, kind)
     if path is None:
         raise NotFound("download link not found")
     return path
 
 
-def _sign(box: SecretBox, token: str) -> str:
+def sign_token(box: SecretBox, token: str) -> str:
+    """The signature of a download token, with a key derived from the secret key."""
     key = box.derive_key("record-log-downloads")
     return hmac.new(key, token.encode(), hashlib.sha256).hexdigest()[:32]
 
@@ -288,7 +300,9 @@ def _decode_cursor(token: str) -> tuple[datetime, str]:
         created, execution_id = json.loads(
             base64.urlsafe_b64decode(token + "=" * (-len(token) % 4))
         )
-        return datetime.fromisoformat(created), str(execution_id)
+        if not is_id(execution_id):
+            raise ValueError("not an execution id")
+        return parse_utc(created), execution_id
     except (binascii.Error, ValueError, TypeError):
         raise BadRequest(
             "page_token is not one this server issued", metadata={"path": "page_token"}

@@ -16,11 +16,12 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import ConfigDict, Field
 
 from syncline.connectors.base import Field as SourceField
 from syncline.connectors.vocabulary import FieldType
 from syncline.errors import ValidationFailed
+from syncline.services.nul_free import NulFreeModel
 from syncline.store.tables import new_id
 
 USER_FIELD_TYPES: dict[str, FieldType] = {
@@ -42,7 +43,7 @@ USER_FIELD_TYPES: dict[str, FieldType] = {
 """Polytomic's user-field definitions (`TypesDefinition`) and the field type each makes."""
 
 
-class _Lenient(BaseModel):
+class _Lenient(NulFreeModel):
     """Unknown keys are ignored: SDKs send extra ones."""
 
     model_config = ConfigDict(extra="ignore")

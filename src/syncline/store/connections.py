@@ -6,7 +6,7 @@ from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from syncline.errors import NotFound
-from syncline.store.tables import Connection, Model, Sync, SyncModel
+from syncline.store.tables import Connection, Model, Sync, SyncModel, is_id
 
 
 class ConnectionRepository:
@@ -28,12 +28,14 @@ class ConnectionRepository:
 
     def get(self, connection_id: str) -> Connection:
         """One connection. Raises `NotFound` when absent or another organization's."""
-        connection = self.session.scalars(
-            select(Connection).where(
-                Connection.organization_id == self.organization_id,
-                Connection.id == connection_id,
-            )
-        ).first()
+        connection = None
+        if is_id(connection_id):
+            connection = self.session.scalars(
+                select(Connection).where(
+                    Connection.organization_id == self.organization_id,
+                    Connection.id == connection_id,
+                )
+            ).first()
         if connection is None:
             raise NotFound(f"connection {connection_id} not found", metadata={"id": connection_id})
         return connection

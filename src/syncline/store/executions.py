@@ -14,7 +14,7 @@ from sqlalchemy import and_, or_, select, update
 from sqlalchemy.orm import Session
 
 from syncline.errors import NotFound
-from syncline.store.tables import Execution, ExecutionLog, Sync, utcnow
+from syncline.store.tables import Execution, ExecutionLog, Sync, is_id, utcnow
 
 ACTIVE_STATUSES = (
     "created",
@@ -42,6 +42,8 @@ class ExecutionRepository:
 
     def get(self, execution_id: str, sync_id: str | None = None) -> Execution:
         """One execution (of one sync when given). Raises `NotFound`."""
+        if not is_id(execution_id) or (sync_id is not None and not is_id(sync_id)):
+            raise NotFound(f"execution {execution_id} not found", metadata={"id": execution_id})
         query = self._scoped(select(Execution).where(Execution.id == execution_id))
         if sync_id is not None:
             query = query.where(Execution.sync_id == sync_id)
@@ -52,6 +54,8 @@ class ExecutionRepository:
 
     def find(self, execution_id: str) -> Execution | None:
         """One execution, or None."""
+        if not is_id(execution_id):
+            return None
         found: Execution | None = self.session.scalars(
             self._scoped(select(Execution).where(Execution.id == execution_id))
         ).first()

@@ -6,7 +6,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from syncline.errors import NotFound
-from syncline.store.tables import Job
+from syncline.store.tables import Job, is_id
 
 
 class JobRepository:
@@ -18,9 +18,11 @@ class JobRepository:
 
     def get(self, job_id: str) -> Job:
         """One job. Raises `NotFound` when absent or another organization's."""
-        job = self.session.scalars(
-            select(Job).where(Job.organization_id == self.organization_id, Job.id == job_id)
-        ).first()
+        job = None
+        if is_id(job_id):
+            job = self.session.scalars(
+                select(Job).where(Job.organization_id == self.organization_id, Job.id == job_id)
+            ).first()
         if job is None:
             raise NotFound(f"job {job_id} not found", metadata={"id": job_id})
         return job

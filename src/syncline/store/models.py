@@ -6,7 +6,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from syncline.errors import NotFound
-from syncline.store.tables import Model, Sync, SyncModel
+from syncline.store.tables import Model, Sync, SyncModel, is_id
 
 
 class ModelRepository:
@@ -28,6 +28,8 @@ class ModelRepository:
 
     def find(self, model_id: str) -> Model | None:
         """One model, or None when absent or another organization's."""
+        if not is_id(model_id):
+            return None
         return self.session.scalars(
             select(Model).where(Model.organization_id == self.organization_id, Model.id == model_id)
         ).first()

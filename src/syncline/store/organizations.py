@@ -12,7 +12,7 @@ import secrets
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
-from syncline.store.tables import ApiKey, Organization, User
+from syncline.store.tables import ApiKey, Organization, User, is_id
 
 API_KEY_PREFIX = "sl_"
 
@@ -41,6 +41,8 @@ class OrganizationRepository:
 
     def get(self, organization_id: str) -> Organization | None:
         """One organization, or None."""
+        if not is_id(organization_id):
+            return None
         return self.session.get(Organization, organization_id)
 
     def all(self) -> list[Organization]:
@@ -66,6 +68,8 @@ class OrganizationRepository:
 
     def get_user(self, organization_id: str, user_id: str) -> User | None:
         """One user of an organization, or None (also for another organization's user)."""
+        if not is_id(organization_id) or not is_id(user_id):
+            return None
         return self.session.scalars(
             select(User).where(User.organization_id == organization_id, User.id == user_id)
         ).first()

@@ -1,4 +1,8 @@
-"""Encryption of connection secrets at rest (Fernet: AES-128-CBC + HMAC-SHA256).
+"""Encryption of secrets at rest (Fernet: AES-128-CBC + HMAC-SHA256).
+
+Connection and sync secrets are encrypted as mappings (`encrypt`); other
+stored values that may carry a secret, such as the replayable outcomes of
+idempotent requests, as bytes (`encrypt_bytes`).
 
 The key comes from `SYNCLINE_SECRET_KEY`, or is generated once into
 `<data_dir>/secret.key` (mode 0600) for the embedded default.
@@ -84,3 +88,21 @@ class SecretBox:
             ) from None
         values: dict[str, str] = json.loads(plain)
         return values
+
+    def encrypt_bytes(self, data: bytes) -> bytes:
+        """An opaque token holding `data` (never empty, even for empty `data`)."""
+        return self._fernet.encrypt(data)
+
+    def decrypt_bytes(self, token: bytes) -> bytes:
+        """The bytes inside a token made by `encrypt_bytes`.
+
+        Raises `SecretKeyMismatch` when the token was made with another key or
+        is not a token at all.
+        """
+        try:
+            return self._fernet.decrypt(token)
+        except InvalidToken:
+            raise SecretKeyMismatch(
+                "a stored value cannot be decrypted: SYNCLINE_SECRET_KEY is not "
+                "the key it was encrypted with"
+            ) from None

@@ -17,7 +17,7 @@ from sqlalchemy import and_, delete, func, or_, select
 from sqlalchemy.orm import Session
 
 from syncline.errors import NotFound
-from syncline.store.tables import Execution, Sync, SyncModel, SyncRevision, utcnow
+from syncline.store.tables import Execution, Sync, SyncModel, SyncRevision, is_id, utcnow
 
 REVISION_RETENTION = timedelta(hours=24)
 
@@ -49,15 +49,19 @@ class SyncRepository:
 
     def get(self, sync_id: str) -> Sync:
         """One sync. Raises `NotFound` when absent or another organization's."""
-        sync = self.session.scalars(
-            select(Sync).where(Sync.organization_id == self.organization_id, Sync.id == sync_id)
-        ).first()
+        sync = None
+        if is_id(sync_id):
+            sync = self.session.scalars(
+                select(Sync).where(Sync.organization_id == self.organization_id, Sync.id == sync_id)
+            ).first()
         if sync is None:
             raise NotFound(f"sync {sync_id} not found", metadata={"id": sync_id})
         return sync
 
     def exists(self, sync_id: str) -> bool:
         """Whether the organization has this sync."""
+        if not is_id(sync_id):
+            return False
         return (
             self.session.scalars(
                 select(Sync.id).where(

@@ -20,9 +20,42 @@ def new_id() -> str:
     return str(uuid.uuid4())
 
 
+def is_id(value: object) -> bool:
+    """Whether `value` has the form of an object id (`new_id`): canonical UUID text.
+
+    Values from requests are checked with this before they reach a query, so
+    a NUL byte (which PostgreSQL refuses in text) or any other oddity is
+    "not found" instead of a database error.
+    """
+    if not isinstance(value, str) or len(value) != 36:
+        return False
+    try:
+        return str(uuid.UUID(value)) == value
+    except ValueError:
+        return False
+
+
 def utcnow() -> datetime:
     """The current time, timezone-aware in UTC."""
     return datetime.now(UTC)
+
+
+def parse_utc(text: object) -> datetime:
+    """An ISO 8601 timestamp with a zone, as an aware datetime in UTC.
+
+    Raises `ValueError` for anything else (not text, no zone, or out of
+    range once in UTC), so a value from a request never reaches a query
+    that `UtcDateTime` would refuse.
+    """
+    if not isinstance(text, str):
+        raise ValueError("a timestamp must be text")
+    value = datetime.fromisoformat(text)
+    if value.tzinfo is None:
+        raise ValueError("a timestamp must carry its zone")
+    try:
+        return value.astimezone(UTC)
+    except OverflowError:
+        raise ValueError("timestamp out of range") from None
 
 
 class UtcDateTime(TypeDecorator[datetime]):

@@ -7,6 +7,8 @@ from typing import Generic, TypeVar
 
 from pydantic import BaseModel, ConfigDict
 
+from syncline.services.nul_free import NulFreeModel
+
 T = TypeVar("T")
 
 
@@ -37,7 +39,7 @@ class Actor(BaseModel):
     type: str = "user"
 
 
-class Request(BaseModel):
+class Request(NulFreeModel):
     """Base of request bodies: unknown keys are kept, since SDKs send extra ones."""
 
     model_config = ConfigDict(extra="ignore")

@@ -4,18 +4,23 @@ from __future__ import annotations
 
 from pydantic import Field, SecretStr
 
-from syncline.connectors.base import ConnectorConfig, SecretField
+from syncline.connectors.base import ConnectorConfig, DestinationField, SecretField
 
 
 class MysqlConfig(ConnectorConfig):
-    """Where a MySQL or MariaDB server is and how to log in."""
+    """Where a MySQL or MariaDB server is and how to log in.
 
-    hostname: str = Field(
+    The password goes to `hostname` and `port` (always over TCP).
+    """
+
+    hostname: str = DestinationField(
         title="Host",
         description="Host name or IP address of the MySQL or MariaDB server.",
         min_length=1,
     )
-    port: int = Field(3306, title="Port", description="TCP port of the server.", ge=1, le=65535)
+    port: int = DestinationField(
+        3306, title="Port", description="TCP port of the server.", ge=1, le=65535
+    )
     dbname: str = Field(
         title="Database",
         description="Default database; tables named without a database are looked up here.",

@@ -4,18 +4,23 @@ from __future__ import annotations
 
 from pydantic import Field, SecretStr
 
-from syncline.connectors.base import ConnectorConfig, SecretField
+from syncline.connectors.base import ConnectorConfig, DestinationField, SecretField
 
 
 class PostgresqlConfig(ConnectorConfig):
-    """Where a PostgreSQL server is and how to log in."""
+    """Where a PostgreSQL server is and how to log in.
 
-    hostname: str = Field(
+    The password goes to `hostname` (a host, several, or a socket directory)
+    and `port`; `database` and `username` cannot redirect it (libpq does not
+    expand them into connection parameters).
+    """
+
+    hostname: str = DestinationField(
         title="Host",
         description="Host name or IP address of the PostgreSQL server.",
         min_length=1,
     )
-    port: int = Field(
+    port: int = DestinationField(
         5432, title="Port", description="TCP port of the PostgreSQL server.", ge=1, le=65535
     )
     database: str = Field(

@@ -17,8 +17,10 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from syncline.services.nul_free import NulFreeModel
 
-class _Lenient(BaseModel):
+
+class _Lenient(NulFreeModel):
     """Unknown keys are ignored: SDKs and older clients send extra ones."""
 
     model_config = ConfigDict(extra="ignore")

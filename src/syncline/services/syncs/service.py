@@ -12,7 +12,6 @@ import base64
 import binascii
 import json
 from dataclasses import dataclass
-from datetime import datetime
 from typing import Any
 
 from sqlalchemy.orm import Session
@@ -29,7 +28,7 @@ from syncline.services.syncs.target import resolve_target
 from syncline.services.syncs.validation import validate_sync
 from syncline.store.models import ModelRepository
 from syncline.store.syncs import REVISION_RETENTION, ListFilters, ListPosition, SyncRepository
-from syncline.store.tables import Model, Sync, utcnow
+from syncline.store.tables import Model, Sync, is_id, parse_utc, utcnow
 
 DEFAULT_PAGE_SIZE = 50
 MAX_PAGE_SIZE = 50
@@ -267,10 +266,12 @@ def _decode_token(token: str) -> ListPosition:
     try:
         padded = token + "=" * (-len(token) % 4)
         payload = json.loads(base64.urlsafe_b64decode(padded.encode()))
+        if not is_id(payload["i"]):
+            raise ValueError("not a sync id")
         position = ListPosition(
-            snapshot=datetime.fromisoformat(payload["s"]),
-            updated_at=datetime.fromisoformat(payload["u"]),
-            sync_id=str(payload["i"]),
+            snapshot=parse_utc(payload["s"]),
+            updated_at=parse_utc(payload["u"]),
+            sync_id=payload["i"],
         )
     except (binascii.Error, ValueError, KeyError, TypeError, UnicodeDecodeError):
         raise BadRequest(
