@@ -8,9 +8,9 @@ from fastapi import Request, Response
 from starlette.concurrency import run_in_threadpool
 
 from syncline.api import errors
-from syncline.api.deps import AppState
+from syncline.api.deps import PRINCIPAL_SCOPE_KEY, AppState
 from syncline.errors import SynclineError, Unauthorized
-from syncline.services.auth import authenticate
+from syncline.services.auth import Principal, authenticate
 from syncline.services.idempotency import (
     IdempotencyService,
     StoredOutcome,
@@ -36,8 +36,14 @@ async def idempotency(
     state: AppState = request.app.state.syncline
     try:
         check_key(key)
-        principal = await run_in_threadpool(
-            authenticate, state.store, state.settings, request.headers.get("Authorization")
+        # The request guard authenticated every write before its body was read.
+        known = request.scope.get(PRINCIPAL_SCOPE_KEY)
+        principal: Principal = (
+            known
+            if isinstance(known, Principal)
+            else await run_in_threadpool(
+                authenticate, state.store, state.settings, request.headers.get("Authorization")
+            )
         )
     except Unauthorized:
         return await call_next(request)
