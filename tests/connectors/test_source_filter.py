@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any
 
 import pyarrow as pa
@@ -12,7 +13,7 @@ from syncline.connectors.mysql import MysqlConnector
 from syncline.connectors.mysql.config import MysqlConfig
 from syncline.connectors.postgresql import PostgresqlConnector
 from syncline.connectors.postgresql.config import PostgresqlConfig
-from syncline.connectors.sql.source_filter import pushable
+from syncline.connectors.sql.source_filter import SourceFilterDialect, pushable, where_clause
 from syncline.connectors.vocabulary import FieldType, FilterFunction
 from syncline.connectors.writing import TargetCondition, TargetFilter
 from syncline.errors import ConnectorError
@@ -54,6 +55,13 @@ def test_empty_logic_means_all_conditions() -> None:
 def test_conditions_on_unknown_fields_are_not_pushed() -> None:
     where = TargetFilter({"A": TargetCondition("nope", F.EQUALITY, 1)})
     assert pushable(where, FIELDS) is None
+
+
+def test_a_condition_that_cannot_be_pushed_is_called_a_model_filter() -> None:
+    between = TargetCondition("id", F.BETWEEN, [1])  # Between takes two values
+    dialect = SourceFilterDialect("%s", lambda name: f'"{name}"', lambda value: value)
+    with pytest.raises(ConnectorError, match=r"^model filter 'A': "):
+        where_clause(TargetFilter({"A": between}), FIELDS, dialect, datetime.now(UTC))
 
 
 def test_postgresql_evaluates_the_filter_before_reading_rows(pg_config: dict[str, Any]) -> None:

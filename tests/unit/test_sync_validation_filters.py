@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 
 from syncline.connectors.durations import parse_duration
+from syncline.connectors.filter_logic import And, parse_logic
 from syncline.services.syncs.config import ModelFilterCondition, Override, Source
 from syncline.services.syncs.labels import sequence_label
 from tests.unit.sync_validation_support import (
@@ -186,10 +187,28 @@ def test_unlabelled_conditions_get_sequential_labels() -> None:
 
 
 @pytest.mark.parametrize(
-    ("index", "label"), [(0, "A"), (25, "Z"), (26, "AA"), (27, "AB"), (701, "ZZ"), (702, "AAA")]
+    ("index", "label"),
+    [(0, "A"), (25, "Z"), (26, "AA"), (27, "AB"), (406, "OQ"), (700, "ZZ"), (701, "AAA")],
 )
 def test_sequence_labels_continue_with_double_letters(index: int, label: str) -> None:
     assert sequence_label(index) == label
+
+
+@pytest.mark.parametrize(
+    ("index", "label"), [(405, "OP"), (406, "OQ"), (407, "OS"), (1041, "ANC"), (1042, "ANE")]
+)
+def test_sequence_labels_pass_over_the_operator_words(index: int, label: str) -> None:
+    # The 408th label would be OR and the 1,044th AND, which logic reads as operators.
+    assert sequence_label(index) == label
+
+
+def test_sequence_labels_are_distinct_usable_labels_for_any_count() -> None:
+    labels = [sequence_label(i) for i in range(20_000)]
+    assert len(set(labels)) == len(labels)
+    assert not [label for label in labels if label.lower() in ("or", "and")]
+    node = parse_logic(" and ".join(labels))
+    assert isinstance(node, And)
+    assert len(node.operands) == len(labels)
 
 
 def test_given_labels_are_kept() -> None:

@@ -35,6 +35,7 @@ import pyarrow as pa
 from pydantic import BaseModel, ConfigDict, SecretStr
 from pydantic import Field as PydanticField
 
+from syncline.connectors.compatibility import ANY_NAME, Acceptance, NameRules, ValueDomain
 from syncline.connectors.vocabulary import (
     FieldType,
     FilterFunction,
@@ -253,6 +254,9 @@ class TargetField:
     identity_functions: tuple[IdentityFunction, ...] = (IdentityFunction.EQUALITY,)
     filter_functions: tuple[FilterFunction, ...] = ()
     description: str = ""
+    domain: ValueDomain | None = None
+    """The values the field holds, for checking what a sync maps into it
+    (None: the connector declares nothing, and nothing is checked)."""
 
 
 @dataclass(frozen=True)
@@ -281,6 +285,10 @@ class TargetDescription:
     fields: list[TargetField]
     modes: tuple[ModeSupport, ...]
     properties: TargetCapabilities
+    acceptance: Acceptance = field(default_factory=Acceptance)
+    """Which kinds of value its fields take (see `compatibility`)."""
+    names: NameRules = ANY_NAME
+    """What the names of fields (and objects) it would create may be."""
 
 
 @dataclass(frozen=True)
@@ -312,6 +320,12 @@ class Connector(ABC):
 
     def __init__(self, config: ConnectorConfig) -> None:
         self.config = config
+
+    @classmethod
+    def value_domain(cls, remote_type: str) -> ValueDomain | None:
+        """The values a field of this type's `remote_type` holds (as its source
+        describes fields); None when the type declares no domains."""
+        return None
 
     @abstractmethod
     def check(self) -> None:

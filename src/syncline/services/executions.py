@@ -13,6 +13,7 @@ import hashlib
 import hmac
 import json
 import time
+from contextlib import suppress
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -129,21 +130,22 @@ class ExecutionService:
     def status(self, sync_id: str) -> SyncStatus:
         """The current and the last ended execution of a sync, and when it runs next.
 
-        The next time is None for inactive syncs and for schedules that are
-        not time-based (manual, run-after).
+        The next time is None for inactive syncs, for schedules that are
+        not time-based (manual, run-after), and for one that never fires.
         """
         with self.store.session() as session:
             sync = SyncRepository(session, self.principal.organization_id).get(sync_id)
             repo = self._repo(session)
-            next_time = (
-                next_run(
-                    sync.config.get("schedule") or {},
-                    after=utcnow(),
-                    continuous_interval=timedelta(seconds=self.settings.continuous_interval),
-                )
-                if sync.active
-                else None
-            )
+            next_time = None
+            # A schedule stored before validation refused it (a cron that never fires)
+            # has no next run.
+            with suppress(ValueError):
+                if sync.active:
+                    next_time = next_run(
+                        sync.config.get("schedule") or {},
+                        after=utcnow(),
+                        continuous_interval=timedelta(seconds=self.settings.continuous_interval),
+                    )
             return SyncStatus(repo.current(sync_id), repo.last_ended(sync_id), next_time)
 
     def cancel_sync(self, sync_id: str) -> str:

@@ -97,7 +97,13 @@ class Scheduler:
             running = _running_by_connection(session)
             active = list(session.scalars(select(Sync).where(Sync.active.is_(True))))
             for sync in active:
-                slot = self._due(session, sync, now)
+                try:
+                    slot = self._due(session, sync, now)
+                except ValueError as exc:
+                    # A schedule stored before validation refused it (a cron that never
+                    # fires) must not stop the other organizations' syncs.
+                    log.warning("sync %s has a schedule that cannot run: %s", sync.id, exc)
+                    continue
                 if slot is None:
                     continue
                 if sync.current_execution_id is not None:

@@ -24,7 +24,7 @@ class Problem(BaseModel):
     code: str
     message: str
     path: str
-    severity: str = "error"
+    severity: str | None = "error"
 
 
 class Sync(BaseModel):

@@ -5,8 +5,10 @@ from __future__ import annotations
 from pathlib import Path
 
 from syncline.connectors.base import Connector, ConnectorConfig
+from syncline.connectors.compatibility import ValueDomain
 from syncline.connectors.files.config import FilesConfig
 from syncline.connectors.files.directory import Directory
+from syncline.connectors.files.types import duckdb_domain
 from syncline.errors import ConnectionCheckFailed
 
 
@@ -18,6 +20,11 @@ class FilesConnection(Connector):
             raise TypeError(f"expected FilesConfig, got {type(config).__name__}")
         super().__init__(config)
         self.directory = Directory(Path(config.path))
+
+    @classmethod
+    def value_domain(cls, remote_type: str) -> ValueDomain:
+        """Files describe their columns by DuckDB's type names."""
+        return duckdb_domain(remote_type)
 
     def check(self) -> None:
         """Succeed when the directory exists and Syncline can read and write it.

@@ -18,11 +18,19 @@ from syncline.connectors.base import (
     TargetField,
     TargetObject,
 )
+from syncline.connectors.compatibility import ValueDomain, ValueKind
 from syncline.connectors.files.connection import FilesConnection
 from syncline.connectors.files.directory import unsafe_name_reason
 from syncline.connectors.files.formats import FileFormat, format_of
 from syncline.connectors.files.reading import describe
-from syncline.connectors.files.types import SCALAR_TYPES
+from syncline.connectors.files.types import (
+    JSON_LINES_ACCEPTANCE,
+    NAMES,
+    PARQUET_ACCEPTANCE,
+    SCALAR_TYPES,
+    TEXT_ACCEPTANCE,
+    duckdb_domain,
+)
 from syncline.connectors.files.writer import FilesWriter, TargetFile
 from syncline.connectors.vocabulary import (
     FILTER_FUNCTIONS_BY_TYPE,
@@ -58,6 +66,14 @@ CREATION_PROPERTIES: list[CreationProperty] = [
 ]
 
 
+ACCEPTANCES = {
+    FileFormat.CSV: TEXT_ACCEPTANCE,
+    FileFormat.JSONL: JSON_LINES_ACCEPTANCE,
+    FileFormat.PARQUET: PARQUET_ACCEPTANCE,
+}
+"""What each format's columns take (see `compatibility`)."""
+
+
 class FilesTarget(FilesConnection, TargetConnector):
     """Describes the directory's files as targets, and new files a sync may create."""
 
@@ -91,6 +107,11 @@ class FilesTarget(FilesConnection, TargetConnector):
                     (IdentityFunction.EQUALITY,) if column.type in SCALAR_TYPES else ()
                 ),
                 filter_functions=FILTER_FUNCTIONS_BY_TYPE[column.type],
+                domain=(
+                    duckdb_domain(column.remote_type)
+                    if file_format is FileFormat.PARQUET
+                    else ValueDomain(ValueKind.ANY)
+                ),
             )
             for column in describe(path, file_format, ConnectorError)
         ]
@@ -100,6 +121,8 @@ class FilesTarget(FilesConnection, TargetConnector):
             fields=fields,
             modes=MODES,
             properties=self.target_capabilities,
+            acceptance=ACCEPTANCES[file_format],
+            names=NAMES,
         )
 
     def open_writer(self, plan: WritePlan) -> Writer:
@@ -164,7 +187,7 @@ class FilesTarget(FilesConnection, TargetConnector):
         "properties.<id>" for an unknown, missing or invalid property, an
         extension contradicting the format, or a name already taken.
         """
-        name, _ = _new_file(properties)
+        name, file_format = _new_file(properties)
         if self.directory.exists(name):
             raise ValidationFailed(
                 f"file {name!r} already exists in directory {self.directory.root}; "
@@ -177,6 +200,8 @@ class FilesTarget(FilesConnection, TargetConnector):
             fields=[],
             modes=MODES,
             properties=self.target_capabilities,
+            acceptance=ACCEPTANCES[file_format],
+            names=NAMES,
         )
 
 

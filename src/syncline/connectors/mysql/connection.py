@@ -6,8 +6,9 @@ import re
 from collections.abc import Sequence
 from typing import Any
 
+from syncline.connectors.compatibility import ValueDomain
 from syncline.connectors.mysql.config import MysqlConfig
-from syncline.connectors.mysql.types import mysql_type
+from syncline.connectors.mysql.types import mysql_domain, mysql_type
 from syncline.connectors.sql.catalog import Column, RelationKind, TableRef
 from syncline.connectors.sql.connection import (
     CONNECT_TIMEOUT_SECONDS,
@@ -82,6 +83,10 @@ class MysqlConnection(SqlConnection):
 
     def map_type(self, type_name: str) -> TypeMapping:
         return mysql_type(type_name)
+
+    @classmethod
+    def value_domain(cls, remote_type: str) -> ValueDomain:
+        return mysql_domain(remote_type)
 
     def _parameter_values(self, conn: DbConnection, parameter: str) -> list[str]:
         return self._schemas(conn)

@@ -10,6 +10,16 @@ from __future__ import annotations
 
 import pyarrow as pa
 
+from syncline.connectors.compatibility import (
+    Acceptance,
+    Fit,
+    NameRules,
+    ValueDomain,
+    ValueKind,
+    decimal_domain,
+    integer_domain,
+    text_domain,
+)
 from syncline.connectors.sql.types import (
     BINARY,
     BOOLEAN,
@@ -77,6 +87,79 @@ def mysql_type(type_name: str) -> TypeMapping:
     if base == "bit":
         return BOOLEAN if parsed.args in ((), (1,)) else (FieldType.NUMBER, pa.uint64())
     return _SCALARS.get(base, UNKNOWN)
+
+
+_INTEGER_BITS = {
+    "tinyint": 8,
+    "smallint": 16,
+    "mediumint": 24,
+    "int": 32,
+    "integer": 32,
+    "bigint": 64,
+}
+_TEXT_LENGTHS = {"tinytext": 255, "text": None, "mediumtext": None, "longtext": None}
+_DOMAINS: dict[str, ValueDomain] = {
+    "float": ValueDomain(ValueKind.FLOAT),
+    "double": ValueDomain(ValueKind.FLOAT),
+    "double precision": ValueDomain(ValueKind.FLOAT),
+    "real": ValueDomain(ValueKind.FLOAT),
+    "bool": ValueDomain(ValueKind.BOOLEAN),
+    "boolean": ValueDomain(ValueKind.BOOLEAN),
+    "json": ValueDomain(ValueKind.JSON),
+    "date": ValueDomain(ValueKind.DATE),
+    "datetime": ValueDomain(ValueKind.TIMESTAMP),
+    "timestamp": ValueDomain(ValueKind.TIMESTAMP),
+    "time": ValueDomain(ValueKind.TIME),
+    # YEAR takes 0 and 1901-2155 (and two digits for 1970-2069).
+    "year": ValueDomain(ValueKind.INTEGER, low=0, high=2155),
+    **dict.fromkeys(("enum", "set", "uuid", "inet4", "inet6"), ValueDomain(ValueKind.TYPED_TEXT)),
+    **dict.fromkeys(("tinyblob", "blob", "mediumblob", "longblob"), ValueDomain(ValueKind.BINARY)),
+}
+
+
+def mysql_domain(type_name: str) -> ValueDomain:
+    """The values a column of MySQL type `type_name` holds (`int(11) unsigned`,
+    `varchar(255)`, `decimal(10,2)`); geometries and unknown types are
+    `ValueKind.UNKNOWN`."""
+    parsed = parse_type_name(type_name)
+    words = parsed.base.replace("zerofill", "").split()
+    base = " ".join(word for word in words if word not in ("unsigned", "signed"))
+    unsigned = "unsigned" in words
+    if (base == "tinyint" and parsed.args == (1,)) or (base == "bit" and parsed.args in ((), (1,))):
+        return ValueDomain(ValueKind.BOOLEAN)
+    if base in _INTEGER_BITS:
+        return integer_domain(_INTEGER_BITS[base], unsigned=unsigned)
+    if base == "bit":
+        return integer_domain(parsed.args[0], unsigned=True)
+    if base in _DECIMALS:
+        args = parsed.args or (10, 0)
+        return decimal_domain(args[0], args[1] if len(args) > 1 else 0)
+    if base in ("char", "varchar"):
+        return text_domain(parsed.args[0] if parsed.args else 1)
+    if base in _TEXT_LENGTHS:
+        return text_domain(_TEXT_LENGTHS[base])
+    if base in ("binary", "varbinary"):
+        return ValueDomain(ValueKind.BINARY, length=parsed.args[0] if parsed.args else 1)
+    return _DOMAINS.get(base, ValueDomain(ValueKind.UNKNOWN))
+
+
+K = ValueKind
+ACCEPTANCE = Acceptance(
+    overrides={
+        # Booleans are TINYINT(1): true and false are written as 1 and 0.
+        (K.BOOLEAN, K.INTEGER): Fit.EXACT,
+        (K.BOOLEAN, K.DECIMAL): Fit.EXACT,
+        (K.BOOLEAN, K.FLOAT): Fit.EXACT,
+        (K.BOOLEAN, K.JSON): Fit.EXACT,
+    },
+    boolean_text=frozenset({"1", "0"}),
+    zoned_text=False,
+)
+"""What MySQL/MariaDB columns take beyond Syncline's table (`compatibility.WRITES`)."""
+
+NAMES = NameRules(max_length=64, trailing_space=False, basic_plane_only=True)
+"""MariaDB refuses names ending in white space, longer than 64 characters, or
+holding characters beyond the Basic Multilingual Plane."""
 
 
 # Result-set metadata (protocol constants, so the driver need not be imported).

@@ -6,8 +6,9 @@ import re
 from collections.abc import Sequence
 from typing import Any
 
+from syncline.connectors.compatibility import ValueDomain
 from syncline.connectors.postgresql.config import PostgresqlConfig
-from syncline.connectors.postgresql.types import ENUM, postgresql_type
+from syncline.connectors.postgresql.types import ENUM, postgresql_domain, postgresql_type
 from syncline.connectors.sql.catalog import Column, RelationKind, TableRef
 from syncline.connectors.sql.connection import (
     CONNECT_TIMEOUT_SECONDS,
@@ -117,6 +118,10 @@ class PostgresqlConnection(SqlConnection):
 
     def map_type(self, type_name: str) -> TypeMapping:
         return postgresql_type(type_name)
+
+    @classmethod
+    def value_domain(cls, remote_type: str) -> ValueDomain:
+        return postgresql_domain(remote_type)
 
     def _parameter_values(self, conn: DbConnection, parameter: str) -> list[str]:
         rows = self._fetch_all(

@@ -147,4 +147,4 @@ def where_clause(
         for name, field in fields.items()
         if name in {c.field for c in narrowed.conditions.values()}
     }
-    return compile_target_filter(narrowed, columns, dialect, "q", now)
+    return compile_target_filter(narrowed, columns, dialect, "q", now, "model filter")

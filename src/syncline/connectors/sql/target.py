@@ -18,6 +18,7 @@ from syncline.connectors.base import (
     TargetField,
     TargetObject,
 )
+from syncline.connectors.compatibility import ANY_NAME, Acceptance, NameRules
 from syncline.connectors.sql.catalog import Column, TableRef, split_table
 from syncline.connectors.sql.connection import SqlConnection
 from syncline.connectors.sql.modes import SQL_MODES, SQL_TARGET_CAPABILITIES
@@ -36,6 +37,10 @@ class SqlTarget(SqlConnection, TargetConnector):
     """Base tables of a SQL database as sync targets."""
 
     target_capabilities: ClassVar[TargetCapabilities] = SQL_TARGET_CAPABILITIES
+    acceptance: ClassVar[Acceptance] = Acceptance()
+    """Which kinds of value the dialect's columns take (see `compatibility`)."""
+    names: ClassVar[NameRules] = ANY_NAME
+    """What names of new tables and columns the database keeps as given."""
 
     def target_objects(self) -> list[TargetObject]:
         """Every base table (never a view) of the non-system schemas, as `schema.table`."""
@@ -62,6 +67,8 @@ class SqlTarget(SqlConnection, TargetConnector):
             fields=[self._target_field(column) for column in columns],
             modes=SQL_MODES,
             properties=self.target_capabilities,
+            acceptance=self.acceptance,
+            names=self.names,
         )
 
     def _target_field(self, column: Column) -> TargetField:
@@ -77,6 +84,7 @@ class SqlTarget(SqlConnection, TargetConnector):
             filterable=True,
             supports_identity=field_type not in _NO_IDENTITY,
             filter_functions=FILTER_FUNCTIONS_BY_TYPE[field_type],
+            domain=self.value_domain(column.mapped_name),
         )
 
     def creation_properties(self) -> list[CreationProperty]:
@@ -128,4 +136,6 @@ class SqlTarget(SqlConnection, TargetConnector):
             fields=[],
             modes=SQL_MODES,
             properties=self.target_capabilities,
+            acceptance=self.acceptance,
+            names=self.names,
         )

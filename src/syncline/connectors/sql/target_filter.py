@@ -114,12 +114,14 @@ def compile_target_filter(
     dialect: FilterDialect,
     alias: str,
     now: datetime,
+    subject: str = "target filter",
 ) -> Clause:
     """The filter as one SQL condition over `alias` and its bound values.
 
     Raises `ConnectorError` naming the condition for an unknown column, a
     function that does not suit the column's type, a malformed value, or
-    logic that does not parse or names an unknown label.
+    logic that does not parse or names an unknown label. Messages call the
+    filter `subject` (a model filter pushed into a source is compiled here too).
     """
     conditions = target_filter.conditions
     if not conditions:
@@ -131,8 +133,8 @@ def compile_target_filter(
             else all_of([Label(name) for name in conditions])
         )
     except LogicSyntaxError as exc:
-        raise ConnectorError(f"target filter logic: {exc}") from None
-    compiler = _Compiler(conditions, columns, dialect, alias, now)
+        raise ConnectorError(f"{subject} logic: {exc}") from None
+    compiler = _Compiler(conditions, columns, dialect, alias, now, subject)
     return compiler.node(tree)
 
 
@@ -144,7 +146,9 @@ class _Compiler:
         dialect: FilterDialect,
         alias: str,
         now: datetime,
+        subject: str,
     ) -> None:
+        self.subject = subject
         self.conditions = conditions
         self.columns = columns
         self.dialect = dialect
@@ -155,11 +159,11 @@ class _Compiler:
         if isinstance(node, Label):
             condition = self.conditions.get(node.name)
             if condition is None:
-                raise ConnectorError(f"target filter logic names unknown condition {node.name!r}")
+                raise ConnectorError(f"{self.subject} logic names unknown condition {node.name!r}")
             try:
                 return self.condition(condition)
             except (ValueError, TypeError, ArithmeticError) as exc:
-                raise ConnectorError(f"target filter {node.name!r}: {exc}") from None
+                raise ConnectorError(f"{self.subject} {node.name!r}: {exc}") from None
         parts = [self.node(operand) for operand in node.operands]
         joiner = " AND " if isinstance(node, And) else " OR "
         params = [value for _, values in parts for value in values]

@@ -11,6 +11,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, Literal
 
+from syncline.connectors.compatibility import ValueDomain
 from syncline.connectors.sql.catalog import Column, RelationKind, TableRef
 from syncline.connectors.sql.connection import (
     CONNECT_TIMEOUT_SECONDS,
@@ -19,7 +20,7 @@ from syncline.connectors.sql.connection import (
 )
 from syncline.connectors.sql.types import TypeMapping
 from syncline.connectors.sqlite.config import SqliteConfig
-from syncline.connectors.sqlite.types import sqlite_type
+from syncline.connectors.sqlite.types import sqlite_domain, sqlite_type
 from syncline.errors import ConnectionCheckFailed
 
 _USER_RELATIONS = "name NOT LIKE 'sqlite\\_%' ESCAPE '\\'"
@@ -80,6 +81,10 @@ class SqliteConnection(SqlConnection):
 
     def map_type(self, type_name: str) -> TypeMapping:
         return sqlite_type(type_name)
+
+    @classmethod
+    def value_domain(cls, remote_type: str) -> ValueDomain:
+        return sqlite_domain(remote_type)
 
     def _schemas(self, conn: DbConnection) -> list[str]:
         rows = self._fetch_all(conn, "SELECT name FROM pragma_database_list ORDER BY seq")

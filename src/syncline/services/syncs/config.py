@@ -197,6 +197,17 @@ class OverrideField(BaseModel):
     new: bool = False
 
 
+class SyncWarning(BaseModel):
+    """Something found when a sync was saved that may make some records fail.
+
+    `path` is the JSON path of the value it is about in the request.
+    """
+
+    code: str
+    message: str
+    path: str
+
+
 class SyncConfig(BaseModel):
     """A validated sync configuration in the new shape, as the store keeps it.
 
@@ -222,3 +233,5 @@ class SyncConfig(BaseModel):
     policies: list[str] = Field(default_factory=list)
     model_id: str
     """The one model every field, identity and filter of this sync reads."""
+    warnings: list[SyncWarning] = Field(default_factory=list)
+    """What validation found may fail for some values (see `values`); shown in `problems`."""

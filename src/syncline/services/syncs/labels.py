@@ -1,7 +1,8 @@
 """Condition labels and the logic over them, checked per filter object.
 
 Rules (spec 3.1, "Rules for filter logic"): label every condition or none;
-unlabelled conditions get A, B, ..., Z, AA, AB, ... in order; labels are
+unlabelled conditions get A, B, ..., Z, AA, AB, ... in order (passing over
+`or` and `and`, which a label cannot be); labels are
 unique within the object; the logic mentions every label and no other, and
 an empty logic means the AND of all conditions.
 """
@@ -23,14 +24,37 @@ from syncline.errors import ValidationFailed
 from syncline.services.syncs.messages import choices
 
 
-def sequence_label(index: int) -> str:
-    """The label given to the condition at 0-based `index`: A..Z, then AA, AB, ..."""
+def _alphabetic(index: int) -> str:
+    """The 0-based `index`-th name of A..Z, AA, AB, ..., ZZ, AAA, ... (bijective base 26)."""
     name = ""
     index += 1
     while index:
         index, rest = divmod(index - 1, 26)
         name = chr(ord("A") + rest) + name
     return name
+
+
+def _alphabetic_index(name: str) -> int:
+    """The inverse of `_alphabetic` for a name of letters A-Z."""
+    number = 0
+    for char in name:
+        number = number * 26 + ord(char) - ord("A") + 1
+    return number - 1
+
+
+_SKIPPED = sorted(
+    _alphabetic_index(word.upper()) for word in KEYWORDS if word.isascii() and word.isalpha()
+)
+"""Places of the operator words (OR, AND) in the alphabetic sequence: no label takes them."""
+
+
+def sequence_label(index: int) -> str:
+    """The label given to the condition at 0-based `index`: A..Z, then AA, AB, ...,
+    passing over the operator words (so the 408th is OS, not OR)."""
+    for skipped in _SKIPPED:
+        if index >= skipped:
+            index += 1
+    return _alphabetic(index)
 
 
 def next_free_label(taken: Container[str]) -> str:

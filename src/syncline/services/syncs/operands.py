@@ -4,7 +4,7 @@ Which functions suit a field is given by the caller (the model field's type,
 or the target field's own list); the operand's shape comes from
 `FILTER_FUNCTIONS[function].shape`, and its scalars must suit the field's
 type: numbers (or numeric strings) for number fields, ISO-8601 dates or
-datetimes for datetime fields.
+datetimes for datetime fields, true or false for boolean fields.
 """
 
 from __future__ import annotations
@@ -96,6 +96,11 @@ def _check_scalar(value: Any, field_type: FieldType, name: str, path: str) -> No
             f"{value!r} is not a number; filters on number fields compare with numbers",
             path=path,
         )
+    if field_type is FieldType.BOOLEAN and not _is_boolean(value):
+        raise ValidationFailed(
+            f"{value!r} is not a boolean; filters on boolean fields compare with true or false",
+            path=path,
+        )
     if field_type is FieldType.DATETIME and not _is_datetime(value):
         raise ValidationFailed(
             f"{value!r} is not an ISO-8601 date or datetime, like '2024-01-15' "
@@ -122,6 +127,13 @@ def _is_number(value: Any) -> bool:
     if isinstance(value, int | float):
         return True
     return isinstance(value, str) and _NUMBER.fullmatch(value.strip()) is not None
+
+
+def _is_boolean(value: Any) -> bool:
+    # As the engine reads a boolean operand (`engine.values.to_scalar`).
+    return isinstance(value, bool) or (
+        isinstance(value, str) and value.strip().lower() in ("true", "false")
+    )
 
 
 def _is_datetime(value: Any) -> bool:

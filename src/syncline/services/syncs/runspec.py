@@ -6,6 +6,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+from syncline.connectors.filter_logic import KEYWORDS
 from syncline.connectors.vocabulary import FilterFunction, IdentityFunction, SyncMode
 from syncline.connectors.writing import TargetCondition, TargetFilter
 from syncline.engine.spec import (
@@ -18,6 +19,7 @@ from syncline.engine.spec import (
     ValueOverride,
 )
 from syncline.services.syncs.config import SyncConfig
+from syncline.services.syncs.labels import next_free_label
 from syncline.store.tables import utcnow
 
 CREATE_ONLY = "create"
@@ -119,10 +121,11 @@ def _row_filter(config: SyncConfig) -> RowFilter | None:
     conditions = config.model_filters.conditions
     if not conditions:
         return None
+    labels = _usable_labels([c.label or "" for c in conditions])
     return RowFilter(
         conditions={
-            c.label or "": Condition(c.source.field, FilterFunction(c.function), c.value)
-            for c in conditions
+            label: Condition(c.source.field, FilterFunction(c.function), c.value)
+            for label, c in zip(labels, conditions, strict=True)
         },
         logic=config.model_filters.logic or "",
     )
@@ -132,10 +135,25 @@ def _target_filter(config: SyncConfig) -> TargetFilter | None:
     conditions = config.target_filters.conditions
     if not conditions:
         return None
+    labels = _usable_labels([c.label or "" for c in conditions])
     return TargetFilter(
         conditions={
-            c.label or "": TargetCondition(c.field, FilterFunction(c.function), c.value)
-            for c in conditions
+            label: TargetCondition(c.field, FilterFunction(c.function), c.value)
+            for label, c in zip(labels, conditions, strict=True)
         },
         logic=config.target_filters.logic or "",
     )
+
+
+def _usable_labels(labels: Sequence[str]) -> list[str]:
+    """`labels` with any operator word (`OR`, given to the 408th condition by Syncline
+    before it passed over them) renamed to a free label. Such a filter's logic is
+    empty: no logic can name an operator word."""
+    taken = set(labels)
+    usable = []
+    for label in labels:
+        if label.lower() in KEYWORDS:
+            label = next_free_label(taken)
+            taken.add(label)
+        usable.append(label)
+    return usable

@@ -2,15 +2,19 @@
 
 The arithmetic of when a schedule is next due belongs to the scheduler; this
 module only decides whether a schedule is well-formed, and normalizes it.
+Each frequency takes the keys its form (`SCHEDULE_OPTIONS`) lists and no
+other: an unknown key, or a key of another frequency (a `day_of_week` on a
+daily schedule), is refused rather than silently ignored.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 
-from croniter import croniter
+from croniter import CroniterBadDateError, croniter
 from pydantic import ValidationError as PydanticValidationError
 
 from syncline.errors import ValidationFailed, validation_failed
@@ -31,10 +35,14 @@ def _string(title: str, description: str, **extra: Any) -> dict[str, Any]:
     return {"type": "string", "title": title, "description": description, **extra}
 
 
-_MINUTE = _string("Minute", "Minute of the hour, 0-59.", pattern=r"^([0-5]?\d)$")
-_HOUR = _string("Hour", "Hour of the day in UTC, 0-23.", pattern=r"^([01]?\d|2[0-3])$")
+_MINUTE = _string("Minute", "Minute of the hour, 0-59.", pattern=r"^([0-5]?\d)$", default="0")
+_HOUR = _string("Hour", "Hour of the day in UTC, 0-23.", pattern=r"^([01]?\d|2[0-3])$", default="0")
 _WEEKDAYS = ("sunday", "monday", "tuesday", "wednesday", "thursday", "friday", "saturday")
-_DAY_OF_WEEK = _string("Day of week", "Day of the week.", enum=list(_WEEKDAYS))
+_DAY_OF_WEEK = _string(
+    "Day of week",
+    "Day of the week: its name, its first three letters, or 0-6 from Sunday.",
+    enum=list(_WEEKDAYS),
+)
 _RUN_AFTER = {
     "type": "object",
     "title": "Run after",
@@ -54,7 +62,19 @@ SCHEDULE_OPTIONS: tuple[ScheduleOption, ...] = (
         "manual", "Manual", "Runs only when started by hand or through the API.", _form({})
     ),
     ScheduleOption(
-        "continuous", "Continuous", "Polls the model continuously and syncs changes.", _form({})
+        "continuous",
+        "Continuous",
+        "Polls the model continuously and syncs changes.",
+        _form(
+            {
+                "interval_seconds": {
+                    "type": "integer",
+                    "minimum": 1,
+                    "title": "Interval",
+                    "description": "Seconds between runs (default: the server's setting).",
+                }
+            }
+        ),
     ),
     ScheduleOption(
         "hourly", "Hourly", "Runs every hour at the given minute.", _form({"minute": _MINUTE})
@@ -63,7 +83,7 @@ SCHEDULE_OPTIONS: tuple[ScheduleOption, ...] = (
         "daily",
         "Daily",
         "Runs every day at the given time (UTC).",
-        _form({"hour": _HOUR, "minute": _MINUTE}, ["hour", "minute"]),
+        _form({"hour": _HOUR, "minute": _MINUTE}),
     ),
     ScheduleOption(
         "weekly",
@@ -71,13 +91,13 @@ SCHEDULE_OPTIONS: tuple[ScheduleOption, ...] = (
         "Runs every week on the given day and time (UTC).",
         _form(
             {"day_of_week": _DAY_OF_WEEK, "hour": _HOUR, "minute": _MINUTE},
-            ["day_of_week", "hour", "minute"],
+            ["day_of_week"],
         ),
     ),
     ScheduleOption(
         "custom",
         "Custom",
-        "Runs on a 5-field cron schedule in UTC.",
+        "Runs on a 5-field cron schedule in UTC; give at least one field (the others are *).",
         _form(
             {
                 "minute": _string("Minute", "Cron minute field, e.g. */15."),
@@ -120,6 +140,17 @@ _UNSUPPORTED = {
     "dbtcloud": "dbt Cloud triggers are not supported",
 }
 _CRON_PARTS = ("minute", "hour", "day_of_month", "month", "day_of_week")
+KEYS: dict[str, frozenset[str]] = {
+    option.frequency: frozenset({"frequency", *option.configuration["properties"]})
+    for option in SCHEDULE_OPTIONS
+}
+"""The keys each frequency takes: its form's properties, and `frequency`."""
+ALL_KEYS = frozenset(Schedule.model_fields) | {key for keys in KEYS.values() for key in keys}
+"""Every key a schedule object may have under some frequency."""
+MAX_YEARS_BETWEEN_RUNS = 12
+"""How far ahead a cron schedule's next run is looked for. A schedule that can
+fire at all fires within 8 years (February 29 skips 2100), so one with no run in
+12 is one that never fires, and the search stays bounded."""
 
 
 @dataclass(frozen=True)
@@ -154,9 +185,19 @@ def validate_schedule(schedule: Schedule, rules: ScheduleRules, path: str = "sch
             f"use one of {', '.join(FREQUENCIES)}",
             path=f"{path}.frequency",
         )
-    data = schedule.model_dump(exclude_none=True)
+    _check_keys(schedule, frequency, path)
+    data = {
+        key: value
+        for key, value in schedule.model_dump(exclude_none=True).items()
+        if key in KEYS[frequency]
+    }
     data["frequency"] = frequency
-    if frequency == "hourly":
+    if frequency == "continuous":
+        if schedule.model_extra and schedule.model_extra.get("interval_seconds") is not None:
+            data["interval_seconds"] = _interval(
+                schedule.model_extra["interval_seconds"], f"{path}.interval_seconds"
+            )
+    elif frequency == "hourly":
         data["minute"] = _number(schedule.minute, 0, 59, f"{path}.minute", default="0")
     elif frequency == "daily":
         data["hour"] = _number(schedule.hour, 0, 23, f"{path}.hour", default="0")
@@ -175,9 +216,49 @@ def validate_schedule(schedule: Schedule, rules: ScheduleRules, path: str = "sch
     return Schedule.model_validate(data)
 
 
+def _check_keys(schedule: Schedule, frequency: str, path: str) -> None:
+    """Refuse a key no schedule has, or a set key another frequency takes.
+
+    Empty values (null, "", false, an empty object) of known keys are
+    ignored, as clients send every key of the SDK's `Schedule`.
+    """
+    given = schedule.model_dump(exclude_none=True)
+    for key, value in given.items():
+        if key not in ALL_KEYS:
+            raise ValidationFailed(
+                f"{path}.{key}: unknown schedule key {key!r}; a {frequency} schedule takes "
+                f"{', '.join(sorted(KEYS[frequency] - {'frequency'})) or 'no other key'}",
+                path=f"{path}.{key}",
+            )
+        if key not in KEYS[frequency] and _is_set(value):
+            raise ValidationFailed(
+                f"{path}.{key}: a {frequency} schedule does not take {key!r}; it takes "
+                f"{', '.join(sorted(KEYS[frequency] - {'frequency'})) or 'no other key'}",
+                path=f"{path}.{key}",
+            )
+
+
+def _is_set(value: Any) -> bool:
+    if isinstance(value, dict):
+        return any(_is_set(item) for item in value.values())
+    if isinstance(value, str):
+        return bool(value.strip())
+    return bool(value) or (value == 0 and not isinstance(value, bool))
+
+
+def _interval(value: Any, path: str) -> int:
+    # bool is an int subclass; true is not a number of seconds.
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise ValidationFailed(
+            f"{path}: expected a whole number of seconds, at least 1, got {value!r}", path=path
+        )
+    return value
+
+
 def _number(value: str | None, low: int, high: int, path: str, *, default: str) -> str:
     text = (value or default).strip()
-    if not text.isdigit() or not low <= int(text) <= high:
+    # isdigit() also holds for digits int() does not read, such as superscripts.
+    if not (text.isascii() and text.isdigit()) or not low <= int(text) <= high:
         raise ValidationFailed(
             f"{path}: expected a whole number from {low} to {high}, got {value!r}", path=path
         )
@@ -198,7 +279,14 @@ def _weekday(value: str | None, path: str) -> str:
 
 
 def _cron(schedule: Schedule, path: str) -> dict[str, str]:
-    parts = {part: (getattr(schedule, part) or "*").strip() for part in _CRON_PARTS}
+    given = {part: (getattr(schedule, part) or "").strip() for part in _CRON_PARTS}
+    if not any(given.values()):
+        raise ValidationFailed(
+            f"{path}: a custom schedule needs a cron expression: give at least one of "
+            f"{', '.join(_CRON_PARTS)} (the others are '*')",
+            path=path,
+        )
+    parts = {part: text or "*" for part, text in given.items()}
     for part, text in parts.items():
         if not text or " " in text:
             raise ValidationFailed(
@@ -212,7 +300,27 @@ def _cron(schedule: Schedule, path: str) -> dict[str, str]:
                 f"{path}.{part}: {text!r} is not a valid cron {part.replace('_', '-')} field",
                 path=f"{path}.{part}",
             )
+    expression = " ".join(parts[p] for p in _CRON_PARTS)
+    if not _fires(expression):
+        where = next((p for p in ("day_of_month", "month") if given[p]), None)
+        raise ValidationFailed(
+            f"{path}: the cron schedule {expression!r} never fires (no chosen month has "
+            "the chosen day); choose a day every chosen month has",
+            path=f"{path}.{where}" if where else path,
+        )
     return parts
+
+
+def _fires(expression: str) -> bool:
+    """Whether a valid cron expression has a run within `MAX_YEARS_BETWEEN_RUNS`."""
+    start = datetime.now(UTC)
+    try:
+        croniter(expression, start, max_years_between_matches=MAX_YEARS_BETWEEN_RUNS).get_next(
+            datetime
+        )
+    except CroniterBadDateError:
+        return False
+    return True
 
 
 def _run_after(run_after: RunAfter | None, rules: ScheduleRules, path: str) -> RunAfter:

@@ -16,9 +16,11 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from syncline.connectors.base import MASK
+from syncline.connectors.base import MASK, Connector
+from syncline.connectors.compatibility import ValueDomain
+from syncline.connectors.registry import connector_class
 from syncline.connectors.vocabulary import FieldType
-from syncline.errors import BadRequest
+from syncline.errors import BadRequest, NotFound
 from syncline.services.connections import ConnectionService
 from syncline.services.sync_files import remove_sync_files
 from syncline.services.syncs.config import SyncConfig, SyncWrite
@@ -26,6 +28,7 @@ from syncline.services.syncs.context import ModelFieldInfo, ModelInfo, Validatio
 from syncline.services.syncs.schedule import ScheduleRules, upstreams_of, validate_schedule
 from syncline.services.syncs.target import resolve_target
 from syncline.services.syncs.validation import validate_sync
+from syncline.store.connections import ConnectionRepository
 from syncline.store.models import ModelRepository
 from syncline.store.syncs import REVISION_RETENTION, ListFilters, ListPosition, SyncRepository
 from syncline.store.tables import Model, Sync, is_id, parse_utc, utcnow
@@ -36,12 +39,16 @@ MAX_PAGE_SIZE = 50
 
 @dataclass(frozen=True)
 class Problem:
-    """A reference of a stored sync that no longer resolves."""
+    """A reference of a stored sync that no longer resolves (severity `error`: the
+    sync cannot run), or values that may fail one by one, found when it was saved.
+
+    The latter have no severity: the SDKs know `error` alone, and such a sync runs.
+    """
 
     code: str
     message: str
     path: str
-    severity: str = "error"
+    severity: str | None = "error"
 
 
 @dataclass(frozen=True)
@@ -65,13 +72,30 @@ class SyncPage:
     next_page_token: str | None
 
 
-def model_info(model: Model) -> ModelInfo:
-    """What sync validation needs of a stored model."""
+def model_info(model: Model, source: type[Connector] | None = None) -> ModelInfo:
+    """What sync validation needs of a stored model.
+
+    `source` is the connector class of the model's connection: it declares
+    the value domains of the fields' remote types. Fields a user added to
+    the model are known by their field type alone.
+    """
+
+    def domain(field: dict[str, Any]) -> ValueDomain | None:
+        if source is None or field.get("user_added"):
+            return None
+        return source.value_domain(str(field.get("remote_type") or ""))
+
     return ModelInfo(
         id=model.id,
         name=model.name,
         fields=tuple(
-            ModelFieldInfo(id=str(f["id"]), name=str(f["name"]), type=FieldType(f["type"]))
+            ModelFieldInfo(
+                id=str(f["id"]),
+                name=str(f["name"]),
+                type=FieldType(f["type"]),
+                remote_type=str(f.get("remote_type") or ""),
+                domain=domain(f),
+            )
             for f in model.fields
         ),
     )
@@ -178,8 +202,12 @@ class SyncService:
     def _validate(self, write: SyncWrite, *, sync_id: str | None) -> SyncConfig:
         target, exists = resolve_target(self.connections, write.target)
         with self.store.session() as session:
+            types = {
+                c.id: c.type
+                for c in ConnectionRepository(session, self.principal.organization_id).all()
+            }
             models = {
-                m.id: model_info(m)
+                m.id: model_info(m, _connector_class(types.get(m.connection_id)))
                 for m in ModelRepository(session, self.principal.organization_id).all()
             }
             repo = SyncRepository(session, self.principal.organization_id)
@@ -222,6 +250,8 @@ class SyncService:
     def _problems(
         self, session: Session, config: SyncConfig, models: dict[str, ModelInfo]
     ) -> list[Problem]:
+        """References that no longer resolve, then what validation warned of when the
+        sync was saved (no severity: the sync runs)."""
         problems: list[Problem] = []
         model = models.get(config.model_id)
         for index, mapping in enumerate(config.fields):
@@ -250,7 +280,18 @@ class SyncService:
                         f"identities.mappings[{index}].source.field",
                     )
                 )
+        problems.extend(Problem(w.code, w.message, w.path, severity=None) for w in config.warnings)
         return problems
+
+
+def _connector_class(type_id: str | None) -> type[Connector] | None:
+    """The connector class of a connection type, None for a type no longer known."""
+    if type_id is None:
+        return None
+    try:
+        return connector_class(type_id)
+    except NotFound:
+        return None
 
 
 def _encode_token(position: ListPosition) -> str:

@@ -6,6 +6,7 @@ from syncline.connectors.base import TargetConnector, TargetDescription
 from syncline.errors import NotFound, ObjectNotFound, ValidationFailed
 from syncline.services.connections import ConnectionService
 from syncline.services.syncs.config import SyncTarget
+from syncline.services.syncs.names import check_object_name
 
 
 def resolve_target(
@@ -59,12 +60,16 @@ def _new_target(connector: TargetConnector, target: SyncTarget) -> TargetDescrip
     if target.new_name:
         properties["name"] = target.new_name
     try:
-        return connector.describe_new_target(properties)
+        description = connector.describe_new_target(properties)
     except ValidationFailed as exc:
         raise ValidationFailed(
             exc.message.replace("properties.", "target.create."),
             path=_creation_path(exc.path, target),
         ) from None
+    name = properties.get("name")
+    if isinstance(name, str):
+        check_object_name(name, description, _creation_path("properties.name", target))
+    return description
 
 
 def _creation_path(path: str | None, target: SyncTarget) -> str:

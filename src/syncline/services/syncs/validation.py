@@ -6,8 +6,11 @@ everything here is a pure function of the request and that context.
 
 Checks run in this order and stop at the first violation: mode, legacy
 filter shapes, the one model, mappings, identities, model filters, target
-filters, overrides. Every error is a `ValidationFailed` whose `path` is the
-JSON path of the offending value in the request body as sent.
+filters, overrides, the names of fields to create, and whether the values
+written fit their target fields (`values`). Every error is a
+`ValidationFailed` whose `path` is the JSON path of the offending value in
+the request body as sent; values that may fail one by one are kept as the
+configuration's `warnings`.
 """
 
 from __future__ import annotations
@@ -20,9 +23,11 @@ from syncline.services.syncs.filters import check_model_filters, check_target_fi
 from syncline.services.syncs.identities import check_identities
 from syncline.services.syncs.mappings import check_mappings
 from syncline.services.syncs.messages import choices, did_you_mean
+from syncline.services.syncs.names import check_created_names
 from syncline.services.syncs.overrides import check_overrides
 from syncline.services.syncs.references import resolve_model
 from syncline.services.syncs.request import read_request
+from syncline.services.syncs.values import check_values
 
 
 def validate_sync(write: SyncWrite, context: ValidationContext) -> SyncConfig:
@@ -43,6 +48,8 @@ def validate_sync(write: SyncWrite, context: ValidationContext) -> SyncConfig:
     model_filters = check_model_filters(request.model_filters, model)
     target_filters = check_target_filters(request.target_filters, model, mode, context)
     overrides = check_overrides(request.overrides, model)
+    check_created_names(request, context)
+    warnings = check_values(request, model, context)
     return SyncConfig(
         name=write.name,
         mode=mode.mode.value,
@@ -60,6 +67,7 @@ def validate_sync(write: SyncWrite, context: ValidationContext) -> SyncConfig:
         sync_all_records=bool(write.sync_all_records),
         policies=list(write.policies or []),
         model_id=model.id,
+        warnings=warnings,
     )
 
 
