@@ -142,7 +142,7 @@ def test_list_filters_by_mode_and_target_connection(setup: SyncSetup) -> None:
 
 def test_list_refuses_an_unknown_mode_filter(setup: SyncSetup) -> None:
     _error(
-        setup.org.client.get("/api/syncs", params={"mode": "upsert"}, headers=PAGED), 422, "mode"
+        setup.org.client.get("/api/syncs", params={"mode": "upsert"}, headers=PAGED), 400, "mode"
     )
 
 
@@ -189,7 +189,7 @@ def test_error_handling_refuses_a_bad_subscriber(setup: SyncSetup) -> None:
     response = setup.org.client.put(
         f"/api/syncs/{created['id']}/error-handling", json={"subscribers": ["not-an-email"]}
     )
-    _error(response, 422, "subscribers[0]")
+    _error(response, 400, "subscribers[0]")
 
 
 def test_passphrase_is_masked_and_kept_on_update(setup: SyncSetup) -> None:
