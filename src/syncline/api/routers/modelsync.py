@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from typing import Annotated
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Query, Request
 
 from syncline.api.access import allow
 from syncline.api.deps import Discovery
@@ -196,6 +197,22 @@ def list_target_objects(
             ],
         ),
     )
+
+
+@router.get("/target", deprecated=True, dependencies=[allow(READ)])
+def get_target_meta(
+    connection_id: str,
+    discovery: Discovery,
+    kind: Annotated[str | None, Query(alias="type")] = None,
+    search: str | None = None,
+) -> Envelope[schemas.SourceMeta]:
+    """The target objects as one choice item, `object` (use `/targetobjects` instead).
+
+    `type` keeps the objects of one schema (ids `<type>.<name>`); `search`
+    keeps those whose id or name contains it.
+    """
+    choices = discovery.target_choices(connection_id, kind=kind, search=search)
+    return Envelope(data=source_meta_out(choices))
 
 
 @router.get("/target/fields", dependencies=[allow(READ)])
