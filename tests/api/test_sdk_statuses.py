@@ -6,11 +6,13 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from fastapi.testclient import TestClient
+from polytomic import Polytomic
 from polytomic.core.api_error import ApiError
-from polytomic.errors import BadRequestError
+from polytomic.errors import BadRequestError, UnprocessableEntityError
 
 from syncline.api.sdk_statuses import DECLARED, declared_status
-from tests.api.conftest import Org
+from tests.api.conftest import Org, Server, basic_auth
 from tests.api.sync_fixtures import SyncSetup
 from tests.sdk_calls import normalized, python_sdk_calls
 
@@ -37,8 +39,11 @@ def test_the_table_is_what_the_python_sdk_declares() -> None:
         ("GET", "/api/connections/{connection_id}/modelsync/target/fields", 422, 400),
         # Nobody declares a status for bad input here: nothing better to answer.
         ("GET", "/api/models/{model_id}", 422, 422),
-        # Only 404 and 422 ever give way.
+        # Both SDKs declare 403 and 422 for users.create (and retry a 409).
+        ("POST", "/api/organizations/{org_id}/users", 409, 422),
+        # No status for bad input is declared for models.delete: 409 stays.
         ("DELETE", "/api/models/{model_id}", 409, 409),
+        # Only 404, 409 and 422 ever give way.
         ("GET", "/api/syncs", 403, 403),
         # Routes off the table are left alone.
         ("GET", "/api/downloads/{signed}", 422, 422),
@@ -85,6 +90,17 @@ def test_bad_input_raises_bad_request_where_the_sdks_declare_it(setup: SyncSetup
         sdk.connections.test_connection(type="postgresql", configuration={"port": "x"})
     with pytest.raises(BadRequestError):
         sdk.connections.get_type_parameter_values("postgresql", field="database", parameters=[])  # type: ignore[arg-type]
+
+
+def test_a_duplicate_user_raises_unprocessable_entity(server: Server, org: Org) -> None:
+    sdk = Polytomic(
+        base_url="http://testserver",
+        headers=basic_auth(org.id),
+        httpx_client=TestClient(server.app),
+        max_retries=0,
+    )
+    with pytest.raises(UnprocessableEntityError):
+        sdk.users.create(org.id, email="owner@example.com")
 
 
 def test_the_sdk_still_raises_422_where_it_declares_it(setup: SyncSetup) -> None:

@@ -1,12 +1,13 @@
 """The error statuses the official SDKs declare for each call, and how answers keep to them.
 
 Both SDKs turn a status into its typed error (`BadRequestError`, ...) only on
-the calls that declare it; any other status raises their bare base error. So
-where Syncline would answer 404 or 422 on a call whose SDKs do not declare
-that status, it answers the status they declare for bad input instead:
-400 if every SDK with the call declares it, else 422 if they all do, else
-whichever of the two one of them declares. The envelope (`key`, `message`,
-`metadata.path`) is unchanged. Other statuses (401, 403, 409, ...) are never
+the calls that declare it; any other status raises their bare base error (and
+a 409 is retried). So where Syncline would answer 404, 409 or 422 on a call
+whose SDKs do not declare that status, it answers the status they declare
+for bad input instead: 400 if every SDK with the call declares it, else 422
+if they all do, else whichever of the two one of them declares; with none
+declared, the status stays. The envelope (`key`, `message`,
+`metadata.path`) is unchanged. Other statuses (401, 403, ...) are never
 changed: they mean something no other status says.
 
 `DECLARED` lists, per route, the 4xx statuses other than 401 that each SDK
@@ -100,7 +101,7 @@ DECLARED: dict[tuple[str, str], Declared] = {
     ("GET", f"{_EXECUTION}/{{log_type}}/{{filename}}"): _both(400, 404),
 }
 
-_BENT = (404, 422)
+_BENT = (404, 409, 422)
 """The statuses that give way to a declared one."""
 
 _BAD_INPUT = (400, 422)
