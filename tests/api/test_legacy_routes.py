@@ -97,3 +97,19 @@ def test_target_metadata_keeps_its_tenancy(runner: Runner, other_org: Org) -> No
     assert other_org.client.get(path).status_code == 404
     missing = "/api/connections/00000000-0000-0000-0000-000000000000/modelsync/target"
     assert runner.org.client.get(missing).status_code == 404
+
+
+def test_both_routes_are_in_the_openapi_document(org: Org) -> None:
+    document = org.client.get("/openapi.json").json()
+    schemas = document["components"]["schemas"]
+    put = document["paths"]["/api/syncs/{sync_id}/executions/{execution_id}"]["put"]
+    body = put["requestBody"]["content"]["application/json"]["schema"]["$ref"].rsplit("/", 1)[1]
+    assert schemas[body]["required"] == ["status"]
+    answer = put["responses"]["200"]["content"]["application/json"]["schema"]["$ref"]
+    assert schemas[answer.rsplit("/", 1)[1]]["properties"]["data"]["$ref"].endswith("/Execution")
+    get = document["paths"]["/api/connections/{connection_id}/modelsync/target"]["get"]
+    assert get["deprecated"] is True
+    assert {p["name"] for p in get["parameters"]} >= {"connection_id", "type", "search"}
+    listing = document["paths"]["/api/syncs"]["get"]["responses"]["200"]["content"]
+    shapes = {s["$ref"].rsplit("/", 1)[1] for s in listing["application/json"]["schema"]["anyOf"]}
+    assert shapes == {"PagedEnvelope_SyncListItem_", "Envelope_list_Sync__"}
