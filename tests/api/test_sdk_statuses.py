@@ -103,6 +103,15 @@ def test_a_duplicate_user_raises_unprocessable_entity(server: Server, org: Org) 
         sdk.users.create(org.id, email="owner@example.com")
 
 
+def test_another_organizations_object_stays_404_where_no_sdk_declares_it(
+    org: Org, other_org: Org
+) -> None:
+    # users.create declares 403 and 422 only; tenancy answers 404 all the same.
+    users = f"/api/organizations/{other_org.id}/users"
+    response = org.client.post(users, json={"email": "someone@example.com"})
+    assert response.status_code == 404, response.text
+
+
 def test_the_sdk_still_raises_422_where_it_declares_it(setup: SyncSetup) -> None:
     body = setup.body(name="x")
     body["fields"] = [{"source": setup.source("nope"), "target": "email"}]

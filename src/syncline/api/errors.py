@@ -2,7 +2,8 @@
 
 Every error answer is `{"status": int, "message": str, "key": str, "metadata": {}}`.
 `STATUS` maps each exception class to its status; on a call whose SDKs do not
-declare that status, `sdk_statuses` picks the one they declare.
+declare that status, `sdk_statuses` picks the one they declare (except for
+`NotFound`, which tenancy keeps a 404).
 """
 
 from __future__ import annotations
@@ -81,7 +82,11 @@ def http_key(status: int) -> str:
 
 async def _syncline_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, SynclineError)
-    status = status_for(request, status_of(exc))
+    status = status_of(exc)
+    # A Syncline object that is missing or another organization's stays a 404 on
+    # every call: tenancy answers the same whatever an SDK declares.
+    if not isinstance(exc, errors.NotFound):
+        status = status_for(request, status)
     if status >= 500:
         log.error("request failed: %s", exc.message)
     return envelope(status, exc.message, exc.key, exc.metadata)

@@ -8,7 +8,10 @@ for bad input instead: 400 if every SDK with the call declares it, else 422
 if they all do, else whichever of the two one of them declares; with none
 declared, the status stays. The envelope (`key`, `message`,
 `metadata.path`) is unchanged. Other statuses (401, 403, ...) are never
-changed: they mean something no other status says.
+changed: they mean something no other status says. Nor is the 404 of a
+Syncline object that is missing or another organization's (`NotFound`, which
+`api.errors` keeps): tenancy answers alike on every call. What gives way is
+the 404 of an object in a connected system (a table, a file).
 
 `DECLARED` lists, per route, the 4xx statuses other than 401 that each SDK
 declares: the Python SDK `polytomic` 25.9.10 (its raw clients) and the
