@@ -6,7 +6,7 @@ a 409 is retried). So where Syncline would answer 404, 409 or 422 on a call
 whose SDKs do not declare that status, it answers the status they declare
 for bad input instead: 400 if every SDK with the call declares it, else 422
 if they all do, else whichever of the two one of them declares; with none
-declared, the status stays. The envelope (`key`, `message`,
+declared, the status stays (and so it does where `KEPT` says). The envelope (`key`, `message`,
 `metadata.path`) is unchanged. Other statuses (401, 403, ...) are never
 changed: they mean something no other status says. Nor is the 404 of a
 Syncline object that is missing or another organization's (`NotFound`, which
@@ -104,6 +104,15 @@ DECLARED: dict[tuple[str, str], Declared] = {
     ("GET", f"{_EXECUTION}/{{log_type}}/{{filename}}"): _both(400, 404),
 }
 
+KEPT: dict[tuple[str, str], frozenset[int]] = {
+    ("POST", "/api/connections/test"): frozenset({422}),
+    ("POST", "/api/connection_types/{type_id}/parameter_values"): frozenset({422}),
+}
+"""Statuses kept on a call though its SDKs do not declare them. A connection
+configuration that is refused (a local path outside the roots, a stored secret
+that must be sent again for a new host) answers 422 on every call that takes
+one, as on create and update: issue 12 (items 1 and 2) says so."""
+
 _BENT = (404, 409, 422)
 """The statuses that give way to a declared one."""
 
@@ -114,7 +123,7 @@ _BAD_INPUT = (400, 422)
 def declared_status(method: str, path: str, status: int) -> int:
     """The status to answer on the call `method path` instead of `status` (see above)."""
     declared = DECLARED.get((method, path))
-    if declared is None or status not in _BENT:
+    if declared is None or status not in _BENT or status in KEPT.get((method, path), ()):
         return status
     sets = [found for found in declared if found is not None]
     if all(status in found for found in sets):
