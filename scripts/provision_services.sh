@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Install, start and configure the local test databases on Debian/Ubuntu, as root.
 #
-# Usage: scripts/provision_services.sh [postgresql] [mariadb]
+# Usage: scripts/provision_services.sh [postgresql] [mariadb] [node]
 #
 # scripts/test.sh calls this for the services scripts/check_services.py found
 # unusable, only as root with apt-get and without SYNCLINE_NO_INSTALL=1. Each
@@ -16,6 +16,7 @@
 #     on a server this script installed does it also give root@localhost an
 #     empty password (alongside unix_socket), since an existing server's
 #     accounts are not ours to change.
+#   Node: apt-get install nodejs and/or npm, whichever command is missing.
 # Servers on other hosts are left alone.
 set -euo pipefail
 
@@ -183,6 +184,23 @@ SQL
     fi
 }
 
+# ------------------------------------------------------------------ Node
+
+# tests/e2e/test_typescript_sdk.py runs the TypeScript SDK on Node; npm installs
+# the SDK from tests/e2e/ts/package-lock.json.
+provision_node() {
+    local packages=()
+    command -v node >/dev/null || packages+=(nodejs)
+    command -v npm >/dev/null || packages+=(npm)
+    if [[ ${#packages[@]} -eq 0 ]]; then
+        say "node and npm are installed"
+        return 0
+    fi
+    apt_install "${packages[@]}"
+    command -v node >/dev/null || fail "node is still missing after installing ${packages[*]}"
+    command -v npm >/dev/null || fail "npm is still missing after installing ${packages[*]}"
+}
+
 for service in "$@"; do
     case "$service" in
         postgresql)
@@ -191,6 +209,7 @@ for service in "$@"; do
         mariadb)
             if is_local "$MYSQL_HOST"; then provision_mariadb; else say "MariaDB at $MYSQL_HOST is not local; leaving it alone"; fi
             ;;
-        *) fail "unknown service $service (known: postgresql, mariadb)" ;;
+        node) provision_node ;;
+        *) fail "unknown service $service (known: postgresql, mariadb, node)" ;;
     esac
 done

@@ -13,7 +13,10 @@
 #    server (scripts/provision_services.sh), then waits up to
 #    SYNCLINE_SERVICE_TIMEOUT seconds (60). Otherwise it stops and says how to
 #    start them. SYNCLINE_NO_INSTALL=1 forbids installing or starting anything.
-# 3. Runs, stopping at the first failure: ruff check, ruff format --check,
+# 3. Makes sure `node` and `npm` exist for the TypeScript SDK test: when one is
+#    missing it installs Debian's nodejs/npm the same way (root, apt-get, not
+#    SYNCLINE_NO_INSTALL=1), else warns. The test runs `npm ci` itself.
+# 4. Runs, stopping at the first failure: ruff check, ruff format --check,
 #    mypy (strict, configured in pyproject.toml), pytest "$@".
 set -euo pipefail
 
@@ -67,6 +70,21 @@ if ! missing="$("$VENV/bin/python" scripts/check_services.py)"; then
     if ! "$VENV/bin/python" scripts/check_services.py --wait "${SYNCLINE_SERVICE_TIMEOUT:-60}" >/dev/null; then
         services_help
         exit 1
+    fi
+fi
+
+header "Checking Node and npm (the TypeScript SDK test)"
+if ! command -v node >/dev/null || ! command -v npm >/dev/null; then
+    if may_provision; then
+        scripts/provision_services.sh node || die "installing Node and npm failed (see above)"
+    else
+        if [[ "${SYNCLINE_NO_INSTALL:-}" == "1" ]]; then
+            reason="SYNCLINE_NO_INSTALL=1"
+        else
+            reason="that needs root and apt-get"
+        fi
+        printf 'warning: node or npm is missing and was not installed (%s);\n' "$reason" >&2
+        printf '         tests/e2e/test_typescript_sdk.py will fail. Install them: apt-get install nodejs npm\n' >&2
     fi
 fi
 

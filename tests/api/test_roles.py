@@ -44,6 +44,7 @@ LOWEST: dict[tuple[str, str], str] = {
     ("GET", "/api/connections/{connection_id}/modelsync/source/fields"): VIEWER,
     ("GET", "/api/connections/{connection_id}/modelsync/enrichment-source"): VIEWER,
     ("GET", "/api/connections/{connection_id}/modelsync/targetobjects"): VIEWER,
+    ("GET", "/api/connections/{connection_id}/modelsync/target"): VIEWER,
     ("GET", "/api/connections/{connection_id}/modelsync/target/fields"): VIEWER,
     (
         "GET",
@@ -71,6 +72,7 @@ LOWEST: dict[tuple[str, str], str] = {
     ("POST", "/api/syncs/{sync_id}/cancel"): USER,
     ("GET", "/api/syncs/{sync_id}/executions"): VIEWER,
     ("GET", "/api/syncs/{sync_id}/executions/{execution_id}"): VIEWER,
+    ("PUT", "/api/syncs/{sync_id}/executions/{execution_id}"): USER,
     ("POST", "/api/syncs/{sync_id}/executions/{execution_id}/cancel"): USER,
     ("GET", "/api/syncs/{sync_id}/executions/{execution_id}/consolelog"): VIEWER,
     ("GET", "/api/syncs/{sync_id}/executions/{execution_id}/logs"): VIEWER,

@@ -7,6 +7,9 @@ from typing import Any
 from tests.api.conftest import Org
 from tests.api.sync_fixtures import SyncSetup, make_setup
 
+PAGED = {"X-Polytomic-Version": "2025-09-18"}
+"""The version whose `GET /api/syncs` answers pages of list items."""
+
 
 def _error(response: Any, status: int, path: str) -> str:
     assert response.status_code == status, response.text
@@ -37,13 +40,43 @@ def test_get_and_list_return_the_sync(setup: SyncSetup) -> None:
     fetched = setup.org.client.get(f"/api/syncs/{created['id']}")
     assert fetched.status_code == 200
     assert fetched.json()["data"] == created
-    listed = setup.org.client.get("/api/syncs").json()
+    listed = setup.org.client.get("/api/syncs", headers=PAGED).json()
     assert [s["id"] for s in listed["data"]] == [created["id"]]
     item = listed["data"][0]
     assert item["target_connection_id"] == setup.connection_id
     assert item["target_object"] == setup.target
     assert item["model_ids"] == [setup.model_id]
     assert listed["pagination"]["next_page_token"] is None
+
+
+TS_SYNC_KEYS = {
+    "active", "created_at", "created_by", "encryption_passphrase", "fields", "filter_logic",
+    "filters", "id", "identity", "mode", "model_ids", "name", "only_enrich_updates",
+    "organization_id", "override_fields", "overrides", "policies", "schedule",
+    "skip_initial_backfill", "sync_all_records", "target", "updated_at", "updated_by",
+}  # fmt: skip
+"""`ModelSyncResponse` as the TypeScript SDK (npm `polytomic` 1.18.1) declares it."""
+
+
+def test_list_before_2025_09_18_answers_every_sync_in_full(setup: SyncSetup) -> None:
+    first, second, third = (setup.create(name=f"s{i}").json()["data"] for i in range(3))
+    append = setup.create(mode="append", identities=None, name="append").json()["data"]
+    for version in (None, "2024-02-08", "2023-04-25", "2021-05-23"):
+        headers = {"X-Polytomic-Version": version} if version else {}
+        # `limit` and `page_token` are not part of these versions: they change nothing.
+        response = setup.org.client.get("/api/syncs", params={"limit": 1}, headers=headers)
+        assert response.status_code == 200, response.text
+        assert response.headers["X-Polytomic-Version"] == (version or "2024-02-08")
+        body = response.json()
+        assert set(body) == {"data"}
+        assert [s["id"] for s in body["data"]] == [
+            append["id"], third["id"], second["id"], first["id"]
+        ]  # fmt: skip
+        for listed in body["data"]:
+            assert set(listed) >= TS_SYNC_KEYS
+            assert listed == setup.org.client.get(f"/api/syncs/{listed['id']}").json()["data"]
+    by_mode = setup.org.client.get("/api/syncs", params={"mode": "append"}).json()["data"]
+    assert [s["id"] for s in by_mode] == [append["id"]]
 
 
 def test_update_is_a_full_replacement(setup: SyncSetup) -> None:
@@ -76,7 +109,9 @@ def test_activate_switches_the_sync(setup: SyncSetup) -> None:
     assert on.status_code == 200
     assert on.json()["data"] == {"id": created["id"], "active": True}
     assert setup.org.client.get(f"/api/syncs/{created['id']}").json()["data"]["active"] is True
-    listed = setup.org.client.get("/api/syncs", params={"active": "true"}).json()["data"]
+    listed = setup.org.client.get("/api/syncs", params={"active": "true"}, headers=PAGED).json()[
+        "data"
+    ]
     assert [s["id"] for s in listed] == [created["id"]]
 
 
@@ -89,20 +124,26 @@ def test_activate_needs_the_flag(setup: SyncSetup) -> None:
 def test_list_filters_by_mode_and_target_connection(setup: SyncSetup) -> None:
     upsert = setup.create().json()["data"]
     append = setup.create(mode="append", identities=None, name="append").json()["data"]
-    by_mode = setup.org.client.get("/api/syncs", params={"mode": "append"}).json()["data"]
+    by_mode = setup.org.client.get("/api/syncs", params={"mode": "append"}, headers=PAGED).json()[
+        "data"
+    ]
     assert [s["id"] for s in by_mode] == [append["id"]]
     by_target = setup.org.client.get(
-        "/api/syncs", params={"target_connection_id": setup.connection_id}
+        "/api/syncs", params={"target_connection_id": setup.connection_id}, headers=PAGED
     ).json()["data"]
     assert {s["id"] for s in by_target} == {upsert["id"], append["id"]}
     nothing = setup.org.client.get(
-        "/api/syncs", params={"target_connection_id": "00000000-0000-0000-0000-000000000000"}
+        "/api/syncs",
+        params={"target_connection_id": "00000000-0000-0000-0000-000000000000"},
+        headers=PAGED,
     ).json()["data"]
     assert nothing == []
 
 
 def test_list_refuses_an_unknown_mode_filter(setup: SyncSetup) -> None:
-    _error(setup.org.client.get("/api/syncs", params={"mode": "upsert"}), 422, "mode")
+    _error(
+        setup.org.client.get("/api/syncs", params={"mode": "upsert"}, headers=PAGED), 400, "mode"
+    )
 
 
 def test_schedules_lists_every_frequency_with_a_form(org: Org) -> None:
@@ -148,7 +189,7 @@ def test_error_handling_refuses_a_bad_subscriber(setup: SyncSetup) -> None:
     response = setup.org.client.put(
         f"/api/syncs/{created['id']}/error-handling", json={"subscribers": ["not-an-email"]}
     )
-    _error(response, 422, "subscribers[0]")
+    _error(response, 400, "subscribers[0]")
 
 
 def test_passphrase_is_masked_and_kept_on_update(setup: SyncSetup) -> None:

@@ -329,12 +329,25 @@ def test_identity_on_a_field_a_mapping_creates_is_accepted() -> None:
     assert config.identities.mappings[0].target == "email"
 
 
-def test_identity_on_a_target_not_created_yet_must_be_created_by_a_mapping() -> None:
+def test_a_sync_creating_its_target_may_mark_the_identity_new_field() -> None:
+    fields = [{"source": src("name"), "target": "name", "new": True}]
+    identity = {"source": src("id"), "target": "id", "function": "Equality", "new_field": True}
+    for shape in (
+        {"identities": {"mappings": [identity]}},
+        {"identities": None, "identity": identity},
+    ):
+        config = validate(body(fields=fields, **shape), new_target_context())
+        assert config.identities is not None
+        assert config.identities.mappings[0].target == "id"
+        assert config.identities.mappings[0].new_field is True
+
+
+def test_identity_on_a_target_not_created_yet_must_be_created() -> None:
     fields = [{"source": src("name"), "target": "name", "new": True}]
     refused(
         body(fields=fields),
         "identities.mappings[0].target",
-        "map it in fields with new set to true",
+        "set new_field to true, or map it in fields with new set to true",
         new_target_context(),
     )
 

@@ -25,15 +25,14 @@ from syncline.api.routers import (
     modelsync,
     syncs,
 )
+from syncline.api.versions import UNVERSIONED, VERSION_HEADER
 from syncline.services.bootstrap import ensure_first_organization
 from syncline.services.data_dir import prepare_data_dir
 from syncline.services.executors import build_executor, build_reaper, build_scheduler
 from syncline.services.runs import Runtime, interrupt_abandoned
-from syncline.settings import DEFAULT_API_VERSION, SUPPORTED_API_VERSIONS, Settings, get_settings
+from syncline.settings import SUPPORTED_API_VERSIONS, Settings, get_settings
 from syncline.store.db import Store
 from syncline.store.secrets import SecretBox
-
-VERSION_HEADER = "X-Polytomic-Version"
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -117,10 +116,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 async def _api_version(
     request: Request, call_next: Callable[[Request], Awaitable[Response]]
 ) -> Response:
-    """Accept `X-Polytomic-Version` (default 2025-09-18) and echo the version that served."""
-    version = (
-        request.headers.get(VERSION_HEADER, DEFAULT_API_VERSION).strip() or DEFAULT_API_VERSION
-    )
+    """Accept `X-Polytomic-Version` (without it: 2024-02-08) and echo the version that served."""
+    version = request.headers.get(VERSION_HEADER, "").strip() or UNVERSIONED
     if version not in SUPPORTED_API_VERSIONS:
         response: Response = errors.envelope(
             400,
@@ -128,8 +125,9 @@ async def _api_version(
             + ", ".join(SUPPORTED_API_VERSIONS),
             "unsupported_version",
         )
-        version = DEFAULT_API_VERSION
+        version = UNVERSIONED
     else:
+        request.state.api_version = version
         response = await call_next(request)
     response.headers[VERSION_HEADER] = version
     return response

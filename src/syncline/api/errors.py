@@ -1,6 +1,9 @@
 """Polytomic's error envelope, and the one place exceptions become HTTP statuses.
 
 Every error answer is `{"status": int, "message": str, "key": str, "metadata": {}}`.
+`STATUS` maps each exception class to its status; on a call whose SDKs do not
+declare that status, `sdk_statuses` picks the one they declare (except for
+`NotFound`, which tenancy keeps a 404).
 """
 
 from __future__ import annotations
@@ -16,6 +19,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from syncline import errors
 from syncline.api.route_table import allowed_methods
+from syncline.api.sdk_statuses import status_for
 from syncline.errors import SynclineError, validation_failed
 
 log = logging.getLogger("syncline.api")
@@ -76,15 +80,19 @@ def http_key(status: int) -> str:
     return _HTTP_KEYS.get(status, "error")
 
 
-async def _syncline_error(_request: Request, exc: Exception) -> JSONResponse:
+async def _syncline_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, SynclineError)
     status = status_of(exc)
+    # A Syncline object that is missing or another organization's stays a 404 on
+    # every call: tenancy answers the same whatever an SDK declares.
+    if not isinstance(exc, errors.NotFound):
+        status = status_for(request, status)
     if status >= 500:
         log.error("request failed: %s", exc.message)
     return envelope(status, exc.message, exc.key, exc.metadata)
 
 
-async def _request_validation(_request: Request, exc: Exception) -> JSONResponse:
+async def _request_validation(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, RequestValidationError)
     raw = [dict(e) for e in exc.errors()]
     if any(e.get("type") == "json_invalid" for e in raw):
@@ -103,7 +111,7 @@ async def _request_validation(_request: Request, exc: Exception) -> JSONResponse
             location = [f"{location[0]} parameter {'.'.join(map(str, location[1:]))}"]
         error["loc"] = tuple(location)
     failed = validation_failed(raw)
-    return envelope(422, failed.message, failed.key, failed.metadata)
+    return envelope(status_for(request, 422), failed.message, failed.key, failed.metadata)
 
 
 async def _http_error(request: Request, exc: Exception) -> JSONResponse:

@@ -40,6 +40,7 @@ from syncline.api.routers import (
     modelsync,
     syncs,
 )
+from syncline.api.sdk_statuses import declared_status
 from syncline.services.roles import ROLES, Gate
 
 ERROR_SCHEMA = "ApiError"
@@ -84,7 +85,7 @@ _UNKNOWN_REFERENCE = "an id in the body names no object of the caller's organiza
 
 # What the services answer beyond the reasons the route's shape implies.
 _SERVICE: dict[Endpoint, Reasons] = {
-    identity.create_user: {409: ["a user with this e-mail exists in the organization"]},
+    identity.create_user: {422: ["a user with this e-mail exists in the organization"]},
     connection_types.type_parameter_values: {400: [_SOURCE_REFUSED]},
     connections.create_connection: {400: ["the connection check failed (see `validate`)"]},
     connections.update_connection: {400: ["the connection check failed (see `validate`)"]},
@@ -100,7 +101,7 @@ _SERVICE: dict[Endpoint, Reasons] = {
     modelsync.list_target_objects: {400: [_SOURCE_REFUSED, "the connection cannot be a target"]},
     modelsync.get_target_fields: {400: [_SOURCE_REFUSED], 404: [_MISSING_OBJECT]},
     modelsync.get_creation_property: {400: [_SOURCE_REFUSED]},
-    models.create_model: {400: [_SOURCE_REFUSED], 404: [_UNKNOWN_REFERENCE, _MISSING_OBJECT]},
+    models.create_model: {400: [_SOURCE_REFUSED, _MISSING_OBJECT], 404: [_UNKNOWN_REFERENCE]},
     models.update_model: {400: [_SOURCE_REFUSED], 404: [_UNKNOWN_REFERENCE, _MISSING_OBJECT]},
     models.preview_model: {400: [_SOURCE_REFUSED], 404: [_UNKNOWN_REFERENCE, _MISSING_OBJECT]},
     models.sample_model: {400: [_SOURCE_REFUSED], 404: [_MISSING_OBJECT]},
@@ -193,8 +194,10 @@ def error_statuses(operation: Operation, method: str, entry: dict[str, Any]) -> 
             add(403, f"the caller's role is below {rule.lowest.value}")
     if any(p["in"] == "path" for p in parameters):
         add(404, "no such object in the caller's organization")
+    # Where the SDKs declare no 422 for the call, validation answers what they declare.
+    invalid = declared_status(method, operation.path, 422)
     if any(not _is_text(p["schema"]) for p in parameters):
-        add(422, "a path or query parameter is invalid")
+        add(invalid, "a path or query parameter is invalid")
     if method in _WRITES:
         add(400, "a malformed `Idempotency-Key`")
         add(408, "the body stalled (`SYNCLINE_BODY_TIMEOUT`)")
@@ -202,7 +205,7 @@ def error_statuses(operation: Operation, method: str, entry: dict[str, Any]) -> 
         add(413, f"a body above the limit ({_LIMIT})")
     if "requestBody" in entry:
         add(400, "a malformed JSON body")
-        add(422, "the body is invalid (`metadata.path` names the value)")
+        add(invalid, "the body is invalid (`metadata.path` names the value)")
     for status, more in _SERVICE.get(operation.endpoint, {}).items():
         for reason in more:
             add(status, reason)

@@ -11,6 +11,7 @@ from syncline.connectors.base import (
     Field,
     SourceConnector,
     SourceDescription,
+    SourceItem,
     TargetCapabilities,
     TargetConnector,
     TargetDescription,
@@ -88,6 +89,28 @@ class DiscoveryService:
             objects=target.target_objects(),
             creation=TargetCreation(supported=bool(properties), properties=listed),
             capabilities=target.target_capabilities,
+        )
+
+    def target_choices(
+        self, connection_id: str, *, kind: str | None, search: str | None
+    ) -> SourceDescription:
+        """The target objects as the choices of one item, `object` (the deprecated
+        `GET .../modelsync/target`, whose answer has the shape of a source's).
+
+        `kind` keeps the objects whose id starts with `<kind>.` (for SQL
+        targets, the tables of one schema); `search` keeps those whose id or
+        name contains it, ignoring case.
+        """
+        objects = self.target(connection_id).target_objects()
+        if kind:
+            objects = [o for o in objects if o.id.startswith(f"{kind}.")]
+        if search:
+            needle = search.casefold()
+            objects = [o for o in objects if needle in f"{o.id}\n{o.name}".casefold()]
+        return SourceDescription(
+            items={"object": SourceItem(choices=[Choice(o.id, o.name) for o in objects])},
+            requires_one_of=["object"],
+            configuration={},
         )
 
     def target_fields(

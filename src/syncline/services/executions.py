@@ -159,13 +159,20 @@ class ExecutionService:
             return f"cancellation of execution {current.id} requested"
 
     def cancel(self, sync_id: str, execution_id: str) -> str:
-        """Ask one execution to stop at its next batch boundary."""
+        """Ask one execution to stop at its next batch boundary. Returns a message for people."""
+        execution = self.cancel_execution(sync_id, execution_id)
+        if execution.status in TERMINAL_STATUSES:
+            return f"execution {execution.id} has already ended ({execution.status})"
+        return f"cancellation of execution {execution.id} requested"
+
+    def cancel_execution(self, sync_id: str, execution_id: str) -> Execution:
+        """Ask one execution to stop at its next batch boundary; returns it afterwards
+        (`canceling`, or as it was when it had already ended). Raises `NotFound`."""
         with self.store.session() as session:
             execution = self._repo(session).get(execution_id, sync_id)
-            if execution.status in TERMINAL_STATUSES:
-                return f"execution {execution.id} has already ended ({execution.status})"
-            _request_cancel(execution)
-            return f"cancellation of execution {execution.id} requested"
+            if execution.status not in TERMINAL_STATUSES:
+                _request_cancel(execution)
+            return execution
 
     def cancel_and_wait(self, sync_id: str, timeout: float = 10.0) -> None:
         """Cancel the sync's running execution and wait (bounded) for it to end."""

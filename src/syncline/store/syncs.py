@@ -12,14 +12,17 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import TypeVarTuple
 
-from sqlalchemy import and_, delete, func, or_, select
+from sqlalchemy import Select, and_, delete, func, or_, select
 from sqlalchemy.orm import Session
 
 from syncline.errors import NotFound
 from syncline.store.tables import Execution, Sync, SyncModel, SyncRevision, is_id, utcnow
 
 REVISION_RETENTION = timedelta(hours=24)
+
+_Columns = TypeVarTuple("_Columns")
 
 
 @dataclass(frozen=True)
@@ -76,6 +79,11 @@ class SyncRepository:
         return list(
             self.session.scalars(select(Sync).where(Sync.organization_id == self.organization_id))
         )
+
+    def matching(self, filters: ListFilters) -> list[Sync]:
+        """Every sync that passes `filters`, most recently changed first, then by id."""
+        query = _filtered(select(Sync).where(Sync.organization_id == self.organization_id), filters)
+        return list(self.session.scalars(query.order_by(Sync.updated_at.desc(), Sync.id)))
 
     def model_ids(self, sync_id: str) -> list[str]:
         """The models a sync reads."""
@@ -146,12 +154,7 @@ class SyncRepository:
             .join(as_of, as_of.c.sync_id == Sync.id)
             .where(Sync.organization_id == self.organization_id)
         )
-        if filters.active is not None:
-            query = query.where(Sync.active == filters.active)
-        if filters.mode is not None:
-            query = query.where(Sync.mode == filters.mode)
-        if filters.target_connection_id is not None:
-            query = query.where(Sync.target_connection_id == filters.target_connection_id)
+        query = _filtered(query, filters)
         if position.updated_at is not None and position.sync_id is not None:
             query = query.where(
                 or_(
@@ -161,6 +164,17 @@ class SyncRepository:
             )
         query = query.order_by(as_of.c.as_of.desc(), Sync.id).limit(limit)
         return [(row[0], _aware(row[1])) for row in self.session.execute(query)]
+
+
+def _filtered(query: Select[*_Columns], filters: ListFilters) -> Select[*_Columns]:
+    """`query` restricted to the syncs that pass `filters`."""
+    if filters.active is not None:
+        query = query.where(Sync.active == filters.active)
+    if filters.mode is not None:
+        query = query.where(Sync.mode == filters.mode)
+    if filters.target_connection_id is not None:
+        query = query.where(Sync.target_connection_id == filters.target_connection_id)
+    return query
 
 
 def _aware(value: datetime) -> datetime:

@@ -16,12 +16,15 @@ from syncline.api.access import allow
 from syncline.api.deps import Caller, State
 from syncline.api.schemas import executions as schemas
 from syncline.api.schemas.common import Envelope, PagedEnvelope, Pagination, timestamp
-from syncline.errors import ValidationFailed
+from syncline.errors import BadRequest, ValidationFailed
 from syncline.services.executions import ExecutionService, StartOptions, resolve_download
 from syncline.services.roles import READ, SIGNED_LINK, WRITE
 from syncline.store.tables import Execution
 
 router = APIRouter(prefix="/api", tags=["executions"])
+
+CANCELED = "canceled"
+"""The one status a client may set on an execution."""
 
 
 def execution_service(state: State, caller: Caller) -> ExecutionService:
@@ -119,6 +122,21 @@ def get_execution(
 ) -> Envelope[schemas.Execution]:
     """One execution."""
     return Envelope(data=execution_out(executions.get(sync_id, execution_id)))
+
+
+@router.put("/syncs/{sync_id}/executions/{execution_id}", dependencies=[allow(WRITE)])
+def update_execution(
+    sync_id: str, execution_id: str, body: schemas.UpdateExecution, executions: Executions
+) -> Envelope[schemas.Execution]:
+    """Set an execution's status, which may only be `canceled`: the same request as
+    `POST .../cancel`, answered with the execution (`canceling` until it stops)."""
+    if body.status != CANCELED:
+        raise BadRequest(
+            f"status: an execution's status can only be set to {CANCELED!r} "
+            f"(to cancel it), not {body.status!r}",
+            metadata={"path": "status"},
+        )
+    return Envelope(data=execution_out(executions.cancel_execution(sync_id, execution_id)))
 
 
 @router.post("/syncs/{sync_id}/executions/{execution_id}/cancel", dependencies=[allow(WRITE)])

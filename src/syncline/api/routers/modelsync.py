@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from typing import Annotated
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Query, Request
 
 from syncline.api.access import allow
-from syncline.api.deps import Discovery, bracket_params
+from syncline.api.deps import Discovery
+from syncline.api.query_maps import map_param
 from syncline.api.schemas import modelsync as schemas
 from syncline.api.schemas.common import Envelope, timestamp
 from syncline.connectors.base import (
@@ -134,8 +136,9 @@ def target_out(description: TargetDescription) -> schemas.TargetResponse:
 def get_source(
     connection_id: str, request: Request, discovery: Discovery
 ) -> Envelope[schemas.SourceMeta]:
-    """The configuration choices of a model on this connection, refined by `params[...]`."""
-    description = discovery.describe_source(connection_id, bracket_params(request, "params"))
+    """The configuration choices of a model on this connection, refined by `params`
+    (in either SDK's encoding)."""
+    description = discovery.describe_source(connection_id, map_param(request, "params"))
     return Envelope(data=source_meta_out(description))
 
 
@@ -143,8 +146,8 @@ def get_source(
 def get_source_fields(
     connection_id: str, request: Request, discovery: Discovery
 ) -> Envelope[list[schemas.ModelField]]:
-    """The typed fields of the source configuration given as `params[...]`."""
-    fields = discovery.source_fields(connection_id, bracket_params(request, "params"))
+    """The typed fields of the source configuration given as `params` (either SDK's encoding)."""
+    fields = discovery.source_fields(connection_id, map_param(request, "params"))
     return Envelope(
         data=[
             schemas.ModelField(
@@ -196,6 +199,22 @@ def list_target_objects(
     )
 
 
+@router.get("/target", deprecated=True, dependencies=[allow(READ)])
+def get_target_meta(
+    connection_id: str,
+    discovery: Discovery,
+    kind: Annotated[str | None, Query(alias="type")] = None,
+    search: str | None = None,
+) -> Envelope[schemas.SourceMeta]:
+    """The target objects as one choice item, `object` (use `/targetobjects` instead).
+
+    `type` keeps the objects of one schema (ids `<type>.<name>`); `search`
+    keeps those whose id or name contains it.
+    """
+    choices = discovery.target_choices(connection_id, kind=kind, search=search)
+    return Envelope(data=source_meta_out(choices))
+
+
 @router.get("/target/fields", dependencies=[allow(READ)])
 def get_target_fields(
     connection_id: str,
@@ -207,7 +226,7 @@ def get_target_fields(
     """One target object's fields and modes, or those of a target to be created."""
     del refresh  # descriptions are always read live, so there is no cache to refresh
     description = discovery.target_fields(
-        connection_id, object_id=target, properties=bracket_params(request, "properties")
+        connection_id, object_id=target, properties=map_param(request, "properties")
     )
     return Envelope(data=target_out(description))
 

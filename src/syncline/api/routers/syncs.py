@@ -16,6 +16,7 @@ from syncline.api.deps import Connections
 from syncline.api.routers.executions import Executions
 from syncline.api.schemas import syncs as schemas
 from syncline.api.schemas.common import Envelope, PagedEnvelope, Pagination, actor, timestamp
+from syncline.api.versions import ApiVersion, pages_sync_list
 from syncline.connectors.vocabulary import SyncMode
 from syncline.errors import ValidationFailed
 from syncline.services.roles import READ, WRITE
@@ -102,23 +103,28 @@ def _list_item(row: Sync, model_ids: list[str]) -> schemas.SyncListItem:
 @router.get("", dependencies=[allow(READ)])
 def list_syncs(
     syncs: Syncs,
+    version: ApiVersion,
     active: bool | None = None,
     mode: str | None = None,
     target_connection_id: str | None = None,
     page_token: str | None = None,
     limit: int | None = None,
-) -> PagedEnvelope[schemas.SyncListItem]:
-    """The organization's syncs, most recently changed first, 50 at most per page."""
+) -> PagedEnvelope[schemas.SyncListItem] | Envelope[list[schemas.Sync]]:
+    """The organization's syncs, most recently changed first.
+
+    From API version 2025-09-18 on: list items, 50 at most per page. Before it,
+    and without `X-Polytomic-Version`: every matching sync in full, unpaged
+    (`page_token` and `limit` are ignored).
+    """
     if mode is not None and mode not in {m.value for m in SyncMode}:
         raise ValidationFailed(
             f"mode: unknown sync mode {mode!r}; use one of {', '.join(m.value for m in SyncMode)}",
             path="mode",
         )
-    page = syncs.page(
-        ListFilters(active=active, mode=mode, target_connection_id=target_connection_id),
-        page_token,
-        limit,
-    )
+    filters = ListFilters(active=active, mode=mode, target_connection_id=target_connection_id)
+    if not pages_sync_list(version):
+        return Envelope(data=[sync_out(view) for view in syncs.listing(filters)])
+    page = syncs.page(filters, page_token, limit)
     return PagedEnvelope(
         data=[_list_item(row, page.model_ids[row.id]) for row in page.syncs],
         pagination=Pagination(next_page_token=page.next_page_token),

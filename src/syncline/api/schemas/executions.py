@@ -18,6 +18,12 @@ class StartExecution(Request):
     source_identities: list[list[dict[str, Any]]] | None = None
 
 
+class UpdateExecution(Request):
+    """Body of `PUT /api/syncs/{id}/executions/{execution_id}` (API 2024-02-08)."""
+
+    status: str
+
+
 class ExecutionStarted(BaseModel):
     """Answer of start."""
 

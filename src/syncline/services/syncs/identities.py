@@ -33,7 +33,8 @@ def check_identities(
 
     A key's target field must exist and support identities with the chosen
     function, unless it is to be created: by `new_field` where the target can
-    create identity fields, or by a mapping marked `new` (`created_targets`).
+    create identity fields or the sync creates the target (and the target
+    creates fields), or by a mapping marked `new` (`created_targets`).
     Raises `ValidationFailed` at `identities` when the mode needs a key and
     none is given, else at the first offending key or at `identities.strategy`.
     """
@@ -83,17 +84,24 @@ def _check_mapping(
         )
     function = _identity_function(identity.function, f"{given.path}.function")
     creates = bool(identity.new_field) or identity.target in created_targets
+    properties = context.target.properties
     found = target_field(
         identity.target,
         new=creates,
         creatable=(
             identity.target in created_targets
-            or context.target.properties.supports_identity_field_creation
+            or properties.supports_identity_field_creation
+            # A target created by the sync gets a column for every key it matches on.
+            or (not context.target_exists and properties.supports_field_creation)
         ),
         context=context,
         path=f"{given.path}.target",
         new_path=f"{given.path}.new_field",
-        how_to_create="map it in fields with new set to true",
+        how_to_create=(
+            "set new_field to true, or map it in fields with new set to true"
+            if properties.supports_field_creation
+            else "map it in fields with new set to true"
+        ),
     )
     if found is not None:
         if not found.supports_identity:

@@ -197,6 +197,13 @@ class SyncService:
             syncs = [row for row, _ in rows]
             return SyncPage(syncs, {s.id: repo.model_ids(s.id) for s in syncs}, token)
 
+    def listing(self, filters: ListFilters) -> list[SyncView]:
+        """Every sync that passes `filters`, in full, most recently changed first."""
+        with self.store.session() as session:
+            syncs = SyncRepository(session, self.principal.organization_id).matching(filters)
+            models = self._models(session)
+            return [self._view(session, sync, models) for sync in syncs]
+
     # ------------------------------------------------------------ internals
 
     def _validate(self, write: SyncWrite, *, sync_id: str | None) -> SyncConfig:
@@ -233,11 +240,17 @@ class SyncService:
         sync.secrets = self.box.encrypt({"encryption_passphrase": secret} if secret else {})
         sync.updated_by = self.principal.user_id
 
-    def _view(self, session: Session, sync: Sync) -> SyncView:
+    def _models(self, session: Session) -> dict[str, ModelInfo]:
+        repo = ModelRepository(session, self.principal.organization_id)
+        return {m.id: model_info(m) for m in repo.all()}
+
+    def _view(
+        self, session: Session, sync: Sync, known: dict[str, ModelInfo] | None = None
+    ) -> SyncView:
         config = SyncConfig.model_validate(sync.config)
         model_ids = SyncRepository(session, self.principal.organization_id).model_ids(sync.id)
-        models_repo = ModelRepository(session, self.principal.organization_id)
-        models = {m.id: model_info(m) for m in models_repo.all() if m.id in model_ids}
+        known = self._models(session) if known is None else known
+        models = {model_id: known[model_id] for model_id in model_ids if model_id in known}
         return SyncView(
             row=sync,
             config=config,
