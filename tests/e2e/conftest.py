@@ -9,6 +9,7 @@ import sys
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
@@ -24,9 +25,30 @@ def _free_port() -> int:
         return port
 
 
+@dataclass
+class Serve:
+    """A running `syncline serve`: where it listens, its process and its log."""
+
+    host: str
+    port: int
+    process: subprocess.Popen[bytes]
+    log_path: Path
+
+    @property
+    def url(self) -> str:
+        return f"http://{self.host}:{self.port}"
+
+
 @contextmanager
 def serving(data_dir: Path, **env_extra: str) -> Iterator[tuple[str, Path]]:
-    """Run `syncline serve` on a free port with the embedded default; yields (URL, log path).
+    """Run `syncline serve` on a free port with the embedded default; yields (URL, log path)."""
+    with serve_process(data_dir, **env_extra) as served:
+        yield served.url, served.log_path
+
+
+@contextmanager
+def serve_process(data_dir: Path, **env_extra: str) -> Iterator[Serve]:
+    """Run `syncline serve` on a free port with the embedded default until the context ends.
 
     The log is kept beside the data directory, which `serve` creates if needed.
     """
@@ -41,10 +63,10 @@ def serving(data_dir: Path, **env_extra: str) -> Iterator[tuple[str, Path]]:
             stdout=log,
             stderr=subprocess.STDOUT,
         )
-    base_url = f"http://127.0.0.1:{port}"
+    served = Serve("127.0.0.1", port, process, log_path)
     try:
-        _wait_until_up(base_url, process, log_path)
-        yield base_url, log_path
+        _wait_until_up(served.url, process, log_path)
+        yield served
     finally:
         process.terminate()
         process.wait(timeout=30)

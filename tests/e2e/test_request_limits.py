@@ -7,14 +7,10 @@ gives before the body has ended.
 
 from __future__ import annotations
 
-import os
 import select
 import socket
-import subprocess
-import sys
 from collections.abc import Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -23,7 +19,7 @@ import h11
 import httpx
 import pytest
 
-from tests.e2e.conftest import _free_port, _wait_until_up
+from tests.e2e.conftest import Serve, serve_process
 
 pytestmark = pytest.mark.e2e
 
@@ -36,62 +32,31 @@ ATTACKERS = 4
 RSS_GROWTH_BOUND = 64 * MiB
 
 
-@dataclass
-class Served:
-    """A running `syncline serve`: where it listens and its process."""
-
-    host: str
-    port: int
-    process: subprocess.Popen[bytes]
-    roots: Path
-
-    @property
-    def url(self) -> str:
-        return f"http://{self.host}:{self.port}"
-
-    def peak_rss(self) -> int:
-        """The process's peak resident set size so far (VmHWM), in bytes."""
-        for line in Path(f"/proc/{self.process.pid}/status").read_text().splitlines():
-            if line.startswith("VmHWM:"):
-                return int(line.split()[1]) * 1024
-        raise AssertionError("no VmHWM in /proc status")
-
-
-@contextmanager
-def serving(data_dir: Path, roots: Path, **env_extra: str) -> Iterator[Served]:
-    """`syncline serve` on a free port with the embedded default, until the context ends."""
-    port = _free_port()
-    env = {
-        **os.environ,
-        "SYNCLINE_DATA_DIR": str(data_dir),
-        "SYNCLINE_LOCAL_ROOTS": str(roots),
-        "SYNCLINE_API_KEY": KEY,
-        "SYNCLINE_DEMO": "false",
-        **env_extra,
-    }
-    env.pop("SYNCLINE_DATABASE_URL", None)
-    log_path = data_dir / "serve.log"
-    with log_path.open("w") as log:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "syncline.cli", "serve", "--port", str(port)],
-            env=env,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
-    try:
-        _wait_until_up(f"http://127.0.0.1:{port}", process, log_path)
-        yield Served("127.0.0.1", port, process, roots)
-    finally:
-        process.terminate()
-        process.wait(timeout=30)
+def peak_rss(served: Serve) -> int:
+    """The server's peak resident set size so far (VmHWM), in bytes."""
+    for line in Path(f"/proc/{served.process.pid}/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) * 1024
+    raise AssertionError("no VmHWM in /proc status")
 
 
 @pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
+def roots(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The server's local root."""
+    return tmp_path_factory.mktemp("limits-files")
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory, roots: Path) -> Iterator[Serve]:
     """A server with a 1 MiB body limit and a 1 s body timeout."""
-    data_dir = tmp_path_factory.mktemp("limits")
-    roots = tmp_path_factory.mktemp("limits-files")
-    with serving(data_dir, roots, SYNCLINE_MAX_BODY_MB="1", SYNCLINE_BODY_TIMEOUT="1") as served:
+    with serve_process(
+        tmp_path_factory.mktemp("limits"),
+        SYNCLINE_LOCAL_ROOTS=str(roots),
+        SYNCLINE_API_KEY=KEY,
+        SYNCLINE_DEMO="false",
+        SYNCLINE_MAX_BODY_MB="1",
+        SYNCLINE_BODY_TIMEOUT="1",
+    ) as served:
         yield served
 
 
@@ -109,7 +74,7 @@ class Answer:
 
 
 def exchange(
-    served: Served,
+    served: Serve,
     target: str,
     headers: list[tuple[str, str]],
     body: Iterable[bytes],
@@ -186,8 +151,8 @@ def _assert_envelope(answer: Answer, status: int, key: str) -> None:
     assert (body["status"], body["key"]) == (status, key)
 
 
-def test_unauthenticated_200_mb_posts_get_401_before_their_bodies(server: Served) -> None:
-    baseline = server.peak_rss()
+def test_unauthenticated_200_mb_posts_get_401_before_their_bodies(server: Serve) -> None:
+    baseline = peak_rss(server)
     headers = [("Content-Type", "application/json"), ("Content-Length", str(ATTACK_BYTES))]
 
     def attack(_: int) -> Answer:
@@ -196,7 +161,8 @@ def test_unauthenticated_200_mb_posts_get_401_before_their_bodies(server: Served
     with ThreadPoolExecutor(ATTACKERS) as pool:
         answers = list(pool.map(attack, range(ATTACKERS)))
 
-    growth = server.peak_rss() - baseline
+    growth = peak_rss(server) - baseline
+    print(f"peak RSS {baseline / MiB:.0f} MiB before, {(baseline + growth) / MiB:.0f} MiB after")
     assert growth < RSS_GROWTH_BOUND, f"peak RSS grew by {growth / MiB:.0f} MiB"
     for answer in answers:
         _assert_envelope(answer, 401, "unauthorized")
@@ -205,7 +171,7 @@ def test_unauthenticated_200_mb_posts_get_401_before_their_bodies(server: Served
 
 
 @pytest.mark.parametrize("idempotency", [False, True], ids=["plain", "idempotency-key"])
-def test_a_declared_body_over_the_limit_gets_413_at_once(server: Served, idempotency: bool) -> None:
+def test_a_declared_body_over_the_limit_gets_413_at_once(server: Serve, idempotency: bool) -> None:
     size = 64 * MiB
     headers = [_bearer(), ("Content-Type", "application/json"), ("Content-Length", str(size))]
     if idempotency:
@@ -217,7 +183,7 @@ def test_a_declared_body_over_the_limit_gets_413_at_once(server: Served, idempot
 
 
 @pytest.mark.parametrize("idempotency", [False, True], ids=["plain", "idempotency-key"])
-def test_a_chunked_body_is_cut_at_the_limit_with_413(server: Served, idempotency: bool) -> None:
+def test_a_chunked_body_is_cut_at_the_limit_with_413(server: Serve, idempotency: bool) -> None:
     size = 64 * MiB
     headers = [_bearer(), ("Content-Type", "application/json"), ("Transfer-Encoding", "chunked")]
     if idempotency:
@@ -229,7 +195,7 @@ def test_a_chunked_body_is_cut_at_the_limit_with_413(server: Served, idempotency
 
 
 @pytest.mark.parametrize("idempotency", [False, True], ids=["plain", "idempotency-key"])
-def test_a_stalled_body_gets_408(server: Served, idempotency: bool) -> None:
+def test_a_stalled_body_gets_408(server: Serve, idempotency: bool) -> None:
     headers = [_bearer(), ("Content-Type", "application/json"), ("Content-Length", "1000")]
     if idempotency:
         headers.append(("Idempotency-Key", "stalled-body-key"))
@@ -241,11 +207,11 @@ def test_a_stalled_body_gets_408(server: Served, idempotency: bool) -> None:
     assert answer.headers.get("connection") == "close"
 
 
-def test_a_body_just_under_the_limit_is_served(server: Served) -> None:
+def test_a_body_just_under_the_limit_is_served(server: Serve, roots: Path) -> None:
     body = {
         "name": "padded",
         "type": "sqlite",
-        "configuration": {"path": str(server.roots / "padded.db")},
+        "configuration": {"path": str(roots / "padded.db")},
         "validate": False,
         "padding": "x" * (MiB - 1024),
     }
