@@ -127,7 +127,7 @@ def _prepare(
         tracking_columns = [str(column) for column in model.tracking_columns]
         options: Mapping[str, Any] = dict(execution.options)
         retry_rejected = bool(sync.error_handling.get("auto_retry_record_errors", True))
-        stored_state = state_check(session, sync_id)
+        stored_state = state_check(session, sync_id, execution_id)
     source = connections.connector(model_connection)
     if not isinstance(source, SourceConnector):
         raise SynclineError(f"connection {model_connection} cannot be a model source")

@@ -1,9 +1,11 @@
 """A sync's state generation between the metadata store and the engine.
 
 The runner tells the engine which state the store recorded (`state_check`),
-and the engine reports back every state a run leaves (`record_state`), which
-only the execution holding the sync's run slot may do (`engine.generation`
-and `store.sync_states` say why and how).
+and the engine reports back every state a run leaves (`record_state`). Only
+the execution holding the sync's run slot may do either: the slot, in the
+store, decides which run uses a sync's state on any machine, where a file
+lock would not hold on a network filesystem (`engine.generation` and
+`store.sync_states` say more).
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ from syncline.engine.spec import StateCheck, StateMark
 from syncline.errors import SynclineError
 from syncline.store.db import Store
 from syncline.store.sync_states import SyncStateRepository
-from syncline.store.tables import Execution
+from syncline.store.tables import Execution, Sync
 
 log = logging.getLogger("syncline.runs")
 
@@ -29,9 +31,21 @@ REMEDY = (
 )
 """How to fix a run that does not find its sync's state."""
 
+_NOT_HOLDING = (
+    "execution {execution_id} does not hold its sync's run slot (it was ended, another "
+    "execution holds the slot, or the sync was deleted), so it may not use the sync's state"
+)
 
-def state_check(session: Session, sync_id: str) -> StateCheck:
-    """What the store knows of the sync's state, for the engine to check its directory."""
+
+def state_check(session: Session, sync_id: str, execution_id: str) -> StateCheck:
+    """What the store knows of the sync's state, for the engine to check its directory.
+
+    Raises `SynclineError` when the execution does not hold the sync's run
+    slot: only the execution holding it may touch the sync's state.
+    """
+    sync = session.get(Sync, sync_id)
+    if sync is None or sync.current_execution_id != execution_id:
+        raise SynclineError(_NOT_HOLDING.format(execution_id=execution_id))
     state = SyncStateRepository(session).find(sync_id)
     if state is None:
         return StateCheck(remedy=REMEDY)
@@ -65,7 +79,4 @@ def record_state(store: Store, execution_id: str, mark: StateMark) -> None:
             f"{mark.generation}: {type(error).__name__}"
         ) from None
     if not recorded:
-        raise SynclineError(
-            f"execution {execution_id} no longer holds its sync's run slot (it was ended, or "
-            "the sync deleted), so it may not use the sync's state"
-        )
+        raise SynclineError(_NOT_HOLDING.format(execution_id=execution_id))
