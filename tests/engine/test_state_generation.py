@@ -269,3 +269,19 @@ def test_a_state_kept_before_generations_were_recorded_is_taken_up(tmp_path: Pat
     with pytest.raises(StateMissing, match="kept before Syncline recorded state generations"):
         run(tmp_path / "elsewhere", "e3", Record(unrecorded=True), source, target)
     assert target.rows == [target_row(n) for n in (1, 2, 3)]
+
+
+def test_an_unreadable_generation_fails_the_run_and_a_resync_starts_afresh(
+    tmp_path: Path,
+) -> None:
+    record, source, target = Record(), MemorySource(PEOPLE, people(1, 2)), MemoryTarget()
+    run(tmp_path, "e1", record, source, target)
+    (tmp_path / MARK_FILE).write_text("{")
+
+    with pytest.raises(StateMissing, match="cannot be read"):
+        run(tmp_path, "e2", record, source, target)
+    assert target.rows == [target_row(1), target_row(2)]
+
+    result, hooks = run(tmp_path, "e3", record, source, target, resync=True)
+    assert result == counts(total=2, insert=2)
+    assert hooks.marks == [StateMark(2, "e3", HASH_VERSION), StateMark(3, "e3", HASH_VERSION)]

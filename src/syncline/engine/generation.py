@@ -68,7 +68,10 @@ def read_mark(directory: Path) -> DirectoryMark | None:
     except FileNotFoundError:
         return None
     except (OSError, ValueError, KeyError, TypeError) as error:
-        raise StateMissing(f"the state generation in {path} cannot be read: {error}") from None
+        raise StateMissing(
+            f"the state generation in {path} cannot be read ({error}); a resync starts "
+            "this sync's state afresh"
+        ) from None
     return DirectoryMark(mark, None if parent is None else str(parent))
 
 
@@ -116,8 +119,15 @@ class Generation:
 
         Raises `StateMissing` when the directory lacks the recorded state.
         """
-        check, found = self.check, read_mark(store.directory)
-        if check.stored is None and not check.unrecorded:
+        check = self.check
+        new = check.stored is None and not check.unrecorded
+        try:
+            found = read_mark(store.directory)
+        except StateMissing:
+            if not (new or self.resync):
+                raise
+            found = None  # replaced below by the mark of the state this run begins
+        if new:
             if found is not None or not store.is_new or store.watermark is not None:
                 # Left by a run that stopped before the store heard of its state: it sent nothing.
                 store.discard()
