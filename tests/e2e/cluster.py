@@ -80,18 +80,24 @@ class Cluster:
         return "redis" if url.startswith("redis") else "rabbitmq"
 
     def spawn(
-        self, name: str, *args: str, scheduler: str = "true", log_level: str | None = None
+        self,
+        name: str,
+        *args: str,
+        scheduler: str = "true",
+        log_level: str | None = None,
+        env: Mapping[str, str] | None = None,
     ) -> Process:
         """Start `syncline <args>` in its own process group, appending its output to `<name>.log`.
 
         `scheduler` is SYNCLINE_SCHEDULER (whether a `serve` runs one);
-        `log_level` is passed as `--log-level` (commands that take it).
+        `log_level` is passed as `--log-level` (commands that take it);
+        `env` overrides settings for this process only.
         """
         level = ["--log-level", log_level] if log_level else []
         with self.log(name).open("ab") as log:
             process = subprocess.Popen(
                 [sys.executable, "-m", "syncline.cli", *args, *level],
-                env={**self.env, "SYNCLINE_SCHEDULER": scheduler},
+                env={**self.env, "SYNCLINE_SCHEDULER": scheduler, **(env or {})},
                 stdout=log,
                 stderr=subprocess.STDOUT,
                 start_new_session=True,
@@ -103,10 +109,13 @@ class Cluster:
         """Where the process started as `name` writes its output."""
         return self.data_dir / f"{name}.log"
 
-    def start_worker(self) -> Process:
-        """A `syncline worker --concurrency 2` named `worker-<n>`, returned once it takes tasks."""
+    def start_worker(self, env: Mapping[str, str] | None = None) -> Process:
+        """A `syncline worker --concurrency 2` named `worker-<n>`, returned once it takes tasks.
+
+        `env` overrides settings for this worker only (its own data dir, say).
+        """
         name = f"worker-{len(self.workers)}"
-        process = self.spawn(name, "worker", "--concurrency", "2")
+        process = self.spawn(name, "worker", "--concurrency", "2", env=env)
         self.workers.append(process)
         wait_for_text(self.log(name), " ready.", process)
         return process
@@ -140,8 +149,9 @@ class Cluster:
         *,
         schedule: dict[str, Any] | None = None,
         query: str | None = None,
+        mode: str = "updateOrCreate",
     ) -> str:
-        """An active updateOrCreate sync of `(id, v)` from `source` into `target`; its id.
+        """An active sync of `(id, v)` from `source` into `target` by `mode`; its id.
 
         Both are tables in `schema`; with `query`, the model is that query
         instead of the `source` table. The schedule defaults to manual.
@@ -154,7 +164,7 @@ class Cluster:
             "/api/syncs",
             {
                 "name": f"{source} -> {target}",
-                "mode": "updateOrCreate",
+                "mode": mode,
                 "active": True,
                 "schedule": schedule or {"frequency": "manual"},
                 "target": {

@@ -32,7 +32,7 @@ from syncline.connectors.base import (
 from syncline.connectors.vocabulary import FieldType, SyncMode
 from syncline.connectors.writing import BatchResult, RecordResult, TargetFilter, WritePlan, Writer
 from syncline.engine.records import json_lines
-from syncline.engine.spec import Counts
+from syncline.engine.spec import Counts, StateMark
 from syncline.errors import ConnectorError
 
 Row = dict[str, Any]
@@ -256,6 +256,7 @@ class RecordingHooks:
     reported: list[tuple[str, str | None, dict[str, Any], str | None]] = field(default_factory=list)
     logs: list[tuple[str, str]] = field(default_factory=list)
     progress_calls: list[tuple[Counts, int]] = field(default_factory=list)
+    marks: list[StateMark] = field(default_factory=list)
 
     def cancelled(self) -> bool:
         self.checks += 1
@@ -277,6 +278,9 @@ class RecordingHooks:
         for line in json_lines(values, identities, messages).to_pylist():
             entry = json.loads(line)
             self.reported.append((kind, entry["identity"], entry["record"], entry.get("message")))
+
+    def state_marked(self, mark: StateMark) -> None:
+        self.marks.append(mark)
 
     def kinds(self, kind: str) -> list[str | None]:
         """The identities of the records reported as `kind`."""

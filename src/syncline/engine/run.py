@@ -27,6 +27,11 @@ a run completes, the records it got confirmed are kept in a durable journal
 (except for a replace, which is all or nothing), so after a crash or a
 cancel the next run sends exactly what was not confirmed.
 
+With a `state_check` (the runner always gives one), the run first checks
+that its state directory holds the state the metadata store recorded and
+fails, sending nothing, when it does not (`engine.generation`); each
+completed run then marks and reports the next generation.
+
 With tracking columns on the model, a run after a completed one reads only
 the rows changed since (`engine.tracking`); keys it does not read keep
 their state.
@@ -52,6 +57,7 @@ from syncline.engine.diff import Diff, confirmed_state_sql
 from syncline.engine.duck import connect
 from syncline.engine.errors import EngineError
 from syncline.engine.filters import compile_filter
+from syncline.engine.generation import Generation
 from syncline.engine.mapping import ENGINE_COLUMNS, HASH, KEY, KEY_HIGH, KEY_LOW, Mapped, Mapper
 from syncline.engine.overrides import compile_overrides
 from syncline.engine.pick import SEQ
@@ -131,7 +137,12 @@ class _Run:
             raise EngineError(
                 "a replace cannot be limited to some identities: it would remove every other record"
             )
+        generation = self._generation()
+        if generation is not None:
+            generation.require_directory(self.spec.state_dir)
         with StateStore(self.spec.state_dir) as store:
+            if generation is not None:
+                generation.settle(store)
             model_path = store.run_dir / "model.parquet"
             if store.hash_version != HASH_VERSION:
                 self.hooks.log(
@@ -166,9 +177,19 @@ class _Run:
                     if not self._keeps_journal(store, diff):
                         store.commit(connection, new_state())
                     store.save_watermark(self._watermark(store))
+                    if generation is not None:
+                        generation.advance(store)
             finally:
                 connection.close()
         return self.counts
+
+    def _generation(self) -> Generation | None:
+        """The check of the state against the metadata store's record, when the spec has one."""
+        check = self.spec.state_check
+        if check is None:
+            return None
+        resync = self.spec.options.resync
+        return Generation(check, self.spec.execution_id, self.hooks, resync=resync)
 
     def _keeps_journal(self, store: StateStore, diff: Diff | None) -> bool:
         """Whether this run leaves its journal as the change to the state instead of

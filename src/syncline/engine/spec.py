@@ -90,6 +90,42 @@ class RunOptions:
 
 
 @dataclass(frozen=True)
+class StateMark:
+    """One state of a sync, as its directory and the metadata store both record it.
+
+    `generation` 0 is a state begun by a run that found none (it holds only
+    the journal of what that run gets confirmed); every completed run after
+    that makes the next. `execution_id` is the run that made it, so two
+    states of one generation made on two machines are never taken for each
+    other; `hash_version` is the change hash its records were stored with.
+    """
+
+    generation: int
+    execution_id: str
+    hash_version: int
+
+
+@dataclass(frozen=True)
+class StateCheck:
+    """What the metadata store knows of a sync's state, which a run must find in `state_dir`.
+
+    - `stored` set: the state last recorded. The run goes on only from that
+      state (or from the one its own run made next, when the store missed
+      that record); anything else fails the run with `StateMissing`, unless
+      the run is a resync, which starts a new generation from nothing.
+    - `stored` None, `unrecorded` False: the sync has no state yet (new).
+    - `stored` None, `unrecorded` True: the sync's state was kept before
+      states were recorded: the directory's is taken, and it must hold one.
+
+    `remedy` ends the message of a missing state: what to set to fix it.
+    """
+
+    stored: StateMark | None = None
+    unrecorded: bool = False
+    remedy: str = ""
+
+
+@dataclass(frozen=True)
 class RunSpec:
     """One run of one sync.
 
@@ -98,7 +134,11 @@ class RunSpec:
     directory for its confirmed state (created when missing).
     `tracking_columns` are model fields whose values grow when a row
     changes; runs after the first then read only rows at or above the
-    largest values confirmed (see `engine.tracking`).
+    largest values confirmed (see `engine.tracking`). With a `state_check`
+    the run first checks that `state_dir` holds the state the metadata store
+    recorded, and reports every state it leaves (`RunHooks.state_marked`);
+    without one (the engine on its own, in tests) it takes the directory as
+    it finds it.
     """
 
     sync_id: str
@@ -121,6 +161,7 @@ class RunSpec:
     memory_limit: str = "128MB"
     """DuckDB's limit for the diff (`engine.duck`)."""
     started_at: datetime | None = None
+    state_check: StateCheck | None = None
 
 
 @dataclass
@@ -162,6 +203,15 @@ class RunHooks(Protocol):
         """Some records' fate: `kind` is inserts, updates, deletes, errors or
         warnings; one identity and one message (or None) per row of `values`.
         `records.json_lines` renders them as record-log lines."""
+
+    def state_marked(self, mark: StateMark) -> None:
+        """The sync's state directory holds `mark`; record it (only with a `state_check`).
+
+        Called once the state is settled at the start of a run, before
+        anything is sent, and again after a completed run made the next
+        state durable. Raises when this run may not use the sync's state
+        (it does not hold the sync's run slot): the run then stops.
+        """
 
 
 class RunCanceled(Exception):

@@ -22,7 +22,13 @@ Layout under the sync's `state_dir`:
   crash left it behind.
 - `watermark.json`: what the last settled run left for the next one (the
   largest values of the model's tracking columns), replaced atomically.
-- `lock`: held (flock) for the whole run so two runs never share a state.
+- `generation.json`: which state of the sync this is, as the metadata store
+  records it (`engine.generation`); not to be confused with the
+  generation in `state.parquet`, which counts its rewrites and names journals.
+- `lock`: held (flock) for the whole run, a local guard against two runs
+  sharing the state. Which run may use it is decided by the metadata
+  store's run slot (`RunHooks.state_marked` refuses a run that does not hold
+  it): network filesystems do not honour flock.
 
 A run that confirms few records against a large state would pay for the
 whole model to rewrite `state.parquet`. When its journal overlaid on the
@@ -48,7 +54,7 @@ import pyarrow.parquet as pq
 from syncline.engine.canonical import VERSION as HASH_VERSION
 from syncline.engine.duck import literal, literal_list
 from syncline.engine.errors import EngineError
-from syncline.engine.spill import OutcomeLog, write_durably
+from syncline.engine.spill import OutcomeLog, fsync_directory, write_durably
 
 STATE_FILE = "state.parquet"
 _GENERATION = b"syncline_generation"
@@ -217,6 +223,20 @@ class StateStore:
         for journal in self._journals:
             shutil.rmtree(journal, ignore_errors=True)
         self._journals = []
+
+    def discard(self) -> None:
+        """Forget the stored state, its journals and its watermark: the run starts from
+        nothing (a state the metadata store never recorded, or a resync of a missing one)."""
+        for name in (STATE_FILE, WATERMARK_FILE):
+            (self.directory / name).unlink(missing_ok=True)
+        _clear(self._journal_root)
+        fsync_directory(self.directory)
+        self.generation = 0
+        self.hash_version = HASH_VERSION
+        self.watermark = None
+        self._ranked = False
+        self._journals = []
+        self._journal_files = []
 
     def _live_journals(self) -> list[Path]:
         live = []

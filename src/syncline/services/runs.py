@@ -18,12 +18,13 @@ from sqlalchemy.exc import IntegrityError
 
 from syncline.connectors.base import SourceConnector, TargetConnector
 from syncline.engine.run import run_sync
-from syncline.engine.spec import Counts, RunCanceled, RunSpec
+from syncline.engine.spec import Counts, RunCanceled, RunSpec, StateMark
 from syncline.errors import SynclineError
 from syncline.services.auth import Principal
 from syncline.services.connections import ConnectionService
 from syncline.services.record_logging import RecordLogPipe
 from syncline.services.sync_files import remove_sync_files
+from syncline.services.sync_state import record_state, state_check
 from syncline.services.syncs.config import SyncConfig
 from syncline.services.syncs.runspec import run_spec
 from syncline.services.syncs.target import resolve_target
@@ -126,6 +127,7 @@ def _prepare(
         tracking_columns = [str(column) for column in model.tracking_columns]
         options: Mapping[str, Any] = dict(execution.options)
         retry_rejected = bool(sync.error_handling.get("auto_retry_record_errors", True))
+        stored_state = state_check(session, sync_id, execution_id)
     source = connections.connector(model_connection)
     if not isinstance(source, SourceConnector):
         raise SynclineError(f"connection {model_connection} cannot be a model source")
@@ -145,6 +147,7 @@ def _prepare(
         memory_mb=runtime.settings.engine_memory_mb,
         retry_rejected=retry_rejected,
         tracking_columns=tracking_columns,
+        state_check=stored_state,
     )
     return spec, source, target
 
@@ -230,6 +233,10 @@ class StoreHooks:
     ) -> None:
         """Hand records to the record-log thread."""
         self._records.put(kind, values, identities, messages)
+
+    def state_marked(self, mark: StateMark) -> None:
+        """Record the state the run left in the store (`sync_state.record_state`)."""
+        record_state(self.runtime.store, self.execution_id, mark)
 
     def close(self) -> None:
         """Write out the record logs; a console warning says if they are incomplete."""

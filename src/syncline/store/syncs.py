@@ -18,7 +18,7 @@ from sqlalchemy import Select, and_, delete, func, or_, select
 from sqlalchemy.orm import Session
 
 from syncline.errors import NotFound
-from syncline.store.tables import Execution, Sync, SyncModel, SyncRevision, is_id, utcnow
+from syncline.store.tables import Execution, Sync, SyncModel, SyncRevision, SyncState, is_id, utcnow
 
 REVISION_RETENTION = timedelta(hours=24)
 
@@ -124,13 +124,14 @@ class SyncRepository:
         return sync
 
     def delete(self, sync: Sync) -> list[str]:
-        """Delete a sync with its model links, revisions and executions; returns the ids
-        of the executions deleted with it."""
+        """Delete a sync with its model links, revisions, state record and executions;
+        returns the ids of the executions deleted with it."""
         executions = list(
             self.session.scalars(select(Execution.id).where(Execution.sync_id == sync.id))
         )
         self.session.execute(delete(SyncModel).where(SyncModel.sync_id == sync.id))
         self.session.execute(delete(SyncRevision).where(SyncRevision.sync_id == sync.id))
+        self.session.execute(delete(SyncState).where(SyncState.sync_id == sync.id))
         self.session.delete(sync)
         self.session.flush()
         return executions

@@ -326,3 +326,24 @@ class SchedulerLease(Base):
     name: Mapped[str] = mapped_column(String(64), primary_key=True)
     holder: Mapped[str] = mapped_column(String(255))
     expires_at: Mapped[datetime] = mapped_column()
+
+
+class SyncState(Base):
+    """Which state of a sync its runs must find in the data dir (`engine.generation`).
+
+    No row: the sync has no state yet. A row without a generation: the
+    sync's state was kept before generations were recorded (migration
+    0008_state), and the next run takes the one its directory holds.
+    """
+
+    __tablename__ = "sync_states"
+
+    sync_id: Mapped[str] = mapped_column(
+        ForeignKey("syncs.id", ondelete="CASCADE"), primary_key=True
+    )
+    generation: Mapped[int | None] = mapped_column(nullable=True)
+    execution_id: Mapped[str | None] = mapped_column(String(36), nullable=True)
+    """The execution that made this generation."""
+    hash_version: Mapped[int | None] = mapped_column(nullable=True)
+    """The change hash version the state's records were stored with."""
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -16,6 +16,7 @@ from syncline.engine.spec import (
     RowFilter,
     RunOptions,
     RunSpec,
+    StateCheck,
     ValueOverride,
 )
 from syncline.services.syncs.config import SyncConfig
@@ -43,6 +44,7 @@ def run_spec(
     retry_rejected: bool = True,
     tracking_columns: Sequence[str] = (),
     memory_mb: int = 128,
+    state_check: StateCheck | None = None,
 ) -> RunSpec:
     """The engine's description of one run of a validated sync.
 
@@ -107,6 +109,7 @@ def run_spec(
         batch_size=batch_size,
         memory_limit=f"{memory_mb}MB",
         started_at=utcnow(),
+        state_check=state_check,
     )
 
 
