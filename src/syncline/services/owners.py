@@ -57,7 +57,7 @@ class Owner:
         if not record:
             return None
         try:
-            return cls(
+            owner = cls(
                 host=str(record["host"]),
                 pid=int(record["pid"]),
                 started=float(record["started"]),
@@ -65,6 +65,7 @@ class Owner:
             )
         except (KeyError, TypeError, ValueError):
             return None
+        return owner if owner.pid > 0 else None
 
     def record(self) -> dict[str, Any]:
         """The owner as stored in `executions.owner`."""
@@ -89,20 +90,34 @@ class Owner:
 
         False for an owner on another machine: only its heartbeat can tell.
         A process id now held by a process that started at another time, or
-        by a zombie, counts as gone.
+        by a zombie, counts as gone. A process that exists but cannot be
+        examined (another user's, under `hidepid`) does not.
         """
         if not self.is_local():
             return False
+        if not _exists(self.pid):
+            return True
         try:
             process = psutil.Process(self.pid)
             if process.status() == psutil.STATUS_ZOMBIE:
                 return True
             started = process.create_time()
-        except psutil.NoSuchProcess:
-            return True
-        except psutil.AccessDenied:
-            return False  # it exists; whose it is cannot be checked, so it is not provably gone
+        except (psutil.NoSuchProcess, psutil.AccessDenied):
+            return False  # hidden from this process, or ending just now: the next look tells
         return abs(started - self.started) > START_TOLERANCE
+
+
+def _exists(pid: int) -> bool:
+    """Whether a process `pid` exists, even one this process may not look at."""
+    if os.name != "posix":
+        return bool(psutil.pid_exists(pid))
+    try:
+        os.kill(pid, 0)  # signal 0: nothing is sent, only whether `pid` exists is checked
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True  # someone else's process
+    return True
 
 
 @cache
