@@ -39,38 +39,59 @@ def main() -> None:
 @click.option("--port", default=8000, show_default=True, type=int, help="Port to listen on.")
 @click.option("--log-level", default="info", show_default=True, help="uvicorn log level.")
 def serve(host: str, port: int, log_level: str) -> None:
-    """Migrate the metadata store and serve the API (with the embedded executor)."""
-    import uvicorn
+    """Migrate the metadata store and serve the API (with the embedded executor).
 
+    In this order: the settings are checked, the port is taken, the store
+    is migrated, the app starts (ending only executions whose owner is
+    provably gone, then creating the first organization), and once it
+    serves, the URL and key are printed (and the demo made, on the very
+    first start). A start that fails says why in one line, having created
+    nothing and changed no execution.
+    """
+    from syncline.api import server
     from syncline.api.app import create_app
+    from syncline.services.local_paths import LocalRoots
 
     settings = get_settings()
     _check_executor(settings)
-    _prepare_first_start(settings, f"http://{_shown(host)}:{port}")
-    uvicorn.run(create_app(settings), host=host, port=port, log_level=log_level)
+    LocalRoots.from_settings(settings)
+    listener = server.listen(host, port)
+    try:
+        _prepare_store(settings)
+        app = create_app(settings)
+        url = f"http://{_shown(host)}:{listener.getsockname()[1]}"
+        server.serve(
+            app, listener, log_level=log_level, serving=partial(_announce, app, settings, url)
+        )
+    finally:
+        listener.close()
 
 
 def _shown(host: str) -> str:
     return "127.0.0.1" if host in ("0.0.0.0", "::") else host  # noqa: S104
 
 
-def _prepare_first_start(settings: Settings, url: str) -> None:
-    from syncline.services.auth import Principal
-    from syncline.services.bootstrap import ensure_first_organization
-    from syncline.services.connections import ConnectionService
+def _prepare_store(settings: Settings) -> None:
+    """Create the data directory and migrate the store, so `serve` fails here, in one line."""
     from syncline.services.data_dir import prepare_data_dir
-    from syncline.services.demo import create_demo
     from syncline.store.db import Store
-    from syncline.store.secrets import SecretBox
 
     prepare_data_dir(settings)
-    box = SecretBox.load(
-        settings.secret_key.get_secret_value() if settings.secret_key else None,
-        settings.data_dir,
-    )
     store = Store(settings.resolved_database_url())
-    store.migrate()
-    first = ensure_first_organization(store, settings)
+    try:
+        store.migrate()
+    finally:
+        store.dispose()
+
+
+def _announce(app: Any, settings: Settings, url: str) -> None:
+    """Print where Syncline serves and its key; on the very first start, make the demo."""
+    from syncline.services.auth import Principal
+    from syncline.services.bootstrap import Bootstrap
+    from syncline.services.connections import ConnectionService
+    from syncline.services.demo import create_demo
+
+    first: Bootstrap = app.state.bootstrap
     click.echo(f"Syncline is serving at {url}")
     click.echo(f"Organization: {first.organization_name} ({first.organization_id})")
     if first.api_key:
@@ -78,25 +99,30 @@ def _prepare_first_start(settings: Settings, url: str) -> None:
     else:
         click.echo("API key: set SYNCLINE_API_KEY to choose the admin's key")
     click.echo(f"Data directory: {settings.data_dir.resolve()}")
-    if first.created and settings.demo:
-        principal = Principal(
-            organization_id=first.organization_id,
-            organization_name=first.organization_name,
-            method="api_key",
-            user_id=first.admin_user_id,
-            email=first.admin_email,
-        )
-        connections = ConnectionService(store, box, settings, principal)
-        demo_dir = (settings.data_dir / "demo").resolve()
-        if any(demo_dir.is_relative_to(root) for root in connections.roots.roots):
-            demo = create_demo(connections)
-            click.echo(
-                f"Demo: sync {demo.sync_id} copies {demo.source_path} into {demo.export_dir}; "
-                f"run it with: syncline syncs run {demo.sync_id} --wait"
-            )
-        else:
-            click.echo(f"Demo: not created, {demo_dir} is outside SYNCLINE_LOCAL_ROOTS")
-    store.dispose()
+    if not (first.created and settings.demo):
+        return
+    principal = Principal(
+        organization_id=first.organization_id,
+        organization_name=first.organization_name,
+        method="api_key",
+        user_id=first.admin_user_id,
+        email=first.admin_email,
+    )
+    state = app.state.syncline
+    connections = ConnectionService(state.store, state.box, settings, principal)
+    demo_dir = (settings.data_dir / "demo").resolve()
+    if not any(demo_dir.is_relative_to(root) for root in connections.roots.roots):
+        click.echo(f"Demo: not created, {demo_dir} is outside SYNCLINE_LOCAL_ROOTS")
+        return
+    try:
+        demo = create_demo(connections)
+    except SynclineError as exc:
+        click.echo(f"Demo: not created: {exc.message}")
+        return
+    click.echo(
+        f"Demo: sync {demo.sync_id} copies {demo.source_path} into {demo.export_dir}; "
+        f"run it with: syncline syncs run {demo.sync_id} --wait"
+    )
 
 
 @main.command()

@@ -26,11 +26,12 @@ from pathlib import Path
 from typing import Any, Literal
 
 import httpx
+import psutil
 import psycopg
 import pytest
 
 from tests.conftest import PG_DSN, PG_HOST, PG_PORT, PG_USER
-from tests.e2e.conftest import _free_port, _wait_until_up
+from tests.e2e.conftest import PATIENCE, _free_port, _wait_until_up
 
 KEY = "sl_cluster_e2e"
 TERMINAL = {"completed", "canceled", "failed", "interrupted"}
@@ -201,15 +202,15 @@ class Cluster:
             time.sleep(0.2)
 
     def wait_running(self, sync_id: str, execution_id: str) -> None:
-        """Until the execution is running and has read some rows (fails after 30 s)."""
-        deadline = time.monotonic() + 30
+        """Until the execution is running and has read some rows (fails after PATIENCE s)."""
+        deadline = time.monotonic() + PATIENCE
         while time.monotonic() < deadline:
             execution = self.execution(sync_id, execution_id)
             assert execution["status"] not in TERMINAL, execution
             if execution["status"] == "running" and execution["counts"]["total"] > 0:
                 return
             time.sleep(0.1)
-        raise AssertionError(f"execution {execution_id} did not get going within 30 s")
+        raise AssertionError(f"execution {execution_id} did not get going within {PATIENCE} s")
 
     def call(self, method: str, path: str, body: dict[str, Any] | None = None) -> dict[str, Any]:
         """One API call that must answer 200; its `data`."""
@@ -217,6 +218,18 @@ class Cluster:
         assert response.status_code == 200, response.text
         data: dict[str, Any] = response.json()["data"]
         return data
+
+    def ready_messages(self) -> int:
+        """Messages waiting on the cluster's broker queue, not handed to any worker."""
+        from kombu import Connection
+
+        url, queue = self.env["SYNCLINE_BROKER_URL"], self.env["SYNCLINE_CELERY_QUEUE"]
+        with Connection(url, connect_timeout=5) as connection:
+            channel = connection.default_channel
+            if url.startswith("redis"):
+                return int(channel.client.llen(queue))
+            _, count, _ = channel.queue_declare(queue=queue, passive=True)
+            return int(count)
 
     def metadata(self, sql: str) -> list[tuple[Any, ...]]:
         """Rows of a statement run directly on the metadata store."""
@@ -291,7 +304,7 @@ def running_cluster(
         yield cluster
 
 
-def wait_for_text(log: Path, text: str, process: Process, timeout: float = 30) -> None:
+def wait_for_text(log: Path, text: str, process: Process, timeout: float = PATIENCE) -> None:
     """Until `text` shows in `log`; fails the test if the process exits or `timeout` s pass."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -301,6 +314,32 @@ def wait_for_text(log: Path, text: str, process: Process, timeout: float = 30) -
             pytest.fail(f"{log.name}: exited early:\n{log.read_text(errors='replace')}")
         time.sleep(0.1)
     pytest.fail(f"{log.name}: no {text!r} within {timeout} s:\n{log.read_text(errors='replace')}")
+
+
+def freeze_and_kill(processes: list[Process]) -> None:
+    """SIGKILL every process (with its group) at one instant, as far as any other can tell.
+
+    Each group is stopped first (SIGSTOP) and, once every process in every group
+    is seen stopped, all are killed: none of them runs a line after the first one
+    died (so none takes back a broker message the first one's death released).
+    """
+    groups = [psutil.Process(process.pid) for process in processes]
+    for process in processes:
+        os.killpg(process.pid, signal.SIGSTOP)
+    members = [m for leader in groups for m in (leader, *leader.children(recursive=True))]
+    deadline = time.monotonic() + PATIENCE
+    while not all(_stopped(member) for member in members):
+        assert time.monotonic() < deadline, "SIGSTOPped processes did not stop"
+        time.sleep(0.05)
+    for process in processes:
+        stop(process)
+
+
+def _stopped(process: psutil.Process) -> bool:
+    try:
+        return process.status() in (psutil.STATUS_STOPPED, psutil.STATUS_ZOMBIE)
+    except psutil.NoSuchProcess:
+        return True
 
 
 def stop(process: Process) -> None:

@@ -16,6 +16,9 @@ import httpx
 import pytest
 
 API_KEY = "sl_e2e_key"
+PATIENCE = 180.0
+"""Seconds a wait for an observable state gives up after: a bound against a hang on a
+loaded 2-core host, never a speed goal (those are measured in bench/)."""
 
 
 def _free_port() -> int:
@@ -69,7 +72,12 @@ def serve_process(data_dir: Path, **env_extra: str) -> Iterator[Serve]:
         yield served
     finally:
         process.terminate()
-        process.wait(timeout=30)
+        try:
+            process.wait(timeout=PATIENCE)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+            raise
 
 
 @pytest.fixture(scope="session")
@@ -95,7 +103,7 @@ def served(
 
 
 def _wait_until_up(base_url: str, process: subprocess.Popen[bytes], log_path: Path) -> None:
-    deadline = time.monotonic() + 30
+    deadline = time.monotonic() + PATIENCE
     while time.monotonic() < deadline:
         if process.poll() is not None:
             pytest.fail(f"syncline serve exited early:\n{log_path.read_text()}")
@@ -104,4 +112,4 @@ def _wait_until_up(base_url: str, process: subprocess.Popen[bytes], log_path: Pa
             return
         except httpx.TransportError:
             time.sleep(0.2)
-    pytest.fail(f"syncline serve did not answer within 30 s:\n{log_path.read_text()}")
+    pytest.fail(f"syncline serve did not answer within {PATIENCE} s:\n{log_path.read_text()}")

@@ -9,6 +9,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.e2e.conftest import PATIENCE
+
 CASES = {
     "not a URL": {"SYNCLINE_DATABASE_URL": "not-a-url"},
     "MySQL store": {"SYNCLINE_DATABASE_URL": "mysql://root:pw@127.0.0.1/x"},
@@ -51,7 +53,7 @@ def test_a_bad_setting_is_one_line_and_creates_nothing(
         env=env,
         capture_output=True,
         text=True,
-        timeout=60,
+        timeout=PATIENCE,
         check=False,
     )
     assert done.returncode == 1, done.stdout + done.stderr

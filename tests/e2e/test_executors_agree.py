@@ -26,6 +26,7 @@ import pytest
 
 from tests.conftest import temporary_pg_schema
 from tests.e2e.cluster import TERMINAL, Cluster, broker_url, pg, running_cluster
+from tests.e2e.conftest import PATIENCE
 
 pytestmark = pytest.mark.e2e
 
@@ -246,6 +247,6 @@ def _sync(cluster: Cluster, scenario: Scenario) -> str:
 
 def _wait(cluster: Cluster, sync_id: str, execution_id: str) -> dict[str, Any]:
     """The execution once it has ended; fails after 60 s."""
-    ended = cluster.wait(sync_id, execution_id, TERMINAL, timeout=60)
+    ended = cluster.wait(sync_id, execution_id, TERMINAL, timeout=PATIENCE)
     assert ended["status"] in TERMINAL, ended
     return ended

@@ -28,7 +28,7 @@ from tests.conftest import (
     temporary_maria_database,
     temporary_pg_schema,
 )
-from tests.e2e.conftest import API_KEY
+from tests.e2e.conftest import API_KEY, PATIENCE
 
 pytestmark = pytest.mark.e2e
 
@@ -72,7 +72,7 @@ def _run(sdk: Polytomic, sync_id: str) -> Any:
     started = sdk.model_sync.start(sync_id).data
     assert started is not None
     assert started.id
-    deadline = time.monotonic() + 60
+    deadline = time.monotonic() + PATIENCE
     while time.monotonic() < deadline:
         execution = sdk.model_sync.executions.get(sync_id, started.id).data
         assert execution is not None

@@ -11,7 +11,7 @@ import httpx
 import pytest
 
 from tests.conftest import temporary_pg_schema
-from tests.e2e.conftest import serving
+from tests.e2e.conftest import PATIENCE, serving
 
 pytestmark = pytest.mark.e2e
 KEY = "sl_scheduled_e2e"
@@ -66,7 +66,7 @@ def test_an_every_minute_sync_runs_by_itself(tmp_path: Path, pg_config: dict[str
         next_time = datetime.fromisoformat(status["next_execution_time"].replace("Z", "+00:00"))
         assert next_time.second == 0
 
-        deadline = time.monotonic() + 90
+        deadline = time.monotonic() + PATIENCE
         executions: list[dict[str, Any]] = []
         while time.monotonic() < deadline:
             executions = api.get(f"/api/syncs/{sync_id}/executions").json()["data"]

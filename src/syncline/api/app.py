@@ -29,14 +29,20 @@ from syncline.api.versions import UNVERSIONED, VERSION_HEADER
 from syncline.services.bootstrap import ensure_first_organization
 from syncline.services.data_dir import prepare_data_dir
 from syncline.services.executors import build_executor, build_reaper, build_scheduler
-from syncline.services.runs import Runtime, interrupt_abandoned
+from syncline.services.reaper import reap_stale
+from syncline.services.runs import Runtime
 from syncline.settings import SUPPORTED_API_VERSIONS, Settings, get_settings
 from syncline.store.db import Store
 from syncline.store.secrets import SecretBox
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
-    """The Syncline API. Starting it migrates the store and creates the first organization."""
+    """The Syncline API.
+
+    Starting it migrates the store, ends the executions whose owner is
+    provably gone (`reap_stale`), and, last, creates the first organization
+    (`app.state.bootstrap`).
+    """
     settings = settings or get_settings()
 
     @asynccontextmanager
@@ -48,16 +54,17 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             settings.secret_key.get_secret_value() if settings.secret_key else None,
             settings.data_dir,
         )
-        app.state.bootstrap = ensure_first_organization(store, settings)
         stopping = threading.Event()
         runtime = Runtime(store=store, box=box, settings=settings, stopping=stopping.is_set)
-        if settings.executor == "local":
-            # Nothing else runs this store's executions; with Celery they belong
-            # to the workers, and only the reaper (heartbeats) decides they died.
-            interrupt_abandoned(runtime)
         executor = build_executor(runtime)
+        # Only executions whose owner is provably gone: other processes sharing
+        # the store (servers, workers) keep theirs, and queued ones are handed
+        # over again by the reaper.
+        reap_stale(runtime, executor=executor)
         scheduler = build_scheduler(runtime, executor)
         reaper = build_reaper(runtime, executor)
+        # Last: a start that failed before this point created no organization or key.
+        app.state.bootstrap = ensure_first_organization(store, settings)
         app.state.syncline = AppState(
             settings=settings,
             store=store,

@@ -1,12 +1,16 @@
 """Liveness of executions: runners beat, the reaper ends what no one runs any more.
 
-Whoever runs an execution refreshes its `heartbeat_at` (`supervised_run`
+Whoever runs an execution records itself as its owner when it claims it
+(`services.owners.Owner`) and refreshes its `heartbeat_at` (`supervised_run`
 beats from a thread every few seconds, on top of the engine's own beats
-between batches), so a stale heartbeat means the runner's process is gone:
-a killed worker, a lost machine. The reaper, run by the one process that
-holds the `reaper` lease, marks such executions `interrupted` (or `canceled`
-when a cancel was already requested), gives their sync's run slot back and,
-with `retry_interrupted`, starts a fresh execution of the sync (type `retry`).
+between batches). An execution is abandoned only when its owner is provably
+gone: its heartbeat is stale (a killed worker, a lost machine), or its owner
+ran on this machine and that process no longer exists. The reaper, run by
+the one process that holds the `reaper` lease, and every `serve` once at
+start, mark such executions `interrupted` (or `canceled` when a cancel was
+already requested), give their sync's run slot back and, with
+`retry_interrupted`, start a fresh execution of the sync (type `retry`).
+Executions of live processes are never touched, whoever runs them.
 
 It also hands again to the executor every execution left `queued` for
 `requeue_after` seconds without starting: a broker can lose a message (a
@@ -28,9 +32,10 @@ import threading
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
-from sqlalchemy import func, select, update
+from sqlalchemy import case, func, select, update
 
 from syncline.execution.base import Executor
+from syncline.services.owners import Owner
 from syncline.services.runs import Runtime, run_execution
 from syncline.store.executions import ACTIVE_STATUSES, ExecutionRepository
 from syncline.store.leases import release_lease, take_lease
@@ -39,8 +44,6 @@ from syncline.store.tables import Execution, Sync, utcnow
 log = logging.getLogger("syncline.reaper")
 
 LEASE = "reaper"
-STARTED_STATUSES = ("running", "processing", "canceling")
-"""Statuses of an execution a runner has (or had) in hand; only these are reaped."""
 
 
 def beat_interval(timeout: float) -> float:
@@ -55,44 +58,67 @@ def reap_stale(
     *,
     executor: Executor | None = None,
 ) -> list[str]:
-    """End every started execution whose heartbeat is older than `timeout`; their ids.
+    """End every claimed execution whose owner is provably gone; their ids.
 
-    An execution counts as stale when its status is running, processing or
-    canceling and its `heartbeat_at` (or `started_at` when it never beat) is
-    older than `now - timeout` (default: `settings.heartbeat_timeout`). It
-    becomes `interrupted` (`canceled` if a cancel was requested) and its
-    sync's run slot is freed. When `settings.retry_interrupted` is set and
-    an `executor` is given, each interrupted (not canceled) execution of a
-    still-active sync is followed by a new `retry` execution with the same
-    options, submitted after the store has committed.
+    A claimed execution (started, not ended) is abandoned when its
+    `heartbeat_at` (or `started_at` when it never beat) is older than
+    `now - timeout` (default: `settings.heartbeat_timeout`), or when its
+    owner ran on this machine and that process no longer exists
+    (`Owner.is_gone`). Nothing else is touched: a live owner's execution,
+    wherever it runs, and a queued execution that no process claimed yet
+    (`redeliver_queued` hands those over again).
+
+    An abandoned execution becomes `interrupted` (`canceled` if a cancel was
+    requested), `completed_at` is its last heartbeat (when its runner was
+    last known to work on it), `errors` says why, and its sync's run slot is
+    freed. Each is ended by a conditional UPDATE, so a run that ends or
+    beats meanwhile, or another process reaping it too, wins over this one.
+    When `settings.retry_interrupted` is set and an `executor` is given,
+    each interrupted (not canceled) execution of a still-active sync is
+    followed by a new `retry` execution with the same options, submitted
+    after the store has committed.
     """
     now = now or utcnow()
     timeout = timeout or timedelta(seconds=runtime.settings.heartbeat_timeout)
     cutoff = now - timeout
+    last_beat = func.coalesce(Execution.heartbeat_at, Execution.started_at)
     reaped: list[str] = []
     retries: list[str] = []
     with runtime.store.session() as session:
         repo = ExecutionRepository(session, None)
-        stale = session.scalars(
-            select(Execution)
-            .where(
-                Execution.status.in_(STARTED_STATUSES),
-                func.coalesce(Execution.heartbeat_at, Execution.started_at) < cutoff,
+        claimed = session.scalars(
+            select(Execution).where(
+                Execution.status.in_(ACTIVE_STATUSES), Execution.started_at.is_not(None)
             )
-            .with_for_update()
         ).all()
-        for execution in stale:
-            status = "canceled" if execution.cancel_requested else "interrupted"
-            execution.status = status
-            execution.completed_at = now
-            execution.errors = [
-                *execution.errors,
-                f"no heartbeat for {int(timeout.total_seconds())} s: its runner stopped",
+        for execution in claimed:
+            reason = _abandoned(execution, cutoff, timeout)
+            if reason is None:
+                continue
+            condition = [
+                Execution.id == execution.id,
+                Execution.status.in_(ACTIVE_STATUSES),
+                Execution.started_at.is_not(None),
             ]
+            if reason.stale:
+                condition.append(last_beat < cutoff)
+            ended = session.execute(
+                update(Execution)
+                .where(*condition)
+                .values(
+                    status=case((Execution.cancel_requested, "canceled"), else_="interrupted"),
+                    completed_at=last_beat,
+                    errors=[*execution.errors, reason.message],
+                )
+                .execution_options(synchronize_session=False)
+            )
+            if not ended.rowcount:  # type: ignore[attr-defined]
+                continue
+            session.refresh(execution)
             repo.release_slot(execution.sync_id, execution.id)
             reaped.append(execution.id)
-            log.warning("execution %s had no runner any more: %s", execution.id, status)
-            if status != "interrupted" or executor is None:
+            log.warning("execution %s %s: %s", execution.id, execution.status, reason.message)
+            if execution.status != "interrupted" or executor is None:
                 continue
             if not runtime.settings.retry_interrupted:
                 continue
@@ -114,6 +140,30 @@ def reap_stale(
         for execution_id in retries:
             executor.submit(execution_id)
     return reaped
+
+
+@dataclass(frozen=True)
+class _Reason:
+    """Why an execution's owner is provably gone; `stale`: by its heartbeat."""
+
+    message: str
+    stale: bool
+
+
+def _abandoned(execution: Execution, cutoff: datetime, timeout: timedelta) -> _Reason | None:
+    owner = Owner.from_record(execution.owner)
+    last = execution.heartbeat_at or execution.started_at
+    shown = last.isoformat(timespec="seconds") if last is not None else "never"
+    runner = f"the process running it ({owner.describe()})" if owner else "the process running it"
+    if owner is not None and owner.is_gone():
+        return _Reason(f"{runner} stopped; its last heartbeat was at {shown}", stale=False)
+    if last is not None and last < cutoff:
+        return _Reason(
+            f"no heartbeat for over {int(timeout.total_seconds())} s from {runner}, "
+            f"which stopped or lost the metadata store; its last heartbeat was at {shown}",
+            stale=True,
+        )
+    return None
 
 
 def redeliver_queued(
@@ -229,9 +279,10 @@ class _Pulse:
 def supervised_run(runtime: Runtime, execution_id: str) -> None:
     """Run an execution at most once, beating its heart from a thread. Never raises.
 
-    Stamps `started_at` with a conditional UPDATE (only while the execution
-    has not started and has not ended); a delivery that loses that race, or
-    comes after the execution started elsewhere, returns without running.
+    Stamps `started_at` and this process as the owner with a conditional
+    UPDATE (only while the execution has not started and has not ended); a
+    delivery that loses that race, or comes after the execution started
+    elsewhere, returns without running.
     The run then goes through `run_execution`. If the reaper ends the
     execution meanwhile (the heartbeat could not reach the store in time),
     the run stops at its next batch boundary instead of racing a retry.
@@ -269,7 +320,7 @@ def _take_start(runtime: Runtime, execution_id: str) -> bool:
                 Execution.started_at.is_(None),
                 Execution.status.in_(ACTIVE_STATUSES),
             )
-            .values(started_at=now, heartbeat_at=now)
+            .values(started_at=now, heartbeat_at=now, owner=Owner.this_process().record())
             .execution_options(synchronize_session=False)
         )
         return bool(result.rowcount)  # type: ignore[attr-defined]

@@ -252,20 +252,3 @@ class StoreHooks:
             execution.heartbeat_at = utcnow()
             execution.counts = counts_dict(self.counts)
             return execution.cancel_requested
-
-
-def interrupt_abandoned(runtime: Runtime) -> int:
-    """Mark every execution that has not ended as `interrupted` and free its sync.
-
-    For the embedded executor at start: nothing else can be running them.
-    Returns how many were marked.
-    """
-    with runtime.store.session() as session:
-        repo = ExecutionRepository(session, None)
-        abandoned = repo.still_active()
-        for execution in abandoned:
-            execution.status = "interrupted"
-            execution.completed_at = utcnow()
-            execution.errors = [*execution.errors, "the server stopped during this execution"]
-            repo.release_slot(execution.sync_id, execution.id)
-        return len(abandoned)

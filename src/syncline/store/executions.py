@@ -138,14 +138,6 @@ class ExecutionRepository:
             query = query.order_by(order[0].desc(), order[1].desc())
         return list(self.session.scalars(query.limit(limit)))
 
-    def still_active(self) -> list[Execution]:
-        """Every execution (of every organization when unscoped) that has not ended."""
-        return list(
-            self.session.scalars(
-                self._scoped(select(Execution).where(Execution.status.in_(ACTIVE_STATUSES)))
-            )
-        )
-
     def add_log(
         self, execution_id: str, level: str, message: str, payload: dict[str, Any] | None = None
     ) -> None:

@@ -280,7 +280,8 @@ class Execution(Base):
 
     `counts` holds total/insert/update/upserts/delete/error/warnings;
     `options` how it was started (resync, test, identities);
-    `heartbeat_at` is refreshed by whoever runs it, so a dead runner shows.
+    `heartbeat_at` is refreshed by whoever runs it, so a dead runner shows;
+    `owner` names the process that claimed it (`services.owners.Owner`).
     """
 
     __tablename__ = "executions"
@@ -301,6 +302,7 @@ class Execution(Base):
     started_at: Mapped[datetime | None] = mapped_column(nullable=True)
     completed_at: Mapped[datetime | None] = mapped_column(nullable=True)
     heartbeat_at: Mapped[datetime | None] = mapped_column(nullable=True)
+    owner: Mapped[dict[str, Any] | None] = mapped_column(JSON(none_as_null=True), nullable=True)
 
 
 class ExecutionLog(Base):
