@@ -85,6 +85,11 @@ class SqlConnection(Connector):
         """The values of a parameter listed in `parameter_fields`."""
         return []
 
+    def _untransactional(self, conn: DbConnection, ref: TableRef) -> str | None:
+        """Why writes to table `ref` (or the table a writer would create there)
+        cannot commit atomically with a commit marker; None when they can."""
+        return None
+
     def _ping(self, conn: DbConnection) -> None:
         """Run a trivial statement proving the connection works."""
         self._fetch_all(conn, "SELECT 1")
