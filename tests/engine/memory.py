@@ -183,6 +183,9 @@ class MemoryWriter(Writer):
         self.staged: list[Row] = []
         if target.marks and plan.mark is not None and plan.mode is not SyncMode.REPLACE:
             self.commit_marking = CommitMarking.BATCH
+            # As a database writer: the engine read this sync's markers back already.
+            sync_id = plan.mark.sync_id
+            target.markers = [(sync, m) for sync, m in target.markers if sync != sync_id]
 
     def write(self, batch: pa.RecordBatch, number: int | None = None) -> BatchResult:
         result = self._write(batch)
@@ -291,6 +294,13 @@ class MemoryLedger(CommitLedger):
             marker
             for sync, marker in self.target.markers
             if sync == sync_id and marker.execution_id in execution_ids
+        ]
+
+    def forget(self, sync_id: str, execution_id: str) -> None:
+        self.target.markers = [
+            (sync, marker)
+            for sync, marker in self.target.markers
+            if sync != sync_id or marker.execution_id != execution_id
         ]
 
 

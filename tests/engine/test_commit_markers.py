@@ -69,6 +69,20 @@ def test_an_append_crashed_after_a_commit_is_not_appended_again(
     assert sync(recovery, source, target)[0] == counts()
 
 
+def test_the_same_execution_run_again_recovers_its_own_crashed_batch(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A redelivered task runs the same execution again: same id, batch numbers from 0.
+    spec = make_spec(tmp_path, SyncMode.APPEND, identity=False, batch_size=10)
+    source, target = MemorySource(PEOPLE, people(*range(1, 51))), MemoryTarget(marks=True)
+    with crash_before_journal(monkeypatch, batch=2):
+        sync(spec, source, target)
+    with crash_before_journal(monkeypatch, batch=2):
+        sync(spec, source, target)
+    assert sync(spec, source, target)[0] == counts(total=10, insert=10)
+    assert Counter(row["id"] for row in target.rows) == Counter(range(1, 51))
+
+
 def test_without_markers_the_crashed_batch_is_appended_twice(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

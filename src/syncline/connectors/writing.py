@@ -127,6 +127,12 @@ class CommitLedger(ABC):
         Raises `ConnectorError` when the target cannot be read.
         """
 
+    @abstractmethod
+    def forget(self, sync_id: str, execution_id: str) -> None:
+        """Remove the markers of one execution of `sync_id`: its state holds what they
+        proved. Raises `ConnectorError` when the target cannot be written (a writer
+        of the sync's next run removes them then)."""
+
 
 @dataclass(frozen=True)
 class WriteColumn:

@@ -20,6 +20,10 @@ at the intent's time, so batch order is kept); pending files of a
 published run become journal files; everything else is dropped, because
 it never landed. Each journal file is made durable before the intent or
 pending file it replaces goes, so a crash during recovery only repeats it.
+
+Once a run's state is committed, its markers have nothing left to prove:
+`forget_markers` removes them (a writer of the next run removes them
+otherwise).
 """
 
 from __future__ import annotations
@@ -36,6 +40,7 @@ from syncline.engine.records import CONFIRMED
 from syncline.engine.spec import RunHooks, RunSpec
 from syncline.engine.spill import JOURNAL_SUFFIX, PLAIN_PARQUET, fsync_directory, write_durably
 from syncline.engine.state import StateStore, UnresolvedRun
+from syncline.errors import ConnectorError
 
 
 def recover(store: StateStore, target: TargetConnector, spec: RunSpec, hooks: RunHooks) -> int:
@@ -62,6 +67,22 @@ def recover(store: StateStore, target: TargetConnector, spec: RunSpec, hooks: Ru
             "but did not record before it stopped; they are not sent again",
         )
     return recovered
+
+
+def forget_markers(target: TargetConnector, spec: RunSpec, hooks: RunHooks) -> None:
+    """Remove this run's commit markers, its state being committed; a failure is a
+    console warning (the next run's writer removes them)."""
+    ledger = target.commit_ledger(spec.target_object, spec.create_target)
+    if ledger is None:
+        return
+    try:
+        ledger.forget(spec.sync_id, spec.execution_id)
+    except ConnectorError as exc:
+        hooks.log(
+            "warning",
+            f"could not remove this run's commit markers ({exc.message}); "
+            "the next run removes them",
+        )
 
 
 def _resolve(run: UnresolvedRun, committed: list[CommittedBatch]) -> int:

@@ -68,7 +68,7 @@ from syncline.engine.pick import SEQ
 from syncline.engine.plan import write_plan
 from syncline.engine.prefetch import Prefetch
 from syncline.engine.records import Recorder
-from syncline.engine.recovery import recover
+from syncline.engine.recovery import forget_markers, recover
 from syncline.engine.snapshots import unfinished_snapshot
 from syncline.engine.spec import Counts, RowFilter, RunCanceled, RunHooks, RunSpec
 from syncline.engine.spill import OutcomeLog, ParquetSink
@@ -128,6 +128,8 @@ class _Run:
         """Whether the model read holds only rows changed since a watermark."""
         self.journaled = False
         """Whether the records this run confirmed are in a durable journal."""
+        self.marked = False
+        """Whether this run's writer marked its commits (`engine.recovery`)."""
         self.recorder = Recorder(
             self.counts,
             hooks,
@@ -187,6 +189,8 @@ class _Run:
                     store.settle()
                     if generation is not None:
                         generation.advance(store)
+                    if self.marked:
+                        forget_markers(self.target, self.spec, self.hooks)
             finally:
                 connection.close()
         return self.counts
@@ -455,6 +459,7 @@ class _Run:
             self.hooks.log("warning", writer.marking_problem)
         if writer.commit_marking is CommitMarking.NONE:
             return store.outcome_log(durable=durable)
+        self.marked = True
         marked = MarkedRun(self.spec.execution_id, writer.commit_marking.value)
         return store.outcome_log(durable=True, marked=marked)
 

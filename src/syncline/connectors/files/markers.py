@@ -12,9 +12,10 @@ nothing: the target file being that file proves the run published
 Another sync may publish to the same file before the crashed one looks: so
 every writer, holding the target's lock, first settles the notes whose file
 is the target (marks them published) before it may replace it. The lock also
-guards the ledger's look. A writer removes its own sync's note when it opens
-(the engine has read it back by then). Notes are hidden files, so the
-connector never lists them.
+guards the ledger's look. A run removes its note once its state is
+committed, and a writer removes its own sync's note when it opens (the
+engine has read it back by then). Notes are hidden files, so the connector
+never lists them.
 """
 
 from __future__ import annotations
@@ -92,6 +93,17 @@ class FilesCommitLedger(CommitLedger):
             return []
         execution = str(note.get("execution"))
         return [CommittedBatch(execution)] if execution in execution_ids else []
+
+    def forget(self, sync_id: str, execution_id: str) -> None:
+        """Remove the note of `sync_id` if it is about `execution_id`."""
+        path = note_path(self.root, self.name, sync_id)
+        note = _read(path)
+        if note is not None and note.get("execution") == execution_id:
+            try:
+                path.unlink(missing_ok=True)
+            except OSError as exc:
+                message = f"cannot remove the commit note of {self.name}: {exc}"
+                raise ConnectorError(message) from exc
 
 
 _IDENTITY = ("device", "inode", "size", "mtime_ns")

@@ -46,6 +46,11 @@ class SqlConnection(Connector):
     def _open(self) -> DbConnection:
         """Open a connection for reading, with a short connect timeout."""
 
+    def _open_writable(self) -> DbConnection:
+        """Open a connection that may write, in autocommit mode (for small upkeep
+        such as removing commit markers; writers open their own)."""
+        return self._open()
+
     @abstractmethod
     def _driver_errors(self) -> tuple[type[Exception], ...]:
         """The driver's exception classes, translated by `_translate`."""

@@ -5,14 +5,15 @@ batch's records, one row naming the sync, the execution, the batch's number
 and which of its records that transaction applied with which result. A
 crash after the commit but before the engine's journal then loses nothing:
 the next run reads the markers back (`SqlCommitLedger`) and counts exactly
-those records as written, so an append never inserts them twice.
+those records as written, so an append never inserts them twice. Once a
+run's state is committed, its markers are removed (`forget`).
 
 The table lives beside the target table (its schema; its database on
 MySQL), is created by the first writer that needs it, and belongs to
-Syncline: target discovery never lists it. Rows are kept per sync: a
-writer removes its sync's rows of earlier executions when it opens, after
-the engine has read them back, so the table holds at most one execution's
-rows per sync.
+Syncline: target discovery never lists it. Rows are kept per sync, and
+read and removed only by runs of that sync: a writer also removes its
+sync's rows when it opens (the engine has read them back by then), so rows
+a run could not remove do not stay.
 
 `outcomes` holds runs of consecutive batch indexes with one result, as
 `<first index>:<count>:<code>` joined by commas (`0:25000:i` for a clean
@@ -26,6 +27,7 @@ from typing import TYPE_CHECKING
 
 from syncline.connectors.sql.catalog import TableRef
 from syncline.connectors.writing import CommitLedger, CommittedBatch, RecordResult
+from syncline.errors import ConnectionCheckFailed
 
 if TYPE_CHECKING:
     from syncline.connectors.sql.target import SqlTarget
@@ -98,3 +100,27 @@ class SqlCommitLedger(CommitLedger):
             CommittedBatch(str(execution), int(batch), decode_outcomes(str(outcomes)))
             for execution, batch, outcomes in rows
         ]
+
+    def forget(self, sync_id: str, execution_id: str) -> None:
+        """Remove one execution's markers (see `CommitLedger.forget`)."""
+        target = self.target
+        table = target.bindable(target.qualified(self.ref))
+        mark = target.placeholder
+        try:
+            conn = target._open_writable()
+        except target._driver_errors() as exc:
+            raise ConnectionCheckFailed(target.scrub(target._connect_error_message(exc))) from None
+        try:
+            with target._translate():
+                if target._relation_kind(conn, self.ref) is None:
+                    return
+                cursor = conn.cursor()
+                try:
+                    cursor.execute(
+                        f"DELETE FROM {table} WHERE sync_id = {mark} AND execution_id = {mark}",
+                        [sync_id, execution_id],
+                    )
+                finally:
+                    cursor.close()
+        finally:
+            target._close(conn)

@@ -254,17 +254,24 @@ class SqlWriter(WriteDialect, Writer):
                 encode_outcomes(records.indexes, results),
             ]
             marks = ", ".join([self.placeholder] * len(values))
-            self.execute(
-                f"INSERT INTO {self.qualified(marker_ref(self.prepared.ref))}"
-                f" (sync_id, execution_id, batch, first_row, outcomes) VALUES ({marks})",
-                values,
-            )
+            table = self.qualified(marker_ref(self.prepared.ref))
+            try:
+                self.execute(
+                    f"INSERT INTO {table} (sync_id, execution_id, batch, first_row, outcomes)"
+                    f" VALUES ({marks})",
+                    values,
+                )
+            except self.target._driver_errors() as exc:
+                # Never the records' fault: the batch must fail, not be bisected.
+                message = self.target.scrub(self.target._error_message(exc))
+                raise ConnectorError(f"cannot record the commit marker: {message}") from None
         return results
 
     def _start_marking(self) -> None:
         """Decide whether commits are marked; if so, make sure the markers table
-        exists and drop this sync's markers of earlier executions (the engine
-        read them back before opening this writer).
+        exists and drop this sync's markers (the engine read them back before
+        opening this writer; an earlier attempt of this very execution may have
+        left some).
 
         A table that does not roll back, or markers the user may not create,
         leave commits unmarked, with the reason in `marking_problem`.
@@ -289,9 +296,8 @@ class SqlWriter(WriteDialect, Writer):
             )
             return
         self.execute(
-            f"DELETE FROM {self.qualified(table)} WHERE sync_id = {self.placeholder}"
-            f" AND execution_id <> {self.placeholder}",
-            [plan.mark.sync_id, plan.mark.execution_id],
+            f"DELETE FROM {self.qualified(table)} WHERE sync_id = {self.placeholder}",
+            [plan.mark.sync_id],
         )
         self.commit_marking = CommitMarking.BATCH
 
