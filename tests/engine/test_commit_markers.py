@@ -149,6 +149,33 @@ def test_a_crashed_snapshot_is_finished_under_its_own_time(
     assert sorted(stamps.values()) == [50, 50]
 
 
+def test_a_snapshot_whose_state_was_committed_is_finished_even_if_the_run_died_then(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    spec = make_spec(tmp_path, SyncMode.SNAPSHOT, identity=False, batch_size=10)
+    source, target = MemorySource(PEOPLE, people(*range(1, 51))), MemoryTarget(marks=True)
+
+    def settle(self: object) -> None:
+        raise Crash
+
+    with monkeypatch.context() as patch:
+        patch.setattr("syncline.engine.state.StateStore.settle", settle)
+        with pytest.raises(Crash):
+            sync(spec, source, target)  # the state is committed, the run dies right after
+    assert (tmp_path / "snapshot.json").exists()
+
+    later = make_spec(
+        tmp_path,
+        SyncMode.SNAPSHOT,
+        identity=False,
+        batch_size=10,
+        started_at=spec.started_at.replace(year=2030) if spec.started_at else None,
+    )
+    assert sync(later, source, target)[0] == counts(total=50, insert=50)
+    stamps = Counter(row["_syncline_snapshot_at"] for row in target.rows)
+    assert sorted(stamps.values()) == [50, 50]
+
+
 def test_a_snapshot_left_unfinished_by_a_sync_since_changed_is_left_alone(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

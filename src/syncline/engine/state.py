@@ -28,8 +28,10 @@ Layout under the sync's `state_dir`:
   temporary files), removed when the run ends, and at the next run if a
   crash left it behind.
 - `snapshot.json`: the snapshot a snapshot run started and did not finish:
-  its time, the sync's fingerprint then, and the journal folders of the
-  runs writing it. The next snapshot run finishes it (`pending_snapshot`).
+  its time, the sync's fingerprint then, the state's generation and the
+  journal folders of the runs writing it. The next snapshot run finishes
+  it (`pending_snapshot`), unless the state was committed since (a newer
+  generation: the run that committed it finished the snapshot).
 - `watermark.json`: what the last settled run left for the next one (the
   largest values of the model's tracking columns), replaced atomically.
 - `generation.json`: which state of the sync this is, as the metadata store
@@ -220,6 +222,8 @@ class StateStore:
         if not path.exists():
             return None
         raw = json.loads(path.read_text())
+        if raw.get("generation") != self.generation:
+            return None
         return PendingSnapshot(
             datetime.fromisoformat(raw["time"]), str(raw["fingerprint"]), list(raw["journals"])
         )
@@ -231,7 +235,12 @@ class StateStore:
         (resuming `resumed`) and journals it in `log`."""
         journals = [*(resumed.journals if resumed else []), log.directory.name]
         text = json.dumps(
-            {"time": at.isoformat(), "fingerprint": fingerprint, "journals": journals}
+            {
+                "time": at.isoformat(),
+                "fingerprint": fingerprint,
+                "generation": self.generation,
+                "journals": journals,
+            }
         )
 
         def write(path: Path) -> None:
