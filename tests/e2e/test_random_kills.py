@@ -6,11 +6,14 @@ PostgreSQL table into a table of its own. Each round starts a run of every
 sync at once, picks one mode and a point of its progress at random, waits
 until that run's target shows it (rows written, updated, removed, staged:
 observed in the target, never timed), and kills the server. The next round
-restarts the server on the same data directory, which recovers first. After
-the rounds, a last run of every sync must complete and leave each target
-exactly as one uninterrupted run would: compared with the source by count,
-distinct keys and a checksum over every column (an append holds every row
-once; every snapshot in the target holds the whole model once; a remove
+restarts the server on the same data directory, which recovers first. The
+source grows by `GROW` rows before every round after the first, so every
+mode has records left to write in every round. After the rounds, the source
+grows once more and a last run of every sync must complete and leave each
+target exactly as uninterrupted runs would: compared with the source by
+count, distinct keys and a checksum over every column (an append holds
+every row once; every snapshot in the target holds the model, as it was
+when the snapshot was taken, once; an update updated every row; a remove
 leaves only the rows the model never had).
 
 Kill points are reproducible: set `SYNCLINE_KILL_SEED` (the seed is printed,
@@ -52,7 +55,10 @@ from tests.e2e.conftest import API_KEY, Serve, serve_process
 
 pytestmark = pytest.mark.e2e
 
-ROWS = 2000
+START = 2000
+"""Rows of the source before the first round."""
+GROW = 400
+"""Rows added to the source before each later round and before the last run."""
 BATCH = 200
 EXTRA = 200
 """Rows only the remove mode's target has: they must survive every run."""
@@ -78,7 +84,9 @@ def _source_row(i: int) -> Row:
     return (i, f"name {i}", f"{(i * 37) % 10000 / 4:.2f}")
 
 
-SOURCE: list[Row] = [_source_row(i) for i in range(1, ROWS + 1)]
+def _source(size: int) -> list[Row]:
+    """The source's rows when it holds `size` of them."""
+    return [_source_row(i) for i in range(1, size + 1)]
 
 
 # ------------------------------------------------------------ the databases
@@ -190,13 +198,17 @@ def _checksum(rows: list[Row]) -> str:
 
 @dataclass
 class ModeTarget:
-    """One mode's target table: how to set it up, read its progress, and check it."""
+    """One mode's target table: how to set it up, read its progress, and check it.
+
+    `total` is the size the source reaches at the last run; `size` its size now.
+    """
 
     mode: str
     db: Database
+    total: int
+    size: int = START
     stages_before: set[str] = field(default_factory=set)
-    complete: set[Any] = field(default_factory=set)
-    """Snapshot times whose snapshot was whole when the round started."""
+    rows_before: int = 0
     baseline: int = 0
 
     @property
@@ -207,33 +219,31 @@ class ModeTarget:
         db, name = self.db, self.name
         db.create(name, keyed=self.mode in IDENTIFIED, snapshot=self.mode == "snapshot")
         if self.mode == "update":
-            db.insert(name, [(i, "old", "0.00") for i in range(1, ROWS + 1)])
+            db.insert(name, [(i, "old", "0.00") for i in range(1, self.total + 1)])
         elif self.mode == "updateOrCreate":
-            db.insert(name, [(i, "old", "0.00") for i in range(1, ROWS + 1, 2)])
+            db.insert(name, [(i, "old", "0.00") for i in range(1, self.total + 1, 2)])
         elif self.mode == "remove":
-            db.insert(name, [*SOURCE, *self.extra()])
+            db.insert(name, [*_source(self.total), *self.extra()])
         elif self.mode == "replace":
             db.insert(name, [(-i, "junk", "0.00") for i in range(1, JUNK + 1)])
 
     def extra(self) -> list[Row]:
-        return [_source_row(i) for i in range(ROWS + 1, ROWS + EXTRA + 1)]
+        return [_source_row(i) for i in range(self.total + 1, self.total + EXTRA + 1)]
 
-    def round_starts(self) -> None:
+    def round_starts(self, size: int) -> None:
         """Note where the target stands, so `progress` counts this round's run only."""
+        self.size = size
         self.stages_before = set(self.db.stages(self.name)) if self.mode == "replace" else set()
-        if self.mode == "snapshot":
-            groups = self.db.run(
-                f"SELECT _syncline_snapshot_at, count(*) FROM {self.db.table(self.name)}"
-                " GROUP BY _syncline_snapshot_at"
-            )
-            self.complete = {stamp for stamp, count in groups if count == ROWS}
+        self.rows_before = self.db.count(self.name)
         self.baseline = 0
         self.baseline = self.progress()
 
     @property
     def remaining(self) -> int:
-        """How many records this round's run has left to apply."""
-        return ROWS - self.baseline
+        """About how many records this round's run has to apply."""
+        if self.mode in ("replace", "snapshot"):
+            return self.size
+        return self.size - self.baseline
 
     def progress(self) -> int:
         """How many records the target shows this round's run applied."""
@@ -244,33 +254,31 @@ class ModeTarget:
         if self.mode in ("update", "updateOrCreate"):
             return db.count(name, "name <> 'old'")
         if self.mode == "remove":
-            return ROWS + EXTRA - db.count(name)
+            return self.total + EXTRA - db.count(name)
         if self.mode == "replace":
             fresh = [n for stage, n in db.stages(name).items() if stage not in self.stages_before]
             return max(fresh, default=0)
         if self.mode == "snapshot":
-            groups = db.run(
-                f"SELECT _syncline_snapshot_at, count(*) FROM {db.table(name)}"
-                " GROUP BY _syncline_snapshot_at"
-            )
-            return sum(int(count) for stamp, count in groups if stamp not in self.complete)
+            return db.count(name) - self.rows_before
         return db.count(name)
 
-    def problems(self) -> list[str]:
-        """How the target differs from what one uninterrupted run leaves."""
-        if self.mode == "snapshot":
-            rows = self.db.rows(self.name, "_syncline_snapshot_at")
-            groups: dict[Any, list[Row]] = {}
-            for row in rows:
-                groups.setdefault(row[3], []).append(_normal(row))
-            if not groups:
-                return ["no snapshot at all"]
-            found = []
-            for stamp, group in groups.items():
-                found += [f"snapshot {stamp}: {p}" for p in _differences(group, SOURCE)]
-            return found
-        expected = self.extra() if self.mode == "remove" else SOURCE
-        return _differences([_normal(row) for row in self.db.rows(self.name)], expected)
+    def problems(self, sizes: list[int]) -> list[str]:
+        """How the target differs from what uninterrupted runs leave; `sizes` are the
+        sizes the source had."""
+        if self.mode != "snapshot":
+            expected = self.extra() if self.mode == "remove" else _source(self.total)
+            return _differences([_normal(row) for row in self.db.rows(self.name)], expected)
+        groups: dict[Any, list[Row]] = {}
+        for row in self.db.rows(self.name, "_syncline_snapshot_at"):
+            groups.setdefault(row[3], []).append(_normal(row))
+        if not groups:
+            return ["no snapshot at all"]
+        found = []
+        for stamp, group in sorted(groups.items()):
+            # A snapshot holds the model as it was once: the source at one of its sizes.
+            size = min((n for n in sizes if n >= len(group)), default=max(sizes))
+            found += [f"snapshot {stamp}: {p}" for p in _differences(group, _source(size))]
+        return found
 
 
 def _differences(actual: list[Row], expected: list[Row]) -> list[str]:
@@ -341,20 +349,44 @@ class Kill:
     threshold: int
     reached: bool
     positions: dict[str, int]
+    remaining: dict[str, int]
+    """What each run had left to apply when the round started."""
 
 
 @dataclass
 class Suite:
-    """One target kind's syncs, the server's data directory, and the kills so far."""
+    """One target kind's source and targets, the server's data directory, the syncs and
+    the kills so far."""
 
     kind: str
     db: Database
-    source_table: str
+    source: Postgres
     data_dir: Path
     env: dict[str, str]
-    targets: dict[str, ModeTarget]
+    targets: dict[str, ModeTarget] = field(default_factory=dict)
     syncs: dict[str, str] = field(default_factory=dict)
     kills: list[Kill] = field(default_factory=list)
+    sizes: list[int] = field(default_factory=list)
+    """The sizes the source had, in order."""
+
+    @property
+    def source_table(self) -> str:
+        return f"{self.source.name}.people"
+
+    def prepare(self, rounds: int) -> None:
+        """The source at `START` rows and every mode's target, for `rounds` rounds."""
+        total = START + GROW * rounds
+        self.source.create("people", keyed=True)
+        self.grow(START)
+        self.targets = {mode: ModeTarget(mode, self.db, total) for mode in MODES}
+        for target in self.targets.values():
+            target.prepare()
+
+    def grow(self, to: int) -> None:
+        """Add the source's rows up to `to`."""
+        size = self.sizes[-1] if self.sizes else 0
+        self.source.insert("people", [_source_row(i) for i in range(size + 1, to + 1)])
+        self.sizes.append(to)
 
     def report(self, seed: int) -> str:
         lines = [f"seed {seed} ({self.kind}): {len(self.kills)} kills"]
@@ -365,7 +397,22 @@ class Suite:
                 f"  round {kill.round}: kill at {kill.mode} >= {kill.threshold} ({trigger});"
                 f" progress then: {where}"
             )
+        for mode in MODES:
+            where = Counter(_stage(k.positions[mode], k.remaining[mode]) for k in self.kills)
+            told = ", ".join(f"{n} {stage}" for stage, n in sorted(where.items()))
+            lines.append(f"  {mode}: {len(self.kills)} kills ({told})")
         return "\n".join(lines)
+
+
+def _stage(applied: int, remaining: int) -> str:
+    """Where a run was when killed, by what its target showed."""
+    if remaining == 0:
+        return "with nothing left to apply"
+    if applied <= 0:
+        return "before any batch"
+    if applied >= remaining:
+        return "after every batch"
+    return "mid-run"
 
 
 def _configure(
@@ -423,13 +470,15 @@ def _kill_round(
     """Start a run of every sync, kill the server once the chosen run got as far as drawn
     (`configure` first sets the syncs up, on the first round)."""
     mode, fraction = rng.choice(MODES), _fraction(rng)
+    if number > 1:
+        suite.grow(suite.sizes[-1] + GROW)
     with serve_process(suite.data_dir, **suite.env) as served:
         api = Api(served)
         try:
             if configure is not None:
                 configure(api)
             for target in suite.targets.values():
-                target.round_starts()
+                target.round_starts(suite.sizes[-1])
             chosen = suite.targets[mode]
             threshold = math.ceil(fraction * chosen.remaining)
             started = {m: api.start(sync_id) for m, sync_id in suite.syncs.items()}
@@ -448,7 +497,8 @@ def _kill_round(
         finally:
             api.close()
     positions = {m: target.progress() for m, target in suite.targets.items()}
-    suite.kills.append(Kill(number, mode, threshold, reached, positions))
+    remaining = {m: target.remaining for m, target in suite.targets.items()}
+    suite.kills.append(Kill(number, mode, threshold, reached, positions, remaining))
 
 
 def _final_runs(suite: Suite) -> dict[str, dict[str, Any]]:
@@ -474,22 +524,9 @@ def _final_runs(suite: Suite) -> dict[str, dict[str, Any]]:
             api.close()
 
 
-@pytest.fixture(scope="module")
-def source_table() -> Iterator[str]:
-    with temporary_pg_schema(
-        "kills_src",
-        "CREATE TABLE {schema}.people (id bigint PRIMARY KEY, name text, amount numeric(10,2))",
-    ) as schema:
-        database = Postgres(schema)
-        database.insert("people", SOURCE)
-        database.close()
-        yield f"{schema}.people"
-
-
 @pytest.fixture(params=["postgresql", "mysql"])
 def suite(
     request: pytest.FixtureRequest,
-    source_table: str,
     pg_config: dict[str, Any],
     mysql_config: dict[str, Any],
     tmp_path: Path,
@@ -504,28 +541,26 @@ def suite(
         "SYNCLINE_WORKERS": str(len(MODES)),
         "SYNCLINE_BATCH_SIZE": str(BATCH),
     }
-
-    def make(db: Database, config: dict[str, Any]) -> tuple[Suite, dict[str, Any]]:
-        targets = {mode: ModeTarget(mode, db) for mode in MODES}
-        for target in targets.values():
-            target.prepare()
-        made = Suite(kind, db, source_table, tmp_path / "data", env, targets)
-        return made, config
-
-    if kind == "postgresql":
-        with temporary_pg_schema("kills_pg") as schema:
-            db: Database = Postgres(schema)
-            try:
-                yield make(db, pg_config)
-            finally:
-                db.close()
-    else:
-        with temporary_maria_database("kills_my") as name:
-            db = Maria(name)
-            try:
-                yield make(db, {**mysql_config, "dbname": name})
-            finally:
-                db.close()
+    with temporary_pg_schema("kills_src") as source_schema:
+        source = Postgres(source_schema)
+        try:
+            if kind == "postgresql":
+                with temporary_pg_schema("kills_pg") as schema:
+                    db: Database = Postgres(schema)
+                    try:
+                        yield Suite(kind, db, source, tmp_path / "data", env), pg_config
+                    finally:
+                        db.close()
+            else:
+                with temporary_maria_database("kills_my") as name:
+                    db = Maria(name)
+                    try:
+                        config = {**mysql_config, "dbname": name}
+                        yield Suite(kind, db, source, tmp_path / "data", env), config
+                    finally:
+                        db.close()
+        finally:
+            source.close()
 
 
 def _kill_and_check(
@@ -533,6 +568,7 @@ def _kill_and_check(
 ) -> None:
     seed = SEED
     rng = random.Random(f"{seed}-{suite.kind}")
+    suite.prepare(rounds)
     print(f"\nrandom kills: seed {seed} (SYNCLINE_KILL_SEED={seed} repeats them)")
 
     def configure(api: Api) -> None:
@@ -540,12 +576,13 @@ def _kill_and_check(
 
     for number in range(1, rounds + 1):
         _kill_round(suite, rng, number, configure if number == 1 else None)
+    suite.grow(suite.sizes[-1] + GROW)
     executions = _final_runs(suite)
     report = suite.report(seed)
     print(report)
     failed = {m: e["status"] for m, e in executions.items() if e["status"] != "completed"}
     assert not failed, f"final runs not completed: {failed}\n{report}"
-    problems = {m: t.problems() for m, t in suite.targets.items()}
+    problems = {m: t.problems(suite.sizes) for m, t in suite.targets.items()}
     for mode, found in problems.items():
         print(f"  {mode}: {'exact' if not found else '; '.join(found)}")
     wrong = {m: p for m, p in problems.items() if p}
