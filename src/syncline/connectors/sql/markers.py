@@ -53,7 +53,12 @@ def marker_ref(ref: TableRef) -> TableRef:
 
 
 def encode_outcomes(indexes: Sequence[int], results: Sequence[RecordResult]) -> str:
-    """The `outcomes` text of records at batch `indexes` with these `results`."""
+    """The `outcomes` text of records at batch `indexes` (ascending) with these `results`."""
+    if not indexes:
+        return ""
+    start, end = indexes[0], indexes[-1]
+    if end - start + 1 == len(indexes) and len(set(results)) == 1:
+        return f"{start}:{len(indexes)}:{CODES[results[0]]}"  # a clean batch: one run
     runs: list[list[int | str]] = []
     for index, result in zip(indexes, results, strict=True):
         code = CODES[result]

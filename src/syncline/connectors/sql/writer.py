@@ -250,7 +250,7 @@ class SqlWriter(WriteDialect, Writer):
                 mark.sync_id,
                 mark.execution_id,
                 self._number,
-                min(records.indexes),
+                records.indexes[0],
                 encode_outcomes(records.indexes, results),
             ]
             marks = ", ".join([self.placeholder] * len(values))
