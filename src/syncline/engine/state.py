@@ -265,10 +265,11 @@ class StateStore:
         confirmed (they stay, as the state's change, when it is not rewritten), and
         any unfinished snapshot (this run finished it, or is not a snapshot)."""
         for journal in self._journals:
-            for path in journal.glob(f"*{INTENT_SUFFIX}"):
-                path.unlink(missing_ok=True)
-            (journal / RUN_FILE).unlink(missing_ok=True)
-            if journal.exists():
+            owned = [*journal.glob(f"*{INTENT_SUFFIX}"), journal / RUN_FILE]
+            removed = [path for path in owned if path.exists()]
+            for path in removed:
+                path.unlink()
+            if removed:
                 fsync_directory(journal)
         (self.directory / SNAPSHOT_FILE).unlink(missing_ok=True)
 
