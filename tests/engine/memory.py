@@ -4,8 +4,9 @@
 `GeneratedSource` produces batches lazily so a large model never exists in
 memory at once. `MemoryTarget` keeps its records in a list, applies every
 mode as `connectors.writing` describes it, and can reject records matching
-a predicate or fail a given write to simulate a crash. `RecordingHooks`
-keeps everything the engine reports.
+a predicate or fail a given write to simulate a crash; with `marks` its
+writers record commit markers with each batch, as a transactional database
+does. `RecordingHooks` keeps everything the engine reports.
 """
 
 from __future__ import annotations
@@ -30,7 +31,16 @@ from syncline.connectors.base import (
     TargetObject,
 )
 from syncline.connectors.vocabulary import FieldType, SyncMode
-from syncline.connectors.writing import BatchResult, RecordResult, TargetFilter, WritePlan, Writer
+from syncline.connectors.writing import (
+    BatchResult,
+    CommitLedger,
+    CommitMarking,
+    CommittedBatch,
+    RecordResult,
+    TargetFilter,
+    WritePlan,
+    Writer,
+)
 from syncline.engine.records import json_lines
 from syncline.engine.spec import Counts, StateMark
 from syncline.errors import ConnectorError
@@ -113,7 +123,8 @@ class MemoryTarget(TargetConnector):
     `fail_on_write` makes that write call (1-based, counted over the
     target's life) raise `ConnectorError` before applying anything.
     `keep=False` stores nothing, not even what it was sent, and answers
-    INSERTED to everything.
+    INSERTED to everything. With `marks`, each write records a commit marker
+    (sync id, `CommittedBatch`) in `markers` together with its records.
     """
 
     type_id = "memory"
@@ -130,6 +141,8 @@ class MemoryTarget(TargetConnector):
     batches: list[list[Row]] = field(default_factory=list)
     writes: int = 0
     finished: int = 0
+    marks: bool = False
+    markers: list[tuple[str, CommittedBatch]] = field(default_factory=list)
 
     def __post_init__(self) -> None:
         super().__init__(MemoryConfig())
@@ -150,6 +163,11 @@ class MemoryTarget(TargetConnector):
         self.plans.append(plan)
         return MemoryWriter(plan, self)
 
+    def commit_ledger(
+        self, object_id: str, create: Mapping[str, str] | None = None
+    ) -> CommitLedger | None:
+        return MemoryLedger(self) if self.marks else None
+
     @property
     def sent(self) -> list[Row]:
         """Every record handed to a writer, in order, over the target's life."""
@@ -163,8 +181,26 @@ class MemoryWriter(Writer):
         super().__init__(plan)
         self.target = target
         self.staged: list[Row] = []
+        if target.marks and plan.mark is not None and plan.mode is not SyncMode.REPLACE:
+            self.commit_marking = CommitMarking.BATCH
+            # As a database writer: the engine read this sync's markers back already.
+            sync_id = plan.mark.sync_id
+            target.markers = [(sync, m) for sync, m in target.markers if sync != sync_id]
 
-    def write(self, batch: pa.RecordBatch) -> BatchResult:
+    def write(self, batch: pa.RecordBatch, number: int | None = None) -> BatchResult:
+        result = self._write(batch)
+        mark = self.plan.mark
+        if self.commit_marking is CommitMarking.BATCH and mark is not None and number is not None:
+            applied = [
+                (index, 1, outcome)
+                for index, outcome in enumerate(result.results)
+                if outcome is not RecordResult.REJECTED
+            ]
+            marker = CommittedBatch(mark.execution_id, number, tuple(applied))
+            self.target.markers.append((mark.sync_id, marker))
+        return result
+
+    def _write(self, batch: pa.RecordBatch) -> BatchResult:
         assert batch.schema.names == [column.name for column in self.plan.columns]
         target = self.target
         target.writes += 1
@@ -245,6 +281,27 @@ class MemoryWriter(Writer):
                 continue
             updated[column.name] = record[column.name]
         return updated
+
+
+class MemoryLedger(CommitLedger):
+    """The markers of a `MemoryTarget`."""
+
+    def __init__(self, target: MemoryTarget) -> None:
+        self.target = target
+
+    def committed(self, sync_id: str, execution_ids: Sequence[str]) -> list[CommittedBatch]:
+        return [
+            marker
+            for sync, marker in self.target.markers
+            if sync == sync_id and marker.execution_id in execution_ids
+        ]
+
+    def forget(self, sync_id: str, execution_id: str) -> None:
+        self.target.markers = [
+            (sync, marker)
+            for sync, marker in self.target.markers
+            if sync != sync_id or marker.execution_id != execution_id
+        ]
 
 
 @dataclass

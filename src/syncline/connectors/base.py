@@ -42,7 +42,13 @@ from syncline.connectors.vocabulary import (
     IdentityFunction,
     SyncMode,
 )
-from syncline.connectors.writing import TargetFilter, WritePlan, Writer
+from syncline.connectors.writing import (
+    CommitLedger,
+    CommitMarking,
+    TargetFilter,
+    WritePlan,
+    Writer,
+)
 from syncline.errors import BadRequest
 
 MASK = "********"
@@ -289,6 +295,11 @@ class TargetDescription:
     """Which kinds of value its fields take (see `compatibility`)."""
     names: NameRules = ANY_NAME
     """What the names of fields (and objects) it would create may be."""
+    commit_marking: CommitMarking = CommitMarking.NONE
+    """How its writers record commit markers (see `writing.CommitMarking`); with
+    `none`, a crash can make an append or snapshot send a batch twice."""
+    marking_note: str = ""
+    """Why it cannot mark commits, and what would let it, when `commit_marking` is `none`."""
 
 
 @dataclass(frozen=True)
@@ -417,6 +428,16 @@ class TargetConnector(Connector):
         `ObjectNotFound` for a missing object and `ConnectorError` when the
         target cannot be opened.
         """
+
+    def commit_ledger(
+        self, object_id: str, create: Mapping[str, str] | None = None
+    ) -> CommitLedger | None:
+        """The commit markers this connection's writers left for `object_id` (or the
+        object `create` makes), or None when its writers never mark commits.
+
+        Cheap: it connects only when asked what was committed.
+        """
+        return None
 
     def creation_properties(self) -> list[CreationProperty]:
         """The inputs needed to create a new target object; empty if unsupported."""

@@ -25,12 +25,20 @@ written on insert, and on update only where the target value is empty
 (NULL or ''). A column with `new` does not exist yet: the writer adds it,
 typed from its Arrow type, before the first write. When `create` is set the
 target object itself does not exist yet and the writer creates it.
+
+Commit markers close the gap between a writer committing a batch and the
+engine recording that it did: a crash there would otherwise send the batch
+again, duplicating it in `append` and `snapshot`. A plan with a `mark` asks
+the writer to record, atomically with the records, which execution wrote
+which batch (`CommitMarking` says how it can, as data); after a crash the
+engine reads them back through the target's `CommitLedger` and counts the
+batches they prove as written.
 """
 
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
@@ -63,6 +71,67 @@ class BatchResult:
 
     results: list[RecordResult]
     messages: dict[int, str] = field(default_factory=dict)
+
+
+class CommitMarking(StrEnum):
+    """How a writer records its commits so a later run can tell what landed.
+
+    - `none`: it cannot (a table without transactions): a crash between a
+      commit and the engine's journal sends that batch again.
+    - `batch`: each `write` records a marker in the transaction that
+      commits the batch's records (`CommittedBatch`).
+    - `finish`: records become visible at `finish()` only, which publishes
+      a marker atomically with them (one `CommittedBatch` with no batch
+      number stands for every batch of the execution).
+    """
+
+    NONE = "none"
+    BATCH = "batch"
+    FINISH = "finish"
+
+
+@dataclass(frozen=True)
+class CommitMark:
+    """Who writes: the sync and execution every commit marker names."""
+
+    sync_id: str
+    execution_id: str
+
+
+@dataclass(frozen=True)
+class CommittedBatch:
+    """A commit a marker proves: records of batch `batch` of `execution_id`.
+
+    `outcomes` are runs `(first index, count, result)` of the batch's
+    records that the commit applied, with their results; a batch isolating
+    bad records commits in several parts, each with its own marker. With
+    `batch` None (a `finish` marker) every batch the execution wrote landed,
+    with the results its writes reported.
+    """
+
+    execution_id: str
+    batch: int | None = None
+    outcomes: tuple[tuple[int, int, RecordResult], ...] = ()
+
+
+class CommitLedger(ABC):
+    """The commit markers writers left on one target object, read back after a crash.
+
+    It holds nothing open between calls.
+    """
+
+    @abstractmethod
+    def committed(self, sync_id: str, execution_ids: Sequence[str]) -> list[CommittedBatch]:
+        """What the markers of `sync_id` prove these executions committed.
+
+        Raises `ConnectorError` when the target cannot be read.
+        """
+
+    @abstractmethod
+    def forget(self, sync_id: str, execution_id: str) -> None:
+        """Remove the markers of one execution of `sync_id`: its state holds what they
+        proved. Raises `ConnectorError` when the target cannot be written (a writer
+        of the sync's next run removes them then)."""
 
 
 @dataclass(frozen=True)
@@ -114,6 +183,9 @@ class WritePlan:
     snapshot_column: str | None = None
     snapshot_time: datetime | None = None
     allow_empty_replace: bool = False
+    mark: CommitMark | None = None
+    """Record commit markers naming this sync and execution, where the writer can
+    (`Writer.commit_marking`); a replace never needs them (it is all or nothing)."""
 
 
 class Writer(ABC):
@@ -126,20 +198,31 @@ class Writer(ABC):
     visible only at `finish()` in every mode (a file rewritten atomically):
     for them a run is all or nothing, so the engine confirms nothing before
     `finish()` succeeds.
+
+    `commit_marking` says how this writer records commit markers for a plan
+    with a `mark` (see `CommitMarking`); it is `none` without one.
     """
 
     publishes_at_finish: ClassVar[bool] = False
 
     def __init__(self, plan: WritePlan) -> None:
         self.plan = plan
+        self.commit_marking = CommitMarking.NONE
+        self.marking_problem: str | None = None
+        """Why a writer that could mark commits does not, for the run's console."""
 
     @abstractmethod
-    def write(self, batch: pa.RecordBatch) -> BatchResult:
+    def write(self, batch: pa.RecordBatch, number: int | None = None) -> BatchResult:
         """Apply one batch by the plan's mode and commit it durably.
+
+        `number` is the batch's number in the execution; with `commit_marking`
+        `batch`, the commit records it in a marker (see `CommittedBatch`).
 
         Raises `ConnectorError` only when nothing of the batch could be
         applied because the target itself failed (connection lost, object
         dropped); a record the target refuses is a `REJECTED` result instead.
+        A connection lost while committing may leave the batch committed:
+        its marker then says so.
         """
 
     @abstractmethod

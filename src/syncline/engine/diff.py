@@ -140,6 +140,20 @@ class Diff:
             self.gone = int(gone)
         return self._pick(f"SELECT pick FROM {differing} WHERE pick IS NOT NULL", batch_size)
 
+    def remaining(self, done_sql: str, batch_size: int) -> Generator[pa.RecordBatch]:
+        """The model's records, in reading order, less those in `done_sql` (ranked rows
+        of records already written): a record that comes n times in the model and
+        was written m times is sent n - m times. For resuming an unfinished snapshot."""
+        return self._pick(
+            f"WITH done AS (SELECT {_KEY}, hash, count(*) AS written FROM ({done_sql}) "
+            f"GROUP BY {_KEY}, hash), "
+            f"m AS (SELECT seq, {_KEY}, hash, row_number() OVER "
+            f"(PARTITION BY {_KEY}, hash ORDER BY seq) AS nth FROM model) "
+            "SELECT m.seq FROM m LEFT JOIN done USING (key_high, key_low, hash) "
+            "WHERE m.nth > coalesce(done.written, 0)",
+            batch_size,
+        )
+
     def model_state_sql(self) -> str:
         """SQL for the model as ranked rows, as if every record were written (rank 0: for
         a sync with no state yet, which is the only one that skips its backfill)."""

@@ -7,7 +7,7 @@ from datetime import datetime
 import pyarrow as pa
 
 from syncline.connectors.vocabulary import SyncMode
-from syncline.connectors.writing import WriteColumn, WritePlan
+from syncline.connectors.writing import CommitMark, WriteColumn, WritePlan
 from syncline.engine.spec import RunSpec
 
 
@@ -18,6 +18,8 @@ def write_plan(spec: RunSpec, columns: pa.Schema, now: datetime) -> WritePlan:
     the mapper have none. A snapshot is stamped with `now`, the run's start.
     An empty replace is allowed only on a resync, where a person asked for
     every record to be sent again, and so for exactly the model's records.
+    Commits are marked (`mark`) unless the run is limited to some
+    identities, which never advances the state.
     """
     flags = {mapping.target: mapping for mapping in spec.mappings}
     write_columns = []
@@ -43,4 +45,9 @@ def write_plan(spec: RunSpec, columns: pa.Schema, now: datetime) -> WritePlan:
         snapshot_column=spec.snapshot_column if snapshot else None,
         snapshot_time=now if snapshot else None,
         allow_empty_replace=spec.options.resync,
+        mark=(
+            CommitMark(spec.sync_id, spec.execution_id)
+            if spec.options.only_identities is None
+            else None
+        ),
     )

@@ -25,7 +25,10 @@ remove with no matching target record) is not recorded either, so it is
 tried again every run and warned about each time, as Polytomic does. Until
 a run completes, the records it got confirmed are kept in a durable journal
 (except for a replace, which is all or nothing), so after a crash or a
-cancel the next run sends exactly what was not confirmed.
+cancel the next run sends exactly what was not confirmed. Where the writer
+marks its commits, a crash between a commit and its journal entry loses
+nothing either: the next run recovers the entry from the target's markers
+before it uses the state (`engine.recovery`).
 
 With a `state_check` (the runner always gives one), the run first checks
 that its state directory holds the state the metadata store recorded and
@@ -51,7 +54,8 @@ import pyarrow.compute as pc
 
 from syncline.connectors.base import SourceConnector, TargetConnector
 from syncline.connectors.vocabulary import SyncMode
-from syncline.connectors.writing import TargetCondition, TargetFilter, Writer
+from syncline.connectors.writing import CommitMarking, TargetCondition, TargetFilter, Writer
+from syncline.engine import snapshots
 from syncline.engine.canonical import VERSION as HASH_VERSION
 from syncline.engine.diff import Diff, confirmed_state_sql
 from syncline.engine.duck import connect
@@ -64,9 +68,11 @@ from syncline.engine.pick import SEQ
 from syncline.engine.plan import write_plan
 from syncline.engine.prefetch import Prefetch
 from syncline.engine.records import Recorder
+from syncline.engine.recovery import forget_markers, recover
+from syncline.engine.snapshots import unfinished_snapshot
 from syncline.engine.spec import Counts, RowFilter, RunCanceled, RunHooks, RunSpec
 from syncline.engine.spill import OutcomeLog, ParquetSink
-from syncline.engine.state import StateStore, logged_sql
+from syncline.engine.state import MarkedRun, StateStore, logged_sql
 from syncline.engine.tracking import HighWater, Watermark, combine, fingerprint, since
 from syncline.engine.values import plain, plain_type, row_numbers
 from syncline.errors import SynclineError
@@ -122,6 +128,8 @@ class _Run:
         """Whether the model read holds only rows changed since a watermark."""
         self.journaled = False
         """Whether the records this run confirmed are in a durable journal."""
+        self.marked = False
+        """Whether this run's writer marked its commits (`engine.recovery`)."""
         self.recorder = Recorder(
             self.counts,
             hooks,
@@ -143,6 +151,7 @@ class _Run:
         with StateStore(self.spec.state_dir) as store:
             if generation is not None:
                 generation.settle(store)
+            recover(store, self.target, self.spec, self.hooks)
             model_path = store.run_dir / "model.parquet"
             if store.hash_version != HASH_VERSION:
                 self.hooks.log(
@@ -177,8 +186,11 @@ class _Run:
                     if not self._keeps_journal(store, diff):
                         store.commit(connection, new_state())
                     store.save_watermark(self._watermark(store))
+                    store.settle()
                     if generation is not None:
                         generation.advance(store)
+                    if self.marked:
+                        forget_markers(self.target, self.spec, self.hooks)
             finally:
                 connection.close()
         return self.counts
@@ -344,8 +356,8 @@ class _Run:
         with self._model(tracked) as model:
             plan = write_plan(spec, model.columns, self.now)
             with self.target.open_writer(plan) as writer:
-                log = store.outcome_log(durable=not writer.publishes_at_finish)
-                self.journaled = log.durable
+                log = self._outcome_log(store, writer, durable=not writer.publishes_at_finish)
+                self.journaled = log.durable and not log.pending
                 for records in model.batches:
                     model.records += records.num_rows
                     self._write(writer, log, records, model.columns)
@@ -383,23 +395,30 @@ class _Run:
             model_state = diff.model_state_sql()
             return functools.partial(diff.new_state_sql, model_state, keep_unconfirmed=True)
         send_all = spec.mode in _SEND_EVERYTHING or options.resync or options.sync_all_records
-        records = diff.records(
-            changed_only=not (send_all or limited),
-            distinct=distinct,
-            keys=options.only_identities,
-            batch_size=spec.batch_size,
-            few=few,
+        unfinished = unfinished_snapshot(spec, store, self.hooks)
+        records = (
+            snapshots.remaining(diff, store, unfinished, spec.batch_size)
+            if unfinished is not None
+            else diff.records(
+                changed_only=not (send_all or limited),
+                distinct=distinct,
+                keys=options.only_identities,
+                batch_size=spec.batch_size,
+                few=few,
+            )
         )
+        snapshot_at = unfinished.time if unfinished is not None else self.now
         with (
-            self.target.open_writer(write_plan(spec, columns, self.now)) as writer,
+            self.target.open_writer(write_plan(spec, columns, snapshot_at)) as writer,
             closing(records),
             Prefetch(records) as ahead,
         ):
             # Only records a target has made visible may be confirmed before the end:
             # a replace, or a writer that publishes at finish, is all or nothing.
             all_or_nothing = spec.mode is SyncMode.REPLACE or writer.publishes_at_finish
-            log = None if limited else store.outcome_log(durable=not all_or_nothing)
-            self.journaled = log is not None and log.durable
+            log = None if limited else self._outcome_log(store, writer, durable=not all_or_nothing)
+            self.journaled = log is not None and log.durable and not log.pending
+            snapshots.snapshot_started(spec, store, log, snapshot_at, unfinished)
             for batch in self._batches(ahead):
                 self._write(writer, log, batch, columns)
             self._check_cancelled()
@@ -421,12 +440,28 @@ class _Run:
         """Write one batch of mapped records; journal the ones the target confirmed."""
         values = batch.select(columns.names).cast(columns)
         keys = batch.column(KEY)
-        result = writer.write(values)
+        number = None
+        if log is not None and writer.commit_marking is CommitMarking.BATCH:
+            # Durable before the commit, so a crash right after it cannot lose the batch.
+            number = log.intend(*(batch.column(name) for name in (KEY_HIGH, KEY_LOW, HASH)))
+        # A writer that marks nothing is called as before: it may not take a number.
+        result = writer.write(values) if number is None else writer.write(values, number)
         confirmed = self.recorder.written(values, keys.to_pylist(), result)
         if log is not None:
             mask = pa.array(confirmed, pa.bool_())
             log.append(*(batch.column(name).filter(mask) for name in (KEY_HIGH, KEY_LOW, HASH)))
         self.hooks.progress(self.counts, self.read)
+
+    def _outcome_log(self, store: StateStore, writer: Writer, *, durable: bool) -> OutcomeLog:
+        """Where this run logs what `writer` confirmed: `StateStore.outcome_log`, marked
+        when the writer marks its commits (a console warning says why it cannot)."""
+        if writer.marking_problem is not None:
+            self.hooks.log("warning", writer.marking_problem)
+        if writer.commit_marking is CommitMarking.NONE:
+            return store.outcome_log(durable=durable)
+        self.marked = True
+        marked = MarkedRun(self.spec.execution_id, writer.commit_marking.value)
+        return store.outcome_log(durable=True, marked=marked)
 
     def _warn_duplicates(self, diff: Diff, columns: pa.Schema) -> None:
         with closing(diff.duplicates(self.spec.batch_size)) as duplicates:

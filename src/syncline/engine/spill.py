@@ -54,26 +54,57 @@ class ParquetSink:
         self._writer.close()
 
 
+JOURNAL_SUFFIX = ".parquet"
+"""A journal file: records the target confirmed, part of the sync's state."""
+INTENT_SUFFIX = ".intent"
+"""An intent: the records of a batch about to be committed, before their commit marker."""
+PENDING_SUFFIX = ".pending"
+"""Records a writer that publishes at finish confirmed, pending its commit marker."""
+
+
 class OutcomeLog:
     """The records confirmed by the target during one run, in `directory`.
 
     With `durable`, each batch's file is fsynced and renamed into place before
     `append` returns, so it survives a crash of the process or the machine.
+    Files are numbered by batch (`NNNNNNNN<suffix>`, one number per `append`,
+    whether or not it logged anything), so a batch's intent (`intend`) and
+    its journal file share a number. `suffix` is `PENDING_SUFFIX` for a log
+    that counts only once its writer's commit marker is found.
     """
 
-    def __init__(self, directory: Path, *, durable: bool) -> None:
+    def __init__(self, directory: Path, *, durable: bool, suffix: str = JOURNAL_SUFFIX) -> None:
         self.directory = directory
         self.durable = durable
+        self.suffix = suffix
         self.files: list[Path] = []
+        self.batches = 0
+        """How many batches were appended: the number of the next one."""
         directory.mkdir(parents=True, exist_ok=True)
+
+    @property
+    def pending(self) -> bool:
+        """Whether the log counts only once its commit marker is found."""
+        return self.suffix == PENDING_SUFFIX
+
+    def intend(self, key_high: pa.Array, key_low: pa.Array, hashes: pa.Array) -> int:
+        """Record durably that the next batch, these records in order, is about to be
+        committed; its number (the writer's commit marker names it)."""
+        at = pa.repeat(pa.scalar(time.time_ns(), pa.int64()), len(hashes))
+        table = pa.Table.from_arrays([key_high, key_low, hashes, at], schema=OUTCOME_SCHEMA)
+        path = self.directory / f"{self.batches:08d}{INTENT_SUFFIX}"
+        write_durably(path, lambda target: pq.write_table(table, str(target), **PLAIN_PARQUET))
+        return self.batches
 
     def append(self, key_high: pa.Array, key_low: pa.Array, hashes: pa.Array) -> None:
         """Log that the records with these keys (`mapping.KEY_HIGH`, `KEY_LOW`) hold `hashes`."""
+        number = self.batches
+        self.batches += 1
         if not len(hashes):
             return
         at = pa.repeat(pa.scalar(time.time_ns(), pa.int64()), len(hashes))
         table = pa.Table.from_arrays([key_high, key_low, hashes, at], schema=OUTCOME_SCHEMA)
-        path = self.directory / f"{len(self.files):08d}.parquet"
+        path = self.directory / f"{number:08d}{self.suffix}"
 
         def write(target: Path) -> None:
             pq.write_table(table, str(target), **PLAIN_PARQUET)

@@ -17,9 +17,21 @@ Layout under the sync's `state_dir`:
   `state.parquet` overlaid with its journals, later entries winning. A
   journal older than the state's generation was folded in already and is
   deleted.
+  A run whose writer marks its commits (see `engine.recovery`) also keeps
+  there `run.json` (its execution and how its writer marks commits) and,
+  until the run ends, an intent per batch (`NNNNNNNN.intent`: the batch's
+  records, made durable before the commit) or, for a writer that publishes
+  at finish, its confirmed records as `NNNNNNNN.pending`. Neither is part
+  of the state: the next run turns into journal files what the target's
+  commit markers prove committed, and drops the rest.
 - `runs/<ns>-<pid>/`: one run's scratch space (the spilled model, DuckDB's
   temporary files), removed when the run ends, and at the next run if a
   crash left it behind.
+- `snapshot.json`: the snapshot a snapshot run started and did not finish:
+  its time, the sync's fingerprint then, the state's generation and the
+  journal folders of the runs writing it. The next snapshot run finishes
+  it (`pending_snapshot`), unless the state was committed since (a newer
+  generation: the run that committed it finished the snapshot).
 - `watermark.json`: what the last settled run left for the next one (the
   largest values of the model's tracking columns), replaced atomically.
 - `generation.json`: which state of the sync this is, as the metadata store
@@ -42,9 +54,12 @@ more than `MAX_JOURNAL_FILES` files, the next run folds them in.
 from __future__ import annotations
 
 import fcntl
+import json
 import os
 import shutil
 import time
+from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 from types import TracebackType
 
@@ -54,9 +69,19 @@ import pyarrow.parquet as pq
 from syncline.engine.canonical import VERSION as HASH_VERSION
 from syncline.engine.duck import literal, literal_list
 from syncline.engine.errors import EngineError
-from syncline.engine.spill import OutcomeLog, fsync_directory, write_durably
+from syncline.engine.spill import (
+    INTENT_SUFFIX,
+    JOURNAL_SUFFIX,
+    PENDING_SUFFIX,
+    OutcomeLog,
+    fsync_directory,
+    write_durably,
+)
 
 STATE_FILE = "state.parquet"
+SNAPSHOT_FILE = "snapshot.json"
+RUN_FILE = "run.json"
+"""In a journal folder: the execution that wrote it and how its writer marked commits."""
 _GENERATION = b"syncline_generation"
 WATERMARK_FILE = "watermark.json"
 FOLD_RATIO = 10
@@ -143,18 +168,110 @@ class StateStore:
         """Whether no run has confirmed anything yet (no state, no journal)."""
         return not self.state_path.exists() and not self._journal_files
 
-    def outcome_log(self, *, durable: bool) -> OutcomeLog:
+    def outcome_log(self, *, durable: bool, marked: MarkedRun | None = None) -> OutcomeLog:
         """Where this run logs confirmed records.
 
         A durable log is a journal: it outlives a failed run, so the next run
         does not send those records again. A non-durable one (a replace, whose
         writes count only once finished) lives and dies with the run.
+
+        With `marked`, the run's writer marks its commits: the log is durable
+        and keeps intents (`OutcomeLog.intend`), and with `finish` marking its
+        files are pending (see the module docstring).
         """
-        if not durable:
+        if not durable and marked is None:
             return OutcomeLog(self.run_dir / "outcomes", durable=False)
         directory = self._journal_root / f"{self.generation:010d}-{time.time_ns():020d}"
         self._journals.append(directory)
-        return OutcomeLog(directory, durable=True)
+        if marked is None:
+            return OutcomeLog(directory, durable=True)
+        directory.mkdir(parents=True, exist_ok=True)
+        text = json.dumps({"execution": marked.execution_id, "marking": marked.marking})
+
+        def write(path: Path) -> None:
+            path.write_text(text)
+
+        write_durably(directory / RUN_FILE, write)
+        suffix = PENDING_SUFFIX if marked.marking == "finish" else JOURNAL_SUFFIX
+        return OutcomeLog(directory, durable=True, suffix=suffix)
+
+    def unresolved(self) -> list[UnresolvedRun]:
+        """The runs whose writers marked commits and that ended before their state was
+        committed, with the intents and pending files still to resolve."""
+        found = []
+        for journal in self._journals:
+            owner = journal / RUN_FILE
+            if not owner.exists():
+                continue
+            run = json.loads(owner.read_text())
+            journaled = {path.stem for path in journal.glob(f"*{JOURNAL_SUFFIX}")}
+            intents = [
+                path
+                for path in sorted(journal.glob(f"*{INTENT_SUFFIX}"))
+                if path.stem not in journaled
+            ]
+            pending = sorted(journal.glob(f"*{PENDING_SUFFIX}"))
+            if intents or pending:
+                execution, marking = str(run["execution"]), str(run["marking"])
+                found.append(UnresolvedRun(journal, execution, marking, intents, pending))
+        return found
+
+    def pending_snapshot(self) -> PendingSnapshot | None:
+        """The snapshot an earlier run started and did not finish, if any."""
+        path = self.directory / SNAPSHOT_FILE
+        if not path.exists():
+            return None
+        raw = json.loads(path.read_text())
+        if raw.get("generation") != self.generation:
+            return None
+        return PendingSnapshot(
+            datetime.fromisoformat(raw["time"]), str(raw["fingerprint"]), list(raw["journals"])
+        )
+
+    def snapshot_started(
+        self, at: datetime, fingerprint: str, log: OutcomeLog, resumed: PendingSnapshot | None
+    ) -> None:
+        """Record, before the first write, that this run writes the snapshot taken `at`
+        (resuming `resumed`) and journals it in `log`."""
+        journals = [*(resumed.journals if resumed else []), log.directory.name]
+        text = json.dumps(
+            {
+                "time": at.isoformat(),
+                "fingerprint": fingerprint,
+                "generation": self.generation,
+                "journals": journals,
+            }
+        )
+
+        def write(path: Path) -> None:
+            path.write_text(text)
+
+        write_durably(self.directory / SNAPSHOT_FILE, write)
+
+    def snapshot_files(self, snapshot: PendingSnapshot) -> list[str]:
+        """The journal files of the records `snapshot`'s runs wrote."""
+        return [
+            str(path)
+            for name in snapshot.journals
+            for path in sorted((self._journal_root / name).glob(f"*{JOURNAL_SUFFIX}"))
+        ]
+
+    def resolved(self) -> None:
+        """Take the journal files recovery left as part of the state this run starts from."""
+        self._journal_files = [str(path) for path in self._journal_paths()]
+
+    def settle(self) -> None:
+        """Forget the intents of this run's journals once the state holds what it
+        confirmed (they stay, as the state's change, when it is not rewritten), and
+        any unfinished snapshot (this run finished it, or is not a snapshot)."""
+        for journal in self._journals:
+            owned = [*journal.glob(f"*{INTENT_SUFFIX}"), journal / RUN_FILE]
+            removed = [path for path in owned if path.exists()]
+            for path in removed:
+                path.unlink()
+            if removed:
+                fsync_directory(journal)
+        (self.directory / SNAPSHOT_FILE).unlink(missing_ok=True)
 
     def old_state_sql(self) -> str:
         """SQL for the effective state when this run started, as ranked rows.
@@ -227,7 +344,7 @@ class StateStore:
     def discard(self) -> None:
         """Forget the stored state, its journals and its watermark: the run starts from
         nothing (a state the metadata store never recorded, or a resync of a missing one)."""
-        for name in (STATE_FILE, WATERMARK_FILE):
+        for name in (STATE_FILE, WATERMARK_FILE, SNAPSHOT_FILE):
             (self.directory / name).unlink(missing_ok=True)
         _clear(self._journal_root)
         fsync_directory(self.directory)
@@ -246,6 +363,36 @@ class StateStore:
             else:
                 live.append(journal)
         return live
+
+
+@dataclass(frozen=True)
+class MarkedRun:
+    """A run whose writer marks its commits: its execution and how (`batch`, `finish`)."""
+
+    execution_id: str
+    marking: str
+
+
+@dataclass(frozen=True)
+class PendingSnapshot:
+    """A snapshot started and not finished: its time, the sync's fingerprint then
+    (`tracking.fingerprint`), and the journal folders of the runs that wrote it."""
+
+    time: datetime
+    fingerprint: str
+    journals: list[str]
+
+
+@dataclass(frozen=True)
+class UnresolvedRun:
+    """A run that ended before its state was committed, with what is left to resolve:
+    intents without a journal file (`batch` marking) and pending files (`finish`)."""
+
+    directory: Path
+    execution_id: str
+    marking: str
+    intents: list[Path]
+    pending: list[Path]
 
 
 def logged_sql(files: list[str]) -> str:

@@ -16,6 +16,7 @@ the target's file system, so publishing is one `os.replace`: readers see the
 old file or the new one, never a partial file. `close()` removes both.
 A run directory left by a crashed process is removed by the next write to
 the same target, which can tell it is dead because it holds the lock.
+Commit notes (`markers`) are settled there too, under the same lock.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ import hashlib
 import os
 import shutil
 import uuid
+from collections.abc import Iterator
 from pathlib import Path
 
 import pyarrow as pa
@@ -46,8 +48,26 @@ def fsync_path(path: Path) -> None:
         os.close(fd)
 
 
-def _tag(name: str) -> str:
+def tag(name: str) -> str:
+    """The short, fixed-shape stand-in for `name` in Syncline's hidden file names."""
     return hashlib.sha256(name.encode("utf-8", "surrogateescape")).hexdigest()[:16]
+
+
+@contextlib.contextmanager
+def locked(root: Path, name: str) -> Iterator[None]:
+    """Hold the lock of target `name` in `root` (as a writer does) for the block.
+
+    Raises `ConnectorError` when a run is writing the file.
+    """
+    path = root / f"{PREFIX}{tag(name)}.lock"
+    try:
+        fd = _lock(path, name)
+    except OSError as exc:
+        raise ConnectorError(f"cannot lock {name} in directory {root}: {exc}") from exc
+    try:
+        yield
+    finally:
+        _unlock(path, fd)
 
 
 class RunArea:
@@ -62,7 +82,7 @@ class RunArea:
         self.name = name
         self.path = path
         self._lock_fd: int | None = lock_fd
-        self._lock_path = root / f"{PREFIX}{_tag(name)}.lock"
+        self._lock_path = root / f"{PREFIX}{tag(name)}.lock"
         self.staged: list[Path] = []
 
     @classmethod
@@ -73,17 +93,17 @@ class RunArea:
         (we do not wait: the scheduler retries the sync later) or when the
         directory cannot be written.
         """
-        tag = _tag(name)
+        label = tag(name)
         try:
-            lock_fd = _lock(root / f"{PREFIX}{tag}.lock", name)
+            lock_fd = _lock(root / f"{PREFIX}{label}.lock", name)
         except OSError as exc:
             raise ConnectorError(f"cannot lock {name} in directory {root}: {exc}") from exc
         try:
-            _remove_dead_areas(root, tag)
-            path = root / f"{PREFIX}{tag}-{uuid.uuid4().hex}"
+            _remove_dead_areas(root, label)
+            path = root / f"{PREFIX}{label}-{uuid.uuid4().hex}"
             path.mkdir()
         except OSError as exc:
-            _unlock(root / f"{PREFIX}{tag}.lock", lock_fd)
+            _unlock(root / f"{PREFIX}{label}.lock", lock_fd)
             raise ConnectorError(f"cannot write to directory {root}: {exc}") from exc
         return cls(root, name, lock_fd, path)
 

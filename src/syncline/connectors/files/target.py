@@ -22,6 +22,7 @@ from syncline.connectors.compatibility import ValueDomain, ValueKind
 from syncline.connectors.files.connection import FilesConnection
 from syncline.connectors.files.directory import unsafe_name_reason
 from syncline.connectors.files.formats import FileFormat, format_of
+from syncline.connectors.files.markers import FilesCommitLedger
 from syncline.connectors.files.reading import describe
 from syncline.connectors.files.types import (
     JSON_LINES_ACCEPTANCE,
@@ -37,7 +38,7 @@ from syncline.connectors.vocabulary import (
     IdentityFunction,
     SyncMode,
 )
-from syncline.connectors.writing import WritePlan, Writer
+from syncline.connectors.writing import CommitLedger, CommitMarking, WritePlan, Writer
 from syncline.errors import BadRequest, ConnectorError, ObjectNotFound, ValidationFailed
 
 MODES: tuple[ModeSupport, ...] = (
@@ -123,6 +124,7 @@ class FilesTarget(FilesConnection, TargetConnector):
             properties=self.target_capabilities,
             acceptance=ACCEPTANCES[file_format],
             names=NAMES,
+            commit_marking=CommitMarking.FINISH,
         )
 
     def open_writer(self, plan: WritePlan) -> Writer:
@@ -202,7 +204,27 @@ class FilesTarget(FilesConnection, TargetConnector):
             properties=self.target_capabilities,
             acceptance=ACCEPTANCES[file_format],
             names=NAMES,
+            commit_marking=CommitMarking.FINISH,
         )
+
+    def commit_ledger(
+        self, object_id: str, create: Mapping[str, str] | None = None
+    ) -> CommitLedger | None:
+        """The commit notes about the file `object_id` (or the one `create` makes);
+        None for a name that cannot be a file here (no writer could have marked it)."""
+        name = object_id
+        try:
+            if create is not None:
+                name = _new_file(create)[0]
+            if self.directory.exists(name):
+                path = self.directory.locate(name)[0]
+            elif unsafe_name_reason(name) is None:
+                path = self.directory.root.resolve() / name
+            else:
+                return None
+        except (BadRequest, ValidationFailed, ObjectNotFound):
+            return None
+        return FilesCommitLedger(self.directory.root, name, path)
 
 
 def _new_file(properties: Mapping[str, str]) -> tuple[str, FileFormat]:

@@ -14,6 +14,10 @@ this:
   (see `merging`), writes the result to a hidden temporary file, fsyncs it
   and `os.replace`s it over the target.
 
+With a plan `mark`, `finish()` leaves a note that the run published,
+atomically with the rename (see `markers`), so a crash after it does not
+make the next run append the same records again.
+
 So for file targets **records become visible at `finish()`**, all at once:
 a run is all or nothing, like a replace on any target. A batch's results
 are promises that hold once `finish()` returns. This is sound only when the
@@ -42,13 +46,20 @@ import pyarrow.compute as pc
 from syncline.connectors.files.columns import IDENTITY_MODES, SNAPSHOT_TYPE, Layout, check_plan
 from syncline.connectors.files.formats import FileFormat
 from syncline.connectors.files.isolation import isolate
+from syncline.connectors.files.markers import remove_note, settle_notes, write_note
 from syncline.connectors.files.matching import Matcher
 from syncline.connectors.files.merging import SEQ, MergeSpec, merge_query
 from syncline.connectors.files.staging import RunArea
 from syncline.connectors.files.storage import ROW
 from syncline.connectors.files.writing_formats import storage_for
 from syncline.connectors.vocabulary import SyncMode
-from syncline.connectors.writing import BatchResult, RecordResult, WritePlan, Writer
+from syncline.connectors.writing import (
+    BatchResult,
+    CommitMarking,
+    RecordResult,
+    WritePlan,
+    Writer,
+)
 from syncline.errors import ConnectorError
 
 if TYPE_CHECKING:
@@ -105,6 +116,7 @@ class FilesWriter(Writer):
         self._state = "open"
         self._area = RunArea.open(target.root, target.name)
         try:
+            self._start_marking()
             self._con = _connect(self._area, memory_limit)
             self._storage.read_columns(self._con)
             self.layout = Layout.of(plan, self._storage)
@@ -127,8 +139,10 @@ class FilesWriter(Writer):
                 raise
             raise ConnectorError(self._failure("open", exc)) from exc
 
-    def write(self, batch: pa.RecordBatch) -> BatchResult:
+    def write(self, batch: pa.RecordBatch, number: int | None = None) -> BatchResult:
         """Work out each record's result and stage the changes durably.
+
+        `number` is not needed: a run's commit marker is written at `finish()`.
 
         Raises `ValueError` for a batch whose columns are not the plan's,
         `ConnectorError` when the directory or DuckDB fails (the writer is
@@ -177,6 +191,16 @@ class FilesWriter(Writer):
         self._area.close()
 
     # ------------------------------------------------------------ internals
+
+    def _start_marking(self) -> None:
+        """Settle the commit notes about the file (holding its lock, before anything can
+        replace it); with a `mark`, forget this sync's last note (the engine read it
+        back before opening this writer) and mark this run's publish."""
+        plan, target = self.plan, self.target
+        settle_notes(target.root, target.name, target.path)
+        if plan.mark is not None and plan.mode is not SyncMode.REPLACE:
+            remove_note(target.root, target.name, plan.mark.sync_id)
+            self.commit_marking = CommitMarking.FINISH
 
     def _write(self, batch: pa.RecordBatch) -> BatchResult:
         plan, layout = self.plan, self.layout
@@ -264,6 +288,8 @@ class FilesWriter(Writer):
             ]
         )
         storage.write(self._con, query, params, self._area.output, schema)
+        if self.commit_marking is CommitMarking.FINISH and self.plan.mark is not None:
+            write_note(self.target.root, self.target.name, self.plan.mark, self._area.output)
         self._area.publish(self.target.path)
 
     def _existing_rows(self) -> int:

@@ -153,6 +153,21 @@ class MysqlConnection(SqlConnection):
             )
         return columns
 
+    def _untransactional(self, conn: DbConnection, ref: TableRef) -> str | None:
+        """Only InnoDB tables roll back: a MyISAM or Aria table keeps what a failed
+        batch wrote, so no marker committed with it can be trusted. A table not
+        made yet gets the server's default engine."""
+        rows = self._fetch_all(
+            conn,
+            "SELECT COALESCE((SELECT ENGINE FROM information_schema.TABLES"
+            " WHERE TABLE_SCHEMA = %s AND TABLE_NAME = %s), @@default_storage_engine)",
+            [ref.schema, ref.name],
+        )
+        engine = str(rows[0][0]) if rows and rows[0][0] is not None else "unknown"
+        if engine.lower() == "innodb":
+            return None
+        return f"it uses the {engine} engine, which has no transactions"
+
     def _unique_columns(self, conn: DbConnection, ref: TableRef) -> set[str]:
         """Columns alone in a primary key or unique index."""
         rows = self._fetch_all(

@@ -120,6 +120,14 @@ class MysqlWriter(SqlWriter):
     }
 
     loads_arrow: ClassVar[bool] = True
+    # InnoDB, whatever the server's default: the markers must roll back with the records.
+    commit_table_sql: ClassVar[str] = (
+        "CREATE TABLE IF NOT EXISTS {table} (sync_id VARCHAR(64) NOT NULL,"
+        " execution_id VARCHAR(64) NOT NULL, batch BIGINT NOT NULL, first_row BIGINT NOT NULL,"
+        " outcomes LONGTEXT NOT NULL,"
+        " committed_at TIMESTAMP(6) NOT NULL DEFAULT CURRENT_TIMESTAMP(6),"
+        " PRIMARY KEY (sync_id, execution_id, batch, first_row)) ENGINE=InnoDB"
+    )
 
     def _connect(self) -> DbConnection:
         """A `LocalDataConnection` in strict mode."""

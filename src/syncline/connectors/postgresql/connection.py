@@ -93,6 +93,12 @@ class PostgresqlConnection(SqlConnection):
             conn.adapters.register_loader(name, TextLoader)
         return conn
 
+    def _open_writable(self) -> DbConnection:
+        conn = self._open()
+        conn.read_only = None
+        conn.autocommit = True
+        return conn
+
     def _driver_errors(self) -> tuple[type[Exception], ...]:
         import psycopg
 

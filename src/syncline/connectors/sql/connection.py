@@ -46,6 +46,11 @@ class SqlConnection(Connector):
     def _open(self) -> DbConnection:
         """Open a connection for reading, with a short connect timeout."""
 
+    def _open_writable(self) -> DbConnection:
+        """Open a connection that may write, in autocommit mode (for small upkeep
+        such as removing commit markers; writers open their own)."""
+        return self._open()
+
     @abstractmethod
     def _driver_errors(self) -> tuple[type[Exception], ...]:
         """The driver's exception classes, translated by `_translate`."""
@@ -84,6 +89,11 @@ class SqlConnection(Connector):
     def _parameter_values(self, conn: DbConnection, parameter: str) -> list[str]:
         """The values of a parameter listed in `parameter_fields`."""
         return []
+
+    def _untransactional(self, conn: DbConnection, ref: TableRef) -> str | None:
+        """Why writes to table `ref` (or the table a writer would create there)
+        cannot commit atomically with a commit marker; None when they can."""
+        return None
 
     def _ping(self, conn: DbConnection) -> None:
         """Run a trivial statement proving the connection works."""

@@ -75,6 +75,13 @@ class WriteDialect(ABC):
     """Overrides of `column_types` for identity (key) columns."""
     loads_arrow: ClassVar[bool] = False
     """Whether the dialect implements `_can_load_arrow` and `_load_arrow`."""
+    commit_table_sql: ClassVar[str] = (
+        "CREATE TABLE IF NOT EXISTS {table} (sync_id text NOT NULL, execution_id text NOT NULL,"
+        " batch bigint NOT NULL, first_row bigint NOT NULL, outcomes text NOT NULL,"
+        " committed_at timestamptz NOT NULL DEFAULT now(),"
+        " PRIMARY KEY (sync_id, execution_id, batch, first_row))"
+    )
+    """Creates the commit markers table (`sql.markers`) when it is missing."""
 
     target: SqlTarget
     conn: DbConnection

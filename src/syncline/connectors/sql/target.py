@@ -20,9 +20,11 @@ from syncline.connectors.base import (
 )
 from syncline.connectors.compatibility import ANY_NAME, Acceptance, NameRules
 from syncline.connectors.sql.catalog import Column, TableRef, split_table
-from syncline.connectors.sql.connection import SqlConnection
+from syncline.connectors.sql.connection import DbConnection, SqlConnection
+from syncline.connectors.sql.markers import MARKER_TABLE, SqlCommitLedger
 from syncline.connectors.sql.modes import SQL_MODES, SQL_TARGET_CAPABILITIES
 from syncline.connectors.vocabulary import FILTER_FUNCTIONS_BY_TYPE, FieldType
+from syncline.connectors.writing import CommitLedger, CommitMarking
 from syncline.errors import ObjectNotFound, ValidationFailed
 
 _NO_IDENTITY = frozenset({FieldType.OBJECT, FieldType.ARRAY, FieldType.BINARY})
@@ -43,20 +45,27 @@ class SqlTarget(SqlConnection, TargetConnector):
     """What names of new tables and columns the database keeps as given."""
 
     def target_objects(self) -> list[TargetObject]:
-        """Every base table (never a view) of the non-system schemas, as `schema.table`."""
+        """Every base table (never a view) of the non-system schemas, as `schema.table`,
+        except Syncline's own commit markers (`markers.MARKER_TABLE`)."""
         with self._session() as conn:
             tables = self._tables(conn, None, views=False)
-        return [TargetObject(id=t.value, name=t.value, modes=SQL_MODES) for t in tables]
+        return [
+            TargetObject(id=t.value, name=t.value, modes=SQL_MODES)
+            for t in tables
+            if t.name != MARKER_TABLE
+        ]
 
     def describe_target(self, object_id: str) -> TargetDescription:
         """A base table's columns and what a sync may do with each.
 
-        Raises `ObjectNotFound` for an unknown table or a view.
+        Raises `ObjectNotFound` for an unknown table, a view, or Syncline's
+        commit markers table.
         """
         ref = split_table(object_id, self.default_schema)
         with self._session() as conn:
-            kind = self._relation_kind(conn, ref)
+            kind = self._relation_kind(conn, ref) if ref.name != MARKER_TABLE else None
             columns = self._columns(conn, ref) if kind == "table" else []
+            marking = self._marking(conn, ref) if columns else (CommitMarking.NONE, "")
         if not columns:
             raise ObjectNotFound(
                 f"target table {object_id!r} not found", metadata={"target": object_id}
@@ -69,6 +78,27 @@ class SqlTarget(SqlConnection, TargetConnector):
             properties=self.target_capabilities,
             acceptance=self.acceptance,
             names=self.names,
+            commit_marking=marking[0],
+            marking_note=marking[1],
+        )
+
+    def commit_ledger(
+        self, object_id: str, create: Mapping[str, str] | None = None
+    ) -> CommitLedger:
+        """The markers in the schema of `object_id`, or of the table `create` makes."""
+        schema = (create or {}).get("schema") or split_table(object_id, self.default_schema).schema
+        return SqlCommitLedger(self, schema)
+
+    def _marking(self, conn: DbConnection, ref: TableRef) -> tuple[CommitMarking, str]:
+        """How writers of `ref` mark their commits, and why not when they cannot."""
+        reason = self._untransactional(conn, ref)
+        if reason is None:
+            return CommitMarking.BATCH, ""
+        return CommitMarking.NONE, (
+            f"table {ref.value} cannot record which batches committed: {reason}; "
+            "after a crash the batch being written is sent again, so an append or "
+            "snapshot may hold it twice (convert the table to a transactional engine, "
+            "such as InnoDB, to rule this out)"
         )
 
     def _target_field(self, column: Column) -> TargetField:
@@ -121,10 +151,16 @@ class SqlTarget(SqlConnection, TargetConnector):
             raise ValidationFailed(
                 f"table name {ref.name!r} is longer than {limit} bytes", path="properties.name"
             )
+        if ref.name == MARKER_TABLE:
+            raise ValidationFailed(
+                f"table name {ref.name!r} is Syncline's own (its commit markers); choose another",
+                path="properties.name",
+            )
         with self._session() as conn:
             if ref.schema not in self._schemas(conn):
                 raise ValidationFailed(f"schema {ref.schema!r} not found", path="properties.schema")
             exists = self._relation_kind(conn, ref) is not None
+            marking = self._marking(conn, ref)
         if exists:
             raise ValidationFailed(
                 f"table {ref.value!r} already exists; choose it as the target object instead",
@@ -138,4 +174,6 @@ class SqlTarget(SqlConnection, TargetConnector):
             properties=self.target_capabilities,
             acceptance=self.acceptance,
             names=self.names,
+            commit_marking=marking[0],
+            marking_note=marking[1],
         )

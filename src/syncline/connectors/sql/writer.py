@@ -14,6 +14,11 @@ applied whole in one transaction through `_load_arrow`, never turned into
 Python rows. If the database refuses a record there (or `BulkRefused`),
 the attempt is rolled back and the batch takes the row path above, so
 results and messages are exactly what the row path gives.
+
+With a plan `mark` (and a table that rolls back), every transaction that
+commits records also records a commit marker naming them (`sql.markers`),
+so a crash before the engine journals the batch cannot make it send the
+batch again.
 """
 
 from __future__ import annotations
@@ -31,12 +36,19 @@ import pyarrow.compute as pc
 from syncline.connectors.sql.catalog import TableRef
 from syncline.connectors.sql.dialect import BulkRefused, Row, WriteDialect
 from syncline.connectors.sql.isolate import Refused, isolate
+from syncline.connectors.sql.markers import encode_outcomes, marker_ref
 from syncline.connectors.sql.merge import IDENTITY_MODES, outcomes
 from syncline.connectors.sql.prepare import Prepared, prepare
 from syncline.connectors.sql.target import SqlTarget
 from syncline.connectors.sql.values import batch_rows
 from syncline.connectors.vocabulary import SyncMode
-from syncline.connectors.writing import BatchResult, RecordResult, WritePlan, Writer
+from syncline.connectors.writing import (
+    BatchResult,
+    CommitMarking,
+    RecordResult,
+    WritePlan,
+    Writer,
+)
 from syncline.errors import ConnectorError
 
 T = TypeVar("T")
@@ -58,6 +70,8 @@ class SqlWriter(WriteDialect, Writer):
         """Whether the last merged batch held only new identities (see `_insert_directly`)."""
         self._bulk = False
         """Whether clean batches take the bulk path (see `_bulk_possible`)."""
+        self._number: int | None = None
+        """The number of the batch being written, for its commit markers."""
 
     @classmethod
     def open(cls, target: SqlTarget, plan: WritePlan) -> Self:
@@ -72,6 +86,7 @@ class SqlWriter(WriteDialect, Writer):
                 writer.conn = writer._connect()
                 writer.prepared = prepare(writer, plan, datetime.now(UTC))
                 writer._bulk = writer.loads_arrow and writer._bulk_possible()
+                writer._start_marking()
         except BaseException:
             writer.close()
             raise
@@ -79,14 +94,15 @@ class SqlWriter(WriteDialect, Writer):
 
     # ------------------------------------------------------------ writing
 
-    def write(self, batch: pa.RecordBatch) -> BatchResult:
+    def write(self, batch: pa.RecordBatch, number: int | None = None) -> BatchResult:
         """Apply one batch by the plan's mode in one transaction (see `Writer.write`)."""
         if self._closed or self._finished:
             raise RuntimeError("the writer is closed")
+        self._number = number
         if self._bulk and self._clean(batch):
             records = _ArrowRecords(batch.select(self.prepared.names))
             try:
-                return BatchResult(self._transaction(lambda: self._apply(records)))
+                return BatchResult(self._transaction(lambda: self._apply_marked(records)))
             except BulkRefused:
                 pass
             except self.target._driver_errors() as exc:
@@ -196,7 +212,7 @@ class SqlWriter(WriteDialect, Writer):
 
     def _attempt(self, items: Sequence[tuple[int, Row]]) -> list[RecordResult]:
         """Apply `items` in one transaction (rolled back if it raises)."""
-        return self._transaction(lambda: self._apply(_RowRecords(items)))
+        return self._transaction(lambda: self._apply_marked(_RowRecords(items)))
 
     def _transaction(self, work: Callable[[], T]) -> T:
         """Run `work` in one transaction: committed when it returns, rolled
@@ -222,6 +238,80 @@ class SqlWriter(WriteDialect, Writer):
         else:
             records.load(self, prepared.ref, prepared.insert_names)
         return [RecordResult.INSERTED] * records.count
+
+    def _apply_marked(self, records: _Records) -> list[RecordResult]:
+        """`_apply`, then, when commits are marked, the marker of what it applied
+        (in the same transaction)."""
+        results = self._apply(records)
+        if self.commit_marking is CommitMarking.BATCH and self._number is not None and results:
+            mark = self.plan.mark
+            assert mark is not None
+            values = [
+                mark.sync_id,
+                mark.execution_id,
+                self._number,
+                records.indexes[0],
+                encode_outcomes(records.indexes, results),
+            ]
+            marks = ", ".join([self.placeholder] * len(values))
+            table = self.qualified(marker_ref(self.prepared.ref))
+            try:
+                self.execute(
+                    f"INSERT INTO {table} (sync_id, execution_id, batch, first_row, outcomes)"
+                    f" VALUES ({marks})",
+                    values,
+                )
+            except self.target._driver_errors() as exc:
+                # Never the records' fault: the batch must fail, not be bisected.
+                message = self.target.scrub(self.target._error_message(exc))
+                raise ConnectorError(f"cannot record the commit marker: {message}") from None
+        return results
+
+    def _start_marking(self) -> None:
+        """Decide whether commits are marked; if so, make sure the markers table
+        exists and drop this sync's markers (the engine read them back before
+        opening this writer; an earlier attempt of this very execution may have
+        left some).
+
+        A table that does not roll back, or markers the user may not create,
+        leave commits unmarked, with the reason in `marking_problem`.
+        """
+        plan, ref = self.plan, self.prepared.ref
+        if plan.mark is None or plan.mode is SyncMode.REPLACE:
+            return
+        reason = self.target._untransactional(self.conn, ref)
+        table = marker_ref(ref)
+        if reason is None:
+            try:
+                self._ensure_marker_table()
+                reason = self.target._untransactional(self.conn, table)
+            except self.target._driver_errors() as exc:
+                if self._is_broken():
+                    raise
+                reason = self.target.scrub(self.target._error_message(exc))
+        if reason is not None:
+            self.marking_problem = (
+                f"commits to {ref.value} are not marked ({reason}): after a crash, "
+                "the batch being written may be sent again"
+            )
+            return
+        self.execute(
+            f"DELETE FROM {self.qualified(table)} WHERE sync_id = {self.placeholder}",
+            [plan.mark.sync_id],
+        )
+        self.commit_marking = CommitMarking.BATCH
+
+    def _ensure_marker_table(self) -> None:
+        """Create the markers table unless it exists; a writer creating it at the same
+        time is no failure."""
+        table = marker_ref(self.prepared.ref)
+        if self.target._relation_kind(self.conn, table) is not None:
+            return
+        try:
+            self.execute(self.commit_table_sql.format(table=self.qualified(table)))
+        except self.target._driver_errors():
+            if self._is_broken() or self.target._relation_kind(self.conn, table) is None:
+                raise
 
     def _merge(self, records: _Records) -> list[RecordResult]:
         """Stage the records, read which match, then apply the mode's statements."""

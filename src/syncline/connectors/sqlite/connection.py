@@ -69,6 +69,9 @@ class SqliteConnection(SqlConnection):
         # one); it is only ever used by one thread at a time.
         return open_database(self.config.path, "ro", check_same_thread=False)
 
+    def _open_writable(self) -> DbConnection:
+        return open_database(self.config.path, "rw", isolation_level=None)
+
     def _driver_errors(self) -> tuple[type[Exception], ...]:
         return (sqlite3.Error,)
 

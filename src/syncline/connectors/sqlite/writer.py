@@ -43,6 +43,12 @@ class SqliteWriter(SqlWriter):
     begin_sql: ClassVar[str] = "BEGIN IMMEDIATE"
     temp_schema: ClassVar[str | None] = "temp"
     create_temp_sql: ClassVar[str] = "CREATE TEMP TABLE {name} AS {select}"
+    commit_table_sql: ClassVar[str] = (
+        "CREATE TABLE IF NOT EXISTS {table} (sync_id TEXT NOT NULL, execution_id TEXT NOT NULL,"
+        " batch INTEGER NOT NULL, first_row INTEGER NOT NULL, outcomes TEXT NOT NULL,"
+        " committed_at TEXT NOT NULL DEFAULT CURRENT_TIMESTAMP,"
+        " PRIMARY KEY (sync_id, execution_id, batch, first_row))"
+    )
     row_type: ClassVar[str] = "INTEGER"
     column_types: ClassVar[dict[str, str]] = {
         "boolean": "BOOLEAN",

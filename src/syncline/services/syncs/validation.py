@@ -10,7 +10,8 @@ filters, overrides, the names of fields to create, and whether the values
 written fit their target fields (`values`). Every error is a
 `ValidationFailed` whose `path` is the JSON path of the offending value in
 the request body as sent; values that may fail one by one are kept as the
-configuration's `warnings`.
+configuration's `warnings`, as is a mode that may write a batch twice
+after a crash on this target (`exactly_once`).
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from syncline.connectors.base import ModeSupport, TargetDescription
 from syncline.errors import ValidationFailed
 from syncline.services.syncs.config import SyncConfig, SyncWrite
 from syncline.services.syncs.context import ValidationContext
+from syncline.services.syncs.exactly_once import check_exactly_once
 from syncline.services.syncs.filters import check_model_filters, check_target_filters
 from syncline.services.syncs.identities import check_identities
 from syncline.services.syncs.mappings import check_mappings
@@ -50,6 +52,7 @@ def validate_sync(write: SyncWrite, context: ValidationContext) -> SyncConfig:
     overrides = check_overrides(request.overrides, model)
     check_created_names(request, context)
     warnings = check_values(request, model, context)
+    warnings.extend(check_exactly_once(mode.mode, context.target))
     return SyncConfig(
         name=write.name,
         mode=mode.mode.value,
