@@ -178,6 +178,7 @@ def _prepare(
         config = SyncConfig.model_validate(sync.config)
         model = ModelRepository(session, organization_id).get(config.model_id)
         model_configuration, model_connection = dict(model.configuration), model.connection_id
+        model_name = model.name
         tracking_columns = [str(column) for column in model.tracking_columns]
         options: Mapping[str, Any] = dict(execution.options)
         retry_rejected = bool(sync.error_handling.get("auto_retry_record_errors", True))
@@ -202,6 +203,7 @@ def _prepare(
         retry_rejected=retry_rejected,
         tracking_columns=tracking_columns,
         state_check=stored_state,
+        model_name=model_name,
     )
     return spec, source, target
 
