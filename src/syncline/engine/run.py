@@ -379,11 +379,14 @@ class _Run:
             with self.target.open_writer(plan) as writer:
                 log = self._outcome_log(store, writer, durable=not writer.publishes_at_finish)
                 self.journaled = log.durable and not log.pending
+                if writer.publishes_at_finish:
+                    self.recorder.hold()
                 for records in model.batches:
                     model.records += records.num_rows
                     self._write(writer, log, records, model.columns)
                 self._check_cancelled()
                 writer.finish()
+                self.recorder.publish()
         return model.columns, log
 
     def _refuse_empty_identity(self, records: pa.RecordBatch, empty: pa.Array) -> pa.RecordBatch:
@@ -440,10 +443,13 @@ class _Run:
             log = None if limited else self._outcome_log(store, writer, durable=not all_or_nothing)
             self.journaled = log is not None and log.durable and not log.pending
             snapshots.snapshot_started(spec, store, log, snapshot_at, unfinished)
+            if all_or_nothing:
+                self.recorder.hold()
             for batch in self._batches(ahead):
                 self._write(writer, log, batch, columns)
             self._check_cancelled()
             writer.finish()
+            self.recorder.publish()
         if log is None:
             return None
         confirmed_sql = logged_sql([str(path) for path in log.files])

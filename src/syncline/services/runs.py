@@ -265,6 +265,8 @@ class StoreHooks:
         self._store_full: str | None = None
         self._checked = 0.0
         self._cancelled = False
+        self._stored = counts_dict(self.counts)
+        """The counts last stored."""
 
     @property
     def failure(self) -> str | None:
@@ -281,8 +283,11 @@ class StoreHooks:
         return self._cancelled or self.runtime.stopping() or self.failure is not None
 
     def progress(self, counts: Counts, read: int) -> None:
-        """Keep the latest counts; they are stored with the next heartbeat."""
+        """Keep the latest counts, and store them at once when a batch changed them:
+        a run that dies after a batch shows what its target holds."""
         self.counts, self.read = counts, read
+        if counts_dict(counts) != self._stored:
+            self._checked = 0.0
         self.cancelled()
 
     def log(self, level: str, message: str) -> None:
@@ -338,13 +343,14 @@ class StoreHooks:
                 if execution is None:
                     return True
                 execution.heartbeat_at = utcnow()
-                execution.counts = counts_dict(counts)
+                execution.counts = stored = counts_dict(counts)
                 cancel = execution.cancel_requested
         except Exception as exc:
             if not no_space_left(exc):
                 raise
             self._full_store(exc)
             return False
+        self._stored = stored
         return cancel
 
     def _full_store(self, exc: Exception) -> None:
