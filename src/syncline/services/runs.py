@@ -130,7 +130,13 @@ def _run(runtime: Runtime, hooks: StoreHooks, organization_id: str, sync_id: str
         f"sync completed: {counts.insert} inserted, {counts.update} updated, "
         f"{counts.delete} deleted, {counts.error} errors, {counts.warnings} warnings",
     )
-    return Outcome("completed", [], counts)
+    rejected = rejection_summary(counts, hooks.first_rejection)
+    if rejected is not None:
+        # A run that completed with rejected records is Polytomic's
+        # `sync.completed_with_errors`: this is where that event is raised, once
+        # Syncline has events.
+        hooks.log("warning", rejected)
+    return Outcome("completed", [rejected] if rejected else [], counts)
 
 
 def _explain(exc: Exception, hooks: StoreHooks, paths: list[Path]) -> list[str]:
@@ -145,6 +151,27 @@ def _explain(exc: Exception, hooks: StoreHooks, paths: list[Path]) -> list[str]:
         explained = INTERNAL_ERROR
     first = hooks.failure
     return [explained] if first is None or first == explained else [first, explained]
+
+
+def rejection_summary(counts: Counts, first: tuple[str | None, str] | None) -> str | None:
+    """One line on a completed run's rejected records, with the first one's message;
+    None when the target took (or confirmed) every record it was sent."""
+    if not counts.error:
+        return None
+    if counts.error == counts.total:
+        summary = (
+            "the record was rejected"
+            if counts.error == 1
+            else f"all {counts.error} records were rejected"
+        )
+    else:
+        verb = "was" if counts.error == 1 else "were"
+        summary = f"{counts.error} of {counts.total} records {verb} rejected"
+    if first is None:
+        return summary
+    identity, message = first
+    which = f"the first (identity {identity})" if identity is not None else "the first"
+    return f"{summary}; {which}: {message}"
 
 
 def _claim(runtime: Runtime, execution_id: str) -> tuple[str, str] | None:
@@ -261,6 +288,8 @@ class StoreHooks:
         self.execution_id = execution_id
         self.counts = Counts()
         self.read = 0
+        self.first_rejection: tuple[str | None, str] | None = None
+        """The identity and message of the first record reported under `errors`."""
         self._records = RecordLogPipe(RecordLogWriter(runtime.settings.data_dir, execution_id))
         self._store_full: str | None = None
         self._checked = 0.0
@@ -315,6 +344,8 @@ class StoreHooks:
         messages: Sequence[str | None],
     ) -> None:
         """Hand records to the record-log thread."""
+        if kind == "errors" and self.first_rejection is None and values.num_rows:
+            self.first_rejection = (identities[0], messages[0] or "rejected by the target")
         self._records.put(kind, values, identities, messages)
 
     def state_marked(self, mark: StateMark) -> None:
