@@ -10,19 +10,23 @@ from __future__ import annotations
 
 import errno
 import shutil
+import sqlite3
 import subprocess
 import uuid
 from collections.abc import Iterator
+from contextlib import closing
 from pathlib import Path
 from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
+from sqlalchemy import event, make_url
 
 from syncline.api.app import create_app
 from syncline.services.full_disk import no_space_message
-from syncline.services.runs import Runtime, run_execution
+from syncline.services.runs import Outcome, Runtime, StoreHooks, run_execution
 from syncline.settings import Settings
+from syncline.store.db import Store
 from tests.api.conftest import ADMIN_KEY, DEPLOYMENT_KEY, Server, make_org
 from tests.api.execution_fixtures import Runner, copy_rows, pg
 
@@ -190,3 +194,32 @@ def test_a_run_that_fills_the_disk_fails_at_once_and_leaves_logs_servable(
         assert not [p for p in executions.iterdir() if p.name.startswith(".")]
     finally:
         filler.unlink()
+
+
+def test_a_full_metadata_store_stops_the_run_and_names_its_file(runner: Runner) -> None:
+    server = runner.org.server
+    if server.backend != "sqlite":
+        pytest.skip("only a SQLite metadata store is a file on this machine")
+    execution_id = runner.holding(runner.sync(), "running")
+    database = Path(make_url(server.settings.resolved_database_url()).database or "")
+    with closing(sqlite3.connect(database)) as probe:
+        pages, free, size = (
+            probe.execute(f"PRAGMA {name}").fetchone()[0]
+            for name in ("page_count", "freelist_count", "page_size")
+        )
+    # This runtime's connections may not grow the file: SQLite answers SQLITE_FULL,
+    # "database or disk is full", as on a full disk.
+    store = Store(server.settings.resolved_database_url())
+    event.listen(
+        store.engine, "connect", lambda conn, _: conn.execute(f"PRAGMA max_page_count = {pages}")
+    )
+    state = server.app.state.syncline
+    hooks = StoreHooks(Runtime(store, state.box, server.settings), execution_id)
+    try:
+        hooks.log("info", "x" * (free + 16) * size)  # needs more pages than the file has free
+
+        assert hooks.failure == no_space_message(database)
+        assert hooks.cancelled()
+    finally:
+        hooks.close(Outcome("failed", [], hooks.counts))
+        store.dispose()

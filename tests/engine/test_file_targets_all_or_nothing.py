@@ -63,9 +63,13 @@ def test_a_canceled_run_into_a_file_is_redone_whole(
         )
         source = PostgresqlConnector(PostgresqlConfig.model_validate(pg_config))
         files = FilesConnector(FilesConfig(path=str(target)))
+        canceled = CancelAfter(32)
         with pytest.raises(RunCanceled):
-            run_sync(spec, source, files, CancelAfter(32))
+            run_sync(spec, source, files, canceled)
         assert (target / "people.csv").read_text() == "id,email\n"
+        # Nothing was published, so nothing was ever counted as written.
+        assert canceled.progress_calls[-1][0].total >= 32
+        assert [c.upserts for c, _ in canceled.progress_calls] == [0] * len(canceled.progress_calls)
         counts = run_sync(spec, source, files, RecordingHooks())
         assert counts.insert == 100
         with (target / "people.csv").open() as handle:
