@@ -348,7 +348,7 @@ def test_a_run_with_some_records_rejected_reports_them_as_its_errors(runner: Run
 
     assert execution["status"] == "completed"
     assert execution["errors"] == [
-        "1 of 500 records was rejected; the first (identity 13): new row for relation "
+        "1 of 500 records was rejected (identity 13): new row for relation "
         '"people_copy" violates check constraint "people_copy_email_check"'
     ]
 

@@ -158,20 +158,19 @@ def rejection_summary(counts: Counts, first: tuple[str | None, str] | None) -> s
     None when the target took (or confirmed) every record it was sent."""
     if not counts.error:
         return None
+    one = counts.error == 1
     if counts.error == counts.total:
         summary = (
-            "the record was rejected"
-            if counts.error == 1
-            else f"all {counts.error} records were rejected"
+            "the only record was rejected" if one else f"all {counts.error} records were rejected"
         )
     else:
-        verb = "was" if counts.error == 1 else "were"
-        summary = f"{counts.error} of {counts.total} records {verb} rejected"
+        summary = f"{counts.error} of {counts.total} records {'was' if one else 'were'} rejected"
     if first is None:
         return summary
     identity, message = first
-    which = f"the first (identity {identity})" if identity is not None else "the first"
-    return f"{summary}; {which}: {message}"
+    which = "" if one else "; the first"
+    shown = f" (identity {identity})" if identity is not None else ""
+    return f"{summary}{which}{shown}: {message}"
 
 
 def _claim(runtime: Runtime, execution_id: str) -> tuple[str, str] | None:
