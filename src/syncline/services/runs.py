@@ -140,16 +140,19 @@ def _run(runtime: Runtime, hooks: StoreHooks, organization_id: str, sync_id: str
 
 
 def _explain(exc: Exception, hooks: StoreHooks, paths: list[Path]) -> list[str]:
-    """What a failed run's errors say: a full disk named by its file system, an
-    expected error's message, or that the server log has the details."""
+    """What a failed run's errors say: a full disk named by its file system (once,
+    when the hooks named it already), an expected error's message, or that the
+    server log has the details."""
+    first = hooks.failure
     if no_space_left(exc):
+        if first is not None:
+            return [first]
         explained = no_space_message(failed_path(exc) or fullest(paths))
     elif isinstance(exc, SynclineError):
         explained = exc.message
     else:
         log.error("execution %s failed unexpectedly", hooks.execution_id, exc_info=exc)
         explained = INTERNAL_ERROR
-    first = hooks.failure
     return [explained] if first is None or first == explained else [first, explained]
 
 
