@@ -119,16 +119,28 @@ MARIA_COPY = (
 
 
 def _console(runner: Runner, sync_id: str, execution_id: str) -> list[str]:
+    return [entry["message"] for entry in _console_entries(runner, sync_id, execution_id)]
+
+
+def _console_entries(runner: Runner, sync_id: str, execution_id: str) -> list[dict[str, Any]]:
     base = f"/api/syncs/{sync_id}/executions/{execution_id}/consolelog"
-    lines: list[str] = []
+    entries: list[dict[str, Any]] = []
     after: str | None = None
     while True:
         params = {"after": after} if after else {}
         page = runner.org.client.get(base, params=params).json()["data"]
-        lines += [entry["message"] for entry in page["entries"]]
+        entries += page["entries"]
         after = page["next_cursor"]
         if after is None:
-            return lines
+            return entries
+
+
+def _ended(entries: list[dict[str, Any]]) -> bool:
+    """Whether a run's console shows its last line: completed, or a warning or error."""
+    return any(
+        e["level"] in ("warning", "error") or e["message"].startswith("sync completed")
+        for e in entries
+    )
 
 
 def _until(check: Callable[[], bool], what: str, timeout: float = 30) -> None:
@@ -252,13 +264,7 @@ def test_an_interrupted_run_counts_what_was_committed(
         assert held == (0 if out else 2 * BATCH - 1)  # person 13 is refused by people_copy
         holder.execute("SELECT pg_advisory_unlock(%s)", (key,))
     # The runner, alive after all in this test, ends its run before the schema goes.
-    _until(
-        lambda: any(
-            line.startswith(("sync completed", "sync interrupted"))
-            for line in _console(small, sync_id, execution_id)
-        ),
-        "the run's own end",
-    )
+    _until(lambda: _ended(_console_entries(small, sync_id, execution_id)), "the run's own end")
 
 
 def test_an_execution_taken_by_a_runner_that_died_at_once_is_running_and_reaped(
