@@ -248,7 +248,11 @@ def syncs() -> None:
 @click.option("--wait/--no-wait", default=False, help="Follow the execution to its end.")
 @click.option("--resync", is_flag=True, help="Send every record, ignoring change detection.")
 def run_sync(sync_id: str, wait: bool, resync: bool) -> None:
-    """Start a sync; with --wait, show its progress and end with its counts."""
+    """Start a sync; with --wait, show its progress and end with its counts.
+
+    With --wait it exits 1 unless the run completed without errors: a run
+    that completed but had records rejected says `completed with errors`.
+    """
     with _client() as client:
         started = _call(client, "POST", f"/api/syncs/{sync_id}/executions", {"resync": resync})
         execution_id = started["id"]
@@ -257,15 +261,19 @@ def run_sync(sync_id: str, wait: bool, resync: bool) -> None:
             return
         execution = _follow(client, sync_id, execution_id)
     counts = execution.get("counts") or {}
+    errors = execution.get("errors") or []
+    status = execution["status"]
+    # A completed run with errors rejected records: it says so, and is no success.
+    ended = "completed with errors" if status == "completed" and errors else status
     click.echo(
-        f"\n{execution['status']}: {counts.get('total', 0)} records, "
+        f"\n{ended}: {counts.get('total', 0)} records, "
         f"{counts.get('insert', 0)} inserted, {counts.get('update', 0)} updated, "
         f"{counts.get('delete', 0)} deleted, {counts.get('error', 0)} rejected, "
         f"{counts.get('warnings', 0)} warnings"
     )
-    for error in execution.get("errors") or []:
+    for error in errors:
         click.echo(f"error: {error}", err=True)
-    if execution["status"] != "completed":
+    if status != "completed" or errors:
         raise SystemExit(1)
 
 

@@ -21,7 +21,8 @@ from tests.engine.test_modes_on_real_targets import pg
 
 
 class CancelAfter(RecordingHooks):
-    """Asks to cancel once `records` records were written."""
+    """Asks to cancel once `records` records were handed to the writer (a file
+    target counts none of them as written before it publishes them)."""
 
     def __init__(self, records: int) -> None:
         super().__init__()
@@ -29,8 +30,8 @@ class CancelAfter(RecordingHooks):
         self.written = 0
 
     def progress(self, counts: Counts, read: int) -> None:
-        del read
-        self.written = counts.upserts
+        super().progress(counts, read)
+        self.written = counts.total
 
     def cancelled(self) -> bool:
         return self.written >= self.records_wanted
@@ -62,9 +63,13 @@ def test_a_canceled_run_into_a_file_is_redone_whole(
         )
         source = PostgresqlConnector(PostgresqlConfig.model_validate(pg_config))
         files = FilesConnector(FilesConfig(path=str(target)))
+        canceled = CancelAfter(32)
         with pytest.raises(RunCanceled):
-            run_sync(spec, source, files, CancelAfter(32))
+            run_sync(spec, source, files, canceled)
         assert (target / "people.csv").read_text() == "id,email\n"
+        # Nothing was published, so nothing was ever counted as written.
+        assert canceled.progress_calls[-1][0].total >= 32
+        assert [c.upserts for c, _ in canceled.progress_calls] == [0] * len(canceled.progress_calls)
         counts = run_sync(spec, source, files, RecordingHooks())
         assert counts.insert == 100
         with (target / "people.csv").open() as handle:

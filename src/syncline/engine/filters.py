@@ -50,6 +50,7 @@ from syncline.engine.values import (
     parse_instant,
     plain_type,
     row_numbers,
+    shown,
 )
 
 Predicate = Callable[[pa.RecordBatch], pa.BooleanArray]
@@ -208,7 +209,7 @@ def _temporal_test(function: F, value: Any, type_: pa.DataType, now: datetime) -
 
     if function in (F.IN_THE_LAST, F.RELATIVE_ON_OR_AFTER, F.RELATIVE_ON_OR_BEFORE):
         if not isinstance(value, str):
-            raise ValueError(f"{value!r} is not a duration")
+            raise ValueError(f"{shown(value)} is not a duration")
         since = at(now - parse_duration(value))
         if function is F.IN_THE_LAST:
             test = _range(since, at(now), high_inclusive=True)
@@ -287,18 +288,18 @@ def _pattern(value: Any) -> str:
     if isinstance(value, bool):
         return "true" if value else "false"
     if not isinstance(value, str | int | float):
-        raise ValueError(f"{value!r} is not a string")
+        raise ValueError(f"{shown(value)} is not a string")
     return str(value)
 
 
 def _items(value: Any) -> list[Any]:
     if not isinstance(value, list | tuple) or not value:
-        raise ValueError(f"{value!r} is not a non-empty list")
+        raise ValueError(f"{shown(value)} is not a non-empty list")
     return list(value)
 
 
 def _pair(value: Any) -> tuple[Any, Any]:
     items = _items(value)
     if len(items) != 2:
-        raise ValueError(f"{value!r} is not a list of exactly two values")
+        raise ValueError(f"{shown(value)} is not a list of exactly two values")
     return items[0], items[1]

@@ -108,7 +108,9 @@ class Mapper:
             {t for t in targets if targets.count(t) > 1 or t.startswith(RESERVED_PREFIX)}
         )
         if clashes:
-            raise EngineError(f"target columns named more than once or reserved: {clashes}")
+            raise EngineError(
+                f"target columns named more than once or reserved: {', '.join(clashes)}"
+            )
         self.schema = pa.schema(
             [
                 pa.field(

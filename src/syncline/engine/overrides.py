@@ -18,7 +18,7 @@ import pyarrow.compute as pc
 from syncline.engine.errors import EngineError
 from syncline.engine.filters import Predicate, compile_condition
 from syncline.engine.spec import Condition, ValueOverride
-from syncline.engine.values import plain_type, to_scalar
+from syncline.engine.values import plain_type, shown, to_scalar
 
 Transform = Callable[[pa.RecordBatch], pa.RecordBatch]
 """A compiled set of overrides: a batch in, the same batch with values replaced out."""
@@ -79,7 +79,7 @@ def _compile(number: int, override: ValueOverride, schema: pa.Schema, now: datet
         replacement = to_scalar(override.replacement, type_)
     except ValueError as error:
         raise EngineError(
-            f"{name}: the replacement {override.replacement!r} cannot be used "
+            f"{name}: the replacement {shown(override.replacement)} cannot be used "
             f"for a field of type {type_}: {error}"
         ) from None
     condition = None

@@ -50,6 +50,11 @@ class Recorder:
     `retry_rejected` (the sync's `auto_retry_record_errors`) keeps rejected
     records unconfirmed so the next run sends them again; without it they
     count as settled until they change.
+
+    Between `hold` and `publish`, records written count in `total` (and as
+    errors or warnings) but not yet as inserted, updated or deleted: a target
+    that shows them only when its writer finishes holds none of them before,
+    and a run that fails or stops sooner wrote none.
     """
 
     def __init__(
@@ -61,6 +66,19 @@ class Recorder:
         self._retry_rejected = retry_rejected
         self.unsettled = 0
         """Records this run left for a later one: refused with an error, or not confirmed."""
+        self._held: Counts | None = None
+
+    def hold(self) -> None:
+        """Count the records written from now on as written only at `publish`."""
+        self._held = Counts()
+
+    def publish(self) -> None:
+        """The target shows what was written since `hold`: count it."""
+        held, self._held = self._held, None
+        if held is not None:
+            self.counts.insert += held.insert
+            self.counts.update += held.update
+            self.counts.delete += held.delete
 
     def refused(
         self, kind: str, values: pa.RecordBatch, keys: Sequence[str | None], messages: Sequence[str]
@@ -91,9 +109,10 @@ class Recorder:
             )
         tally = Counter(results)
         self.counts.total += len(results)
-        self.counts.insert += tally[RecordResult.INSERTED]
-        self.counts.update += tally[RecordResult.UPDATED]
-        self.counts.delete += tally[RecordResult.DELETED]
+        written = self._held if self._held is not None else self.counts
+        written.insert += tally[RecordResult.INSERTED]
+        written.update += tally[RecordResult.UPDATED]
+        written.delete += tally[RecordResult.DELETED]
         self.counts.error += tally[RecordResult.REJECTED]
         self.counts.warnings += tally[RecordResult.NOT_FOUND]
         for outcome, kind in _KINDS.items():

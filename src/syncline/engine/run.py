@@ -43,11 +43,12 @@ their state.
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import ExitStack, closing, contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -75,7 +76,7 @@ from syncline.engine.spill import OutcomeLog, ParquetSink
 from syncline.engine.state import MarkedRun, StateStore, logged_sql
 from syncline.engine.tracking import HighWater, Watermark, combine, fingerprint, since
 from syncline.engine.values import plain, plain_type, row_numbers
-from syncline.errors import SynclineError
+from syncline.errors import ConnectorError, SynclineError
 
 _SEND_EVERYTHING = (SyncMode.REPLACE, SyncMode.SNAPSHOT)
 FEW_RECORDS = 1_000_000
@@ -252,7 +253,7 @@ class _Run:
             return None
         hint = since(self.old_mark, self.spec.tracking_columns)
         if hint is not None:
-            marks = ", ".join(f"{k} >= {v}" for k, v in self.old_mark.values.items())
+            marks = ", ".join(f"{k} >= {v[1]}" for k, v in self.old_mark.values.items())
             self.hooks.log("info", f"reading only rows changed since the last run ({marks})")
         return hint
 
@@ -277,11 +278,12 @@ class _Run:
         self.partial = tracked is not None
         with ExitStack() as stack:
             # The source may apply the filter early; the engine still applies it below.
-            reader = self.source.read(
-                self.spec.source_configuration,
-                batch_size=self.spec.batch_size,
-                where=combine(source_hint(self.spec.model_filter), tracked),
-            )
+            with self._reading():
+                reader = self.source.read(
+                    self.spec.source_configuration,
+                    batch_size=self.spec.batch_size,
+                    where=combine(source_hint(self.spec.model_filter), tracked),
+                )
             stack.callback(reader.close)
             schema = pa.schema([f.with_type(plain_type(f.type)) for f in reader.schema])
             mapper = Mapper(self.spec, schema)
@@ -300,7 +302,7 @@ class _Run:
         reports nothing; `_settled` does, on the engine's thread)."""
         keep = compile_filter(self.spec.model_filter, schema, self.now)
         override = compile_overrides(self.spec.overrides, schema, self.now)
-        for batch in batches:
+        for batch in self._read(batches):
             if not batch.num_rows:
                 continue
             self.read += batch.num_rows
@@ -312,6 +314,25 @@ class _Run:
             if override is not None:
                 model = override(model)
             yield mapper.map(model)
+
+    def _read(self, batches: Iterable[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
+        """The source's batches, its failures naming the model (`_reading`)."""
+        with self._reading():
+            yield from batches
+
+    @contextmanager
+    def _reading(self) -> Iterator[None]:
+        """Raise the source's errors as `ConnectorError`s that say which model failed,
+        and its query, table or file (an unexpected error stays one: see `run_sync`)."""
+        try:
+            yield
+        except SynclineError as error:
+            spec = self.spec
+            model = f"model {spec.model_name!r}" if spec.model_name else "the model"
+            what = described_source(spec.source_configuration)
+            raise ConnectorError(
+                f"reading {model} ({what}) failed: {error.message}", metadata=error.metadata
+            ) from error
 
     def _settled(self, mapped: Iterable[Mapped]) -> Iterator[pa.RecordBatch]:
         """The mapped records that have an identity; the others reported as errors."""
@@ -358,11 +379,14 @@ class _Run:
             with self.target.open_writer(plan) as writer:
                 log = self._outcome_log(store, writer, durable=not writer.publishes_at_finish)
                 self.journaled = log.durable and not log.pending
+                if writer.publishes_at_finish:
+                    self.recorder.hold()
                 for records in model.batches:
                     model.records += records.num_rows
                     self._write(writer, log, records, model.columns)
                 self._check_cancelled()
                 writer.finish()
+                self.recorder.publish()
         return model.columns, log
 
     def _refuse_empty_identity(self, records: pa.RecordBatch, empty: pa.Array) -> pa.RecordBatch:
@@ -419,10 +443,13 @@ class _Run:
             log = None if limited else self._outcome_log(store, writer, durable=not all_or_nothing)
             self.journaled = log is not None and log.durable and not log.pending
             snapshots.snapshot_started(spec, store, log, snapshot_at, unfinished)
+            if all_or_nothing:
+                self.recorder.hold()
             for batch in self._batches(ahead):
                 self._write(writer, log, batch, columns)
             self._check_cancelled()
             writer.finish()
+            self.recorder.publish()
         if log is None:
             return None
         confirmed_sql = logged_sql([str(path) for path in log.files])
@@ -493,6 +520,21 @@ class _Model:
     columns: pa.Schema
     batches: Iterator[pa.RecordBatch]
     records: int = 0
+
+
+def described_source(configuration: Mapping[str, Any]) -> str:
+    """What a model reads, for messages: `query: SELECT ...`, `table: public.users`."""
+    for key in ("query", "table", "file"):
+        value = configuration.get(key)
+        if isinstance(value, str) and value.strip():
+            text = " ".join(value.split())
+            shown = text if len(text) <= SHOWN_SOURCE else text[: SHOWN_SOURCE - 1] + "…"
+            return f"{key}: {shown}"
+    return "its source"
+
+
+SHOWN_SOURCE = 300
+"""Characters of a model's query shown in a message."""
 
 
 def source_hint(model_filter: RowFilter | None) -> TargetFilter | None:

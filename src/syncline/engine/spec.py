@@ -139,6 +139,7 @@ class RunSpec:
     recorded, and reports every state it leaves (`RunHooks.state_marked`);
     without one (the engine on its own, in tests) it takes the directory as
     it finds it.
+    `model_name` names the model in messages.
     """
 
     sync_id: str
@@ -162,6 +163,7 @@ class RunSpec:
     """DuckDB's limit for the diff (`engine.duck`)."""
     started_at: datetime | None = None
     state_check: StateCheck | None = None
+    model_name: str = ""
 
 
 @dataclass

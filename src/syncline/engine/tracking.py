@@ -106,7 +106,7 @@ def combine(first: TargetFilter | None, second: TargetFilter | None) -> TargetFi
         return first or second
     clash = set(first.conditions) & set(second.conditions)
     if clash:
-        raise ValueError(f"filter labels used twice: {sorted(clash)}")
+        raise ValueError(f"filter labels used twice: {', '.join(sorted(clash))}")
     logic_first = first.logic.strip() or " AND ".join(first.conditions)
     logic_second = second.logic.strip() or " AND ".join(second.conditions)
     return TargetFilter(

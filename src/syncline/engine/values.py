@@ -8,6 +8,7 @@ scalar of a given type, and how an instant is read from text (in UTC).
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, date, datetime, time
 from decimal import Decimal, InvalidOperation
 from typing import Any
@@ -32,6 +33,16 @@ def is_text(type_: pa.DataType) -> bool:
     return bool(pt.is_string(type_) or pt.is_large_string(type_) or pt.is_string_view(type_))
 
 
+def shown(value: Any) -> str:
+    """A value as people wrote it, for messages: a text quoted (`'ten'`), a list or
+    an object as JSON (`["a", 1]`), never a Python repr."""
+    if isinstance(value, str):
+        return repr(value)
+    if isinstance(value, list | tuple | dict):
+        return json.dumps(value, default=str)
+    return str(value)
+
+
 def parse_instant(value: Any) -> tuple[datetime, bool]:
     """The UTC instant `value` denotes, and whether it was a bare date.
 
@@ -47,7 +58,7 @@ def parse_instant(value: Any) -> tuple[datetime, bool]:
         parsed = datetime.fromisoformat(text)
         date_only = len(text) <= len("2024-01-15")
     else:
-        raise ValueError(f"{value!r} is not a date or datetime")
+        raise ValueError(f"{shown(value)} is not a date or datetime")
     if parsed.tzinfo is None:
         parsed = parsed.replace(tzinfo=UTC)
     return parsed.astimezone(UTC), date_only
@@ -130,7 +141,7 @@ def _temporal_scalar(value: Any, type_: pa.DataType) -> pa.Scalar:
     instant, date_only = parse_instant(value)
     if pt.is_date(type_):
         if not date_only and instant.timetz() != time(tzinfo=UTC):
-            raise ValueError(f"{value!r} has a time of day; a date column takes a date")
+            raise ValueError(f"{shown(value)} has a time of day; a date column takes a date")
         return pa.scalar(instant.date(), type_)
     if type_.tz is None:
         # A timestamp without a zone holds UTC wall-clock time by this engine's convention.
@@ -143,7 +154,7 @@ def _boolean(value: Any) -> bool:
         return value
     if isinstance(value, str) and value.strip().lower() in ("true", "false"):
         return value.strip().lower() == "true"
-    raise ValueError(f"{value!r} is not a boolean (true or false)")
+    raise ValueError(f"{shown(value)} is not a boolean (true or false)")
 
 
 def _text(value: Any) -> str:
@@ -151,12 +162,12 @@ def _text(value: Any) -> str:
         return "true" if value else "false"
     if isinstance(value, str | int | float | Decimal):
         return str(value)
-    raise ValueError(f"{value!r} is not a string, number or boolean")
+    raise ValueError(f"{shown(value)} is not a string, number or boolean")
 
 
 def _number(value: Any, *, decimal: bool) -> int | float | Decimal:
     if isinstance(value, bool):
-        raise ValueError(f"{value!r} is a boolean, not a number")
+        raise ValueError(f"{shown(value)} is a boolean, not a number")
     if isinstance(value, int | Decimal):
         return value
     if isinstance(value, float):
@@ -170,12 +181,12 @@ def _number(value: Any, *, decimal: bool) -> int | float | Decimal:
         try:
             return Decimal(text) if decimal else float(text)
         except (ValueError, InvalidOperation):
-            raise ValueError(f"{value!r} is not a number") from None
-    raise ValueError(f"{value!r} is not a number")
+            raise ValueError(f"{shown(value)} is not a number") from None
+    raise ValueError(f"{shown(value)} is not a number")
 
 
 def _cast(scalar: pa.Scalar, type_: pa.DataType, value: Any) -> pa.Scalar:
     try:
         return scalar.cast(type_)
     except (pa.ArrowInvalid, pa.ArrowNotImplementedError) as error:
-        raise ValueError(f"{value!r} does not fit type {type_}: {error}") from None
+        raise ValueError(f"{shown(value)} does not fit type {type_}: {error}") from None

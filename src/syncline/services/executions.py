@@ -13,6 +13,7 @@ import hashlib
 import hmac
 import json
 import time
+from collections.abc import Iterator
 from contextlib import suppress
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -23,7 +24,7 @@ from syncline.errors import BadRequest, Conflict, NotFound
 from syncline.execution.base import Executor
 from syncline.scheduler.schedule import next_run
 from syncline.services.auth import Principal
-from syncline.services.record_logging import render
+from syncline.services.record_logging import download
 from syncline.settings import Settings
 from syncline.store.db import Store
 from syncline.store.executions import TERMINAL_STATUSES, ExecutionRepository
@@ -260,8 +261,12 @@ class ExecutionService:
         return f"/api/downloads/{token}.{sign_token(self.box, token)}"
 
 
-def resolve_download(box: SecretBox, data_dir: Path, signed: str) -> Path:
-    """The file a signed download path names. Raises `NotFound` when forged or expired.
+def resolve_download(
+    box: SecretBox, data_dir: Path, signed: str
+) -> tuple[str, Path | Iterator[memoryview]]:
+    """The file name a signed download path names (`<kind>.jsonl`) and its content:
+    the rendered file, or the lines when no file could be written
+    (`record_logging.download`). Raises `NotFound` when forged or expired.
 
     Anything not exactly what `signed_path` makes (a bad signature, a payload
     of other types, text that is not ASCII) is "not found".
@@ -280,10 +285,10 @@ def resolve_download(box: SecretBox, data_dir: Path, signed: str) -> Path:
         raise NotFound("download link not found")
     if time.time() > expires:
         raise NotFound("download link expired; ask for the record log URLs again")
-    path = render(data_dir, execution_id, kind)
-    if path is None:
+    found = download(data_dir, execution_id, kind)
+    if found is None:
         raise NotFound("download link not found")
-    return path
+    return filename, found
 
 
 def sign_token(box: SecretBox, token: str) -> str:

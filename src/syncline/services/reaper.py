@@ -311,6 +311,13 @@ def supervised_run(runtime: Runtime, execution_id: str) -> None:
 
 
 def _take_start(runtime: Runtime, execution_id: str) -> bool:
+    """Stamp the start of an execution that has not started; False when it had.
+
+    A started execution is `running` from that moment (`canceling` stays, for
+    `run_execution` to end it as canceled): never `queued` with a start time,
+    which neither the reaper nor the redelivery would ever end if the
+    process died before `run_execution` took it.
+    """
     now = utcnow()
     with runtime.store.session() as session:
         result = session.execute(
@@ -320,7 +327,12 @@ def _take_start(runtime: Runtime, execution_id: str) -> bool:
                 Execution.started_at.is_(None),
                 Execution.status.in_(ACTIVE_STATUSES),
             )
-            .values(started_at=now, heartbeat_at=now, owner=Owner.this_process().record())
+            .values(
+                started_at=now,
+                heartbeat_at=now,
+                owner=Owner.this_process().record(),
+                status=case((Execution.status == "canceling", "canceling"), else_="running"),
+            )
             .execution_options(synchronize_session=False)
         )
         return bool(result.rowcount)  # type: ignore[attr-defined]

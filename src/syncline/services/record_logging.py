@@ -5,8 +5,13 @@ work that releases the GIL, so a second thread does it while the engine
 goes on reading, diffing and writing. At most `QUEUED` batches wait, so
 memory stays bounded; the engine waits when the logger falls behind.
 
-People download JSON Lines (`records.json_lines`): `render` writes them from
-the parts on the first request, and again only once more parts exist.
+When the disk is full the logger stops: `full` names the file system, and
+the run ends at its next batch boundary (`StoreHooks.cancelled`). Any other
+failure only leaves the logs incomplete, and the run goes on.
+
+People download JSON Lines (`records.json_lines`): `download` renders them
+from the parts into a file on the first request, and again only once more
+parts exist; when that file cannot be written (no room), it streams them.
 """
 
 from __future__ import annotations
@@ -16,15 +21,15 @@ import logging
 import queue
 import threading
 import uuid
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 import pyarrow as pa
-import pyarrow.parquet as pq
 
 from syncline.engine.records import json_lines
-from syncline.store.record_logs import RecordLogWriter, execution_dir, log_parts
+from syncline.services.full_disk import no_space_left, no_space_message
+from syncline.store.record_logs import RecordLogWriter, execution_dir, log_parts, part_batches
 
 log = logging.getLogger("syncline.records")
 
@@ -47,6 +52,8 @@ class RecordLogPipe:
         self._writer = writer
         self._queue: queue.Queue[_Entry | None] = queue.Queue(maxsize=QUEUED)
         self._error: str | None = None
+        self.full: str | None = None
+        """Set (to a message naming the file system) once the logs found no room."""
         self._thread = threading.Thread(target=self._drain, name="syncline-records", daemon=True)
         self._thread.start()
 
@@ -62,10 +69,14 @@ class RecordLogPipe:
             self._queue.put(_Entry(kind, values, list(identities), list(messages)))
 
     def close(self) -> str | None:
-        """Write what is queued, close the files; why the logs are incomplete, if they are."""
+        """Write what is queued, close the files; why the logs are incomplete, if they
+        are. Never raises."""
         self._queue.put(None)
         self._thread.join()
-        self._writer.close()
+        try:
+            self._writer.close()
+        except Exception as exc:  # noqa: BLE001 - `_failed` logs it; close never raises
+            self._failed(exc)
         return self._error
 
     def _drain(self) -> None:
@@ -74,9 +85,18 @@ class RecordLogPipe:
                 continue  # keep taking batches so the engine never blocks on a dead logger
             try:
                 self._writer.append(entry.kind, _log_batch(entry))
-            except Exception as exc:
-                log.exception("could not write record logs")
-                self._error = f"record logs are incomplete: {type(exc).__name__}: {exc}"
+            except Exception as exc:  # noqa: BLE001 - `_failed` logs it and stops the logger
+                self._failed(exc)
+
+    def _failed(self, exc: Exception) -> None:
+        if no_space_left(exc):
+            log.warning("record logs of %s: %s", self._writer.directory, exc)
+            self.full = no_space_message(self._writer.directory)
+            problem = self.full
+        else:
+            log.exception("could not write record logs")
+            problem = f"{type(exc).__name__}: {exc}"
+        self._error = self._error or f"record logs are incomplete: {problem}"
 
 
 def _log_batch(entry: _Entry) -> pa.RecordBatch:
@@ -88,12 +108,30 @@ def _log_batch(entry: _Entry) -> pa.RecordBatch:
     )
 
 
+def download(data_dir: Path, execution_id: str, kind: str) -> Path | Iterator[memoryview] | None:
+    """One kind of an execution's records as JSON Lines; None when it has none.
+
+    A rendered file (`render`) when it can be written, else (no room, no
+    permission) the lines themselves, read straight from the parts.
+    """
+    parts = log_parts(data_dir, execution_id, kind)
+    if not parts:
+        return None
+    try:
+        return render(data_dir, execution_id, kind)
+    except OSError as exc:
+        log.warning("record logs of %s streamed, not rendered: %s", execution_id, exc)
+        return _lines(parts)
+
+
 def render(data_dir: Path, execution_id: str, kind: str) -> Path | None:
     """The JSON Lines file of one kind of an execution's records; None when it has none.
 
     Rendered from the complete parts (`store.record_logs`) into
     `<kind>.<parts digest>.jsonl`, which is served again until another part
-    shows; it is downloaded as `<kind>.jsonl`.
+    shows; it is downloaded as `<kind>.jsonl`. Parts that cannot be read are
+    left out. Raises `OSError` when the file cannot be written, and then
+    leaves no temporary file behind.
     """
     parts = log_parts(data_dir, execution_id, kind)
     if not parts:
@@ -105,21 +143,29 @@ def render(data_dir: Path, execution_id: str, kind: str) -> Path | None:
     if rendered.exists():
         return rendered
     temporary = rendered.with_name(f".{rendered.name}.{uuid.uuid4().hex}.tmp")
-    with temporary.open("wb") as out:
-        for part in parts:
-            for batch in pq.ParquetFile(part).iter_batches(batch_size=RENDER_BATCH):
-                values = pa.RecordBatch.from_struct_array(batch.column("record"))
-                lines = json_lines(
-                    values,
-                    batch.column("identity").to_pylist(),
-                    batch.column("message").to_pylist(),
-                )
-                out.write(text_bytes(lines))
-    temporary.replace(rendered)
+    try:
+        with temporary.open("wb") as out:
+            for lines in _lines(parts):
+                out.write(lines)
+        temporary.replace(rendered)
+    except BaseException:
+        temporary.unlink(missing_ok=True)
+        raise
     for older in directory.glob(f"{kind}.*.jsonl"):
         if older != rendered:
             older.unlink(missing_ok=True)
     return rendered
+
+
+def _lines(parts: Sequence[Path]) -> Iterator[memoryview]:
+    """The JSON Lines of `parts`, a batch at a time (what cannot be read is left out)."""
+    for part in parts:
+        for batch in part_batches(part, RENDER_BATCH):
+            values = pa.RecordBatch.from_struct_array(batch.column("record"))
+            lines = json_lines(
+                values, batch.column("identity").to_pylist(), batch.column("message").to_pylist()
+            )
+            yield text_bytes(lines)
 
 
 RENDER_BATCH = 10_000

@@ -11,17 +11,20 @@ import logging
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import pyarrow as pa
+from sqlalchemy import make_url
 from sqlalchemy.exc import IntegrityError
 
-from syncline.connectors.base import SourceConnector, TargetConnector
+from syncline.connectors.base import Connector, SourceConnector, TargetConnector
 from syncline.engine.run import run_sync
 from syncline.engine.spec import Counts, RunCanceled, RunSpec, StateMark
 from syncline.errors import SynclineError
 from syncline.services.auth import Principal
 from syncline.services.connections import ConnectionService
+from syncline.services.full_disk import failed_path, fullest, no_space_left, no_space_message
 from syncline.services.record_logging import RecordLogPipe
 from syncline.services.sync_files import remove_sync_files
 from syncline.services.sync_state import record_state, state_check
@@ -57,40 +60,120 @@ class Runtime:
     stopping: Callable[[], bool] = lambda: False
 
 
+INTERNAL_ERROR = "internal error; the server log has the details"
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """How an execution ended: what `_finish` records."""
+
+    status: str
+    errors: list[str]
+    counts: Counts
+
+
 def run_execution(runtime: Runtime, execution_id: str) -> None:
-    """Run one execution to its end and record the outcome. Never raises."""
-    claimed = _claim(runtime, execution_id)
+    """Run one execution to its end and record the outcome. Never raises.
+
+    Whatever fails on the way (the engine, the console log, the record logs,
+    the store), the outcome is recorded by `_finish`: a run that cannot
+    record its end leaves the execution to the reaper, which sees its
+    heartbeat stop.
+    """
+    try:
+        claimed = _claim(runtime, execution_id)
+    except Exception:
+        log.exception("could not start execution %s", execution_id)
+        return
     if claimed is None:
         return
     organization_id, sync_id = claimed
     hooks = StoreHooks(runtime, execution_id)
-    status, errors, counts = "failed", [], Counts()
+    outcome = Outcome("failed", [INTERNAL_ERROR], hooks.counts)
     try:
-        spec, source, target = _prepare(runtime, organization_id, sync_id, execution_id)
-        hooks.log("info", f"sync started: {spec.mode} into {spec.target_object}")
-        counts = run_sync(spec, source, target, hooks)
-        status = "completed"
-        hooks.log(
-            "info",
-            f"sync completed: {counts.insert} inserted, {counts.update} updated, "
-            f"{counts.delete} deleted, {counts.error} errors, {counts.warnings} warnings",
-        )
-    except RunCanceled:
-        status = "interrupted" if runtime.stopping() else "canceled"
-        counts = hooks.counts
-        hooks.log("warning", f"sync {status}")
-    except SynclineError as exc:
-        errors, counts = [exc.message], hooks.counts
-        hooks.log("error", exc.message)
+        outcome = _run(runtime, hooks, organization_id, sync_id)
     except Exception:
         log.exception("execution %s failed unexpectedly", execution_id)
-        errors, counts = ["internal error; the server log has the details"], hooks.counts
-        hooks.log("error", errors[0])
+        outcome = Outcome("failed", [INTERNAL_ERROR], hooks.counts)
     finally:
-        hooks.close()
-        if not _finish(runtime, execution_id, sync_id, status, errors, counts):
+        outcome = hooks.close(outcome)
+        if not _finish(
+            runtime, execution_id, sync_id, outcome.status, outcome.errors, outcome.counts
+        ):
             # The sync was deleted while this ran: what the run wrote since goes too.
             remove_sync_files(runtime.settings.data_dir, sync_id, [execution_id])
+
+
+def _run(runtime: Runtime, hooks: StoreHooks, organization_id: str, sync_id: str) -> Outcome:
+    """Prepare and run the sync; how it ended. Raises only what happens outside the
+    run itself (in deciding its outcome), which `run_execution` records as internal."""
+    paths = [runtime.settings.data_dir, *_store_file(runtime)]
+    try:
+        spec, source, target = _prepare(runtime, organization_id, sync_id, hooks.execution_id)
+        paths += [*local_paths(source), *local_paths(target)]
+        hooks.log("info", f"sync started: {spec.mode} into {spec.target_object}")
+        counts = run_sync(spec, source, target, hooks)
+    except RunCanceled:
+        if hooks.failure is not None:
+            hooks.log("error", hooks.failure)
+            return Outcome("failed", [hooks.failure], hooks.counts)
+        status = "interrupted" if runtime.stopping() else "canceled"
+        hooks.log("warning", f"sync {status}")
+        return Outcome(status, [], hooks.counts)
+    except Exception as exc:  # noqa: BLE001 - `_explain` logs what it cannot explain
+        errors = _explain(exc, hooks, paths)
+        for error in errors:
+            hooks.log("error", error)
+        return Outcome("failed", errors, hooks.counts)
+    hooks.log(
+        "info",
+        f"sync completed: {counts.insert} inserted, {counts.update} updated, "
+        f"{counts.delete} deleted, {counts.error} errors, {counts.warnings} warnings",
+    )
+    rejected = rejection_summary(counts, hooks.first_rejection)
+    if rejected is not None:
+        # A run that completed with rejected records is Polytomic's
+        # `sync.completed_with_errors`: this is where that event is raised, once
+        # Syncline has events.
+        hooks.log("warning", rejected)
+    return Outcome("completed", [rejected] if rejected else [], counts)
+
+
+def _explain(exc: Exception, hooks: StoreHooks, paths: list[Path]) -> list[str]:
+    """What a failed run's errors say: a full disk named by its file system (once,
+    when the hooks named it already), an expected error's message, or that the
+    server log has the details."""
+    first = hooks.failure
+    if no_space_left(exc):
+        if first is not None:
+            return [first]
+        explained = no_space_message(failed_path(exc) or fullest(paths))
+    elif isinstance(exc, SynclineError):
+        explained = exc.message
+    else:
+        log.error("execution %s failed unexpectedly", hooks.execution_id, exc_info=exc)
+        explained = INTERNAL_ERROR
+    return [explained] if first is None or first == explained else [first, explained]
+
+
+def rejection_summary(counts: Counts, first: tuple[str | None, str] | None) -> str | None:
+    """One line on a completed run's rejected records, with the first one's message;
+    None when the target took (or confirmed) every record it was sent."""
+    if not counts.error:
+        return None
+    one = counts.error == 1
+    if counts.error == counts.total:
+        summary = (
+            "the only record was rejected" if one else f"all {counts.error} records were rejected"
+        )
+    else:
+        summary = f"{counts.error} of {counts.total} records {'was' if one else 'were'} rejected"
+    if first is None:
+        return summary
+    identity, message = first
+    which = "" if one else "; the first"
+    shown = f" (identity {identity})" if identity is not None else ""
+    return f"{summary}{which}{shown}: {message}"
 
 
 def _claim(runtime: Runtime, execution_id: str) -> tuple[str, str] | None:
@@ -124,6 +207,7 @@ def _prepare(
         config = SyncConfig.model_validate(sync.config)
         model = ModelRepository(session, organization_id).get(config.model_id)
         model_configuration, model_connection = dict(model.configuration), model.connection_id
+        model_name = model.name
         tracking_columns = [str(column) for column in model.tracking_columns]
         options: Mapping[str, Any] = dict(execution.options)
         retry_rejected = bool(sync.error_handling.get("auto_retry_record_errors", True))
@@ -148,6 +232,7 @@ def _prepare(
         retry_rejected=retry_rejected,
         tracking_columns=tracking_columns,
         state_check=stored_state,
+        model_name=model_name,
     )
     return spec, source, target
 
@@ -192,37 +277,66 @@ def counts_dict(counts: Counts) -> dict[str, int]:
 
 
 class StoreHooks:
-    """Engine hooks that report into the store and the record-log files."""
+    """Engine hooks that report into the store and the record-log files.
+
+    A console line the store cannot take is dropped (and logged). When the
+    store or the record logs find the disk full, `failure` says so and
+    `cancelled` stops the run at its next batch boundary. Only a heartbeat
+    that cannot reach the store for another reason raises (and fails the run).
+    """
 
     def __init__(self, runtime: Runtime, execution_id: str) -> None:
         self.runtime = runtime
         self.execution_id = execution_id
         self.counts = Counts()
         self.read = 0
+        self.first_rejection: tuple[str | None, str] | None = None
+        """The identity and message of the first record reported under `errors`."""
         self._records = RecordLogPipe(RecordLogWriter(runtime.settings.data_dir, execution_id))
+        self._store_full: str | None = None
         self._checked = 0.0
         self._cancelled = False
+        self._stored = counts_dict(self.counts)
+        """The counts last stored."""
+
+    @property
+    def failure(self) -> str | None:
+        """Why the run cannot go on (the disk is full, named), or None."""
+        return self._records.full or self._store_full
 
     def cancelled(self) -> bool:
-        """Whether a cancel was requested; looks at the store at most every half second."""
+        """Whether the run must stop: a cancel was requested (the store is looked at
+        most every half second), the process is stopping, or `failure`."""
         now = time.monotonic()
         if now - self._checked >= CHECK_EVERY_SECONDS:
             self._checked = now
             self._cancelled = self._beat()
-        return self._cancelled or self.runtime.stopping()
+        return self._cancelled or self.runtime.stopping() or self.failure is not None
 
     def progress(self, counts: Counts, read: int) -> None:
-        """Keep the latest counts; they are stored with the next heartbeat."""
+        """Keep the latest counts, and store them at once when a batch changed them:
+        a run that dies after a batch shows what its target holds."""
         self.counts, self.read = counts, read
+        if counts_dict(counts) != self._stored:
+            self._checked = 0.0
         self.cancelled()
 
     def log(self, level: str, message: str) -> None:
-        """Store a console line; dropped when the execution is gone (its sync was deleted)."""
+        """Store a console line; dropped when the execution is gone (its sync was
+        deleted) or the store cannot take it."""
         try:
             with self.runtime.store.session() as session:
                 ExecutionRepository(session, None).add_log(self.execution_id, level, message)
         except IntegrityError:
             log.info("execution %s is gone; console line dropped: %s", self.execution_id, message)
+        except Exception as exc:
+            if not no_space_left(exc):
+                log.exception(
+                    "console line of execution %s dropped: %s", self.execution_id, message
+                )
+                return
+            log.warning("console line of execution %s dropped: %s", self.execution_id, message)
+            self._full_store(exc)
 
     def records(
         self,
@@ -232,23 +346,65 @@ class StoreHooks:
         messages: Sequence[str | None],
     ) -> None:
         """Hand records to the record-log thread."""
+        if kind == "errors" and self.first_rejection is None and values.num_rows:
+            self.first_rejection = (identities[0], messages[0] or "rejected by the target")
         self._records.put(kind, values, identities, messages)
 
     def state_marked(self, mark: StateMark) -> None:
         """Record the state the run left in the store (`sync_state.record_state`)."""
         record_state(self.runtime.store, self.execution_id, mark)
 
-    def close(self) -> None:
-        """Write out the record logs; a console warning says if they are incomplete."""
+    def close(self, outcome: Outcome) -> Outcome:
+        """Write out the record logs (a console warning says if they are incomplete);
+        `outcome`, made `failed` when the run found the disk full, even if only the
+        record logs noticed after the engine ended (what it confirmed stays so)."""
         problem = self._records.close()
         if problem is not None:
             self.log("warning", problem)
+        failure = self.failure
+        if failure is None or (outcome.status == "failed" and failure in outcome.errors):
+            return outcome
+        self.log("error", failure)
+        return Outcome("failed", [failure, *outcome.errors], outcome.counts)
 
     def _beat(self) -> bool:
-        with self.runtime.store.session() as session:
-            execution = ExecutionRepository(session, None).find(self.execution_id)
-            if execution is None:
-                return True
-            execution.heartbeat_at = utcnow()
-            execution.counts = counts_dict(self.counts)
-            return execution.cancel_requested
+        """Store the heartbeat and the counts; whether a cancel was requested."""
+        counts = self.counts
+        try:
+            with self.runtime.store.session() as session:
+                execution = ExecutionRepository(session, None).find(self.execution_id)
+                if execution is None:
+                    return True
+                execution.heartbeat_at = utcnow()
+                execution.counts = stored = counts_dict(counts)
+                cancel = execution.cancel_requested
+        except Exception as exc:
+            if not no_space_left(exc):
+                raise
+            self._full_store(exc)
+            return False
+        self._stored = stored
+        return cancel
+
+    def _full_store(self, exc: Exception) -> None:
+        log.warning("the metadata store is full: %s", exc)
+        if self._store_full is None:
+            store = _store_file(self.runtime)
+            self._store_full = no_space_message(
+                store[0] if store else self.runtime.settings.data_dir
+            )
+
+
+def local_paths(connector: Connector) -> list[Path]:
+    """The paths on this machine a connector's configuration names (`sqlite`, `files`)."""
+    config = connector.config
+    fields = type(config).local_path_fields()
+    return [Path(str(value)) for name in fields if (value := getattr(config, name, None))]
+
+
+def _store_file(runtime: Runtime) -> list[Path]:
+    """The metadata store's file, when it is SQLite."""
+    url = make_url(runtime.store.url)
+    if url.get_backend_name() == "sqlite" and url.database and url.database != ":memory:":
+        return [Path(url.database)]
+    return []

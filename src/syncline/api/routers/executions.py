@@ -6,10 +6,11 @@ Literal paths (`consolelog`, `logs`, `cancel`) are declared before
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Request
-from fastapi.responses import FileResponse, RedirectResponse
+from fastapi.responses import FileResponse, RedirectResponse, Response, StreamingResponse
 
 from syncline import __version__
 from syncline.api.access import allow
@@ -217,8 +218,10 @@ def log_file(
 
 
 @router.get("/downloads/{signed}", dependencies=[allow(SIGNED_LINK)])
-def download(signed: str, state: State) -> FileResponse:
+def download(signed: str, state: State) -> Response:
     """A record-log file behind a signed link; the link is the credential."""
-    path = resolve_download(state.box, state.settings.data_dir, signed)
-    kind = path.name.split(".", 1)[0]
-    return FileResponse(path, media_type="application/x-ndjson", filename=f"{kind}.jsonl")
+    filename, found = resolve_download(state.box, state.settings.data_dir, signed)
+    if isinstance(found, Path):
+        return FileResponse(found, media_type="application/x-ndjson", filename=filename)
+    disposition = {"Content-Disposition": f'attachment; filename="{filename}"'}
+    return StreamingResponse(found, media_type="application/x-ndjson", headers=disposition)

@@ -150,7 +150,10 @@ class FilesWriter(Writer):
         """
         self._require_open()
         if batch.schema.names != self._names:
-            raise ValueError(f"batch columns {batch.schema.names} are not the plan's {self._names}")
+            raise ValueError(
+                f"batch columns {', '.join(batch.schema.names)} "
+                f"are not the plan's {', '.join(self._names)}"
+            )
         try:
             return self._write(batch)
         except Exception as exc:

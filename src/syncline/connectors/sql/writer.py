@@ -356,9 +356,21 @@ class SqlWriter(WriteDialect, Writer):
         """The message of a record's fault; raises `ConnectorError` for the target's."""
         if not isinstance(exc, self.target._driver_errors()):
             raise exc
-        message = self.target.scrub(self.target._error_message(exc))
+        message = self._named_for_people(self.target.scrub(self.target._error_message(exc)))
         if self._is_broken() or not self._is_record_fault(exc):
             raise ConnectorError(message) from None
+        return message
+
+    def _named_for_people(self, message: str) -> str:
+        """`message` naming the target table where the database named a staging
+        table (or a constraint of one): people know their table, not ours."""
+        prepared: Prepared | None = getattr(self, "prepared", None)
+        if prepared is None:
+            return message
+        stages = [prepared.stage, prepared.merge.stage if prepared.merge else None]
+        for stage in stages:
+            if stage is not None:
+                message = message.replace(stage.name, prepared.ref.name)
         return message
 
     # ------------------------------------------------------------ finishing

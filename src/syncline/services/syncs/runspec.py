@@ -45,6 +45,7 @@ def run_spec(
     tracking_columns: Sequence[str] = (),
     memory_mb: int = 128,
     state_check: StateCheck | None = None,
+    model_name: str = "",
 ) -> RunSpec:
     """The engine's description of one run of a validated sync.
 
@@ -110,6 +111,7 @@ def run_spec(
         memory_limit=f"{memory_mb}MB",
         started_at=utcnow(),
         state_check=state_check,
+        model_name=model_name,
     )
 
 
