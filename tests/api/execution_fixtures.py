@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 import time
 import uuid
 from collections.abc import Iterator
@@ -146,3 +147,36 @@ def copy_rows(schema: str) -> list[tuple[Any, ...]]:
 
 def source_rows(schema: str) -> list[tuple[Any, ...]]:
     return pg(f'SELECT id, email, score, seen_at FROM "{schema}".people ORDER BY id')
+
+
+def wait_for_advisory_waiter(lock: int, timeout: float = 120) -> None:
+    """Return once a session waits for the advisory lock `lock` (a run reached its source)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        waiting = pg(
+            "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND objid = %s"
+            " AND NOT granted",
+            [lock],
+        )
+        if waiting[0][0]:
+            return
+        time.sleep(0.05)
+    raise AssertionError("the run never reached its source query")
+
+
+def run_in_thread(runtime: Any, execution_id: str) -> tuple[threading.Thread, list[BaseException]]:
+    """`run_execution` on a thread of the test's own; what it raised lands in the list
+    (it promises never to raise)."""
+    from syncline.services.runs import run_execution
+
+    crashed: list[BaseException] = []
+
+    def target() -> None:
+        try:
+            run_execution(runtime, execution_id)
+        except Exception as exc:  # noqa: BLE001 - recorded for the test to assert on
+            crashed.append(exc)
+
+    thread = threading.Thread(target=target)
+    thread.start()
+    return thread, crashed

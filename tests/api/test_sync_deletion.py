@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-import threading
-import time
 from pathlib import Path
 
 import psycopg
 
-from syncline.services.runs import Runtime, run_execution
-from tests.api.execution_fixtures import PG_DSN, Runner, pg
+from syncline.services.runs import Runtime
+from tests.api.execution_fixtures import PG_DSN, Runner, run_in_thread, wait_for_advisory_waiter
 
 LOCK = 7_312_604
 
@@ -68,17 +66,8 @@ def test_a_run_of_a_sync_deleted_meanwhile_leaves_nothing_behind(
     runtime = Runtime(state.store, state.box, state.settings)
     with psycopg.connect(PG_DSN, autocommit=True) as holder:
         holder.execute("SELECT pg_advisory_lock(%s)", [LOCK])
-        crashed: list[BaseException] = []
-
-        def target() -> None:
-            try:
-                run_execution(runtime, execution_id)
-            except Exception as exc:  # noqa: BLE001 - run_execution promises never to raise
-                crashed.append(exc)
-
-        run = threading.Thread(target=target)
-        run.start()
-        _wait_for_lock_waiter()
+        run, crashed = run_in_thread(runtime, execution_id)
+        wait_for_advisory_waiter(LOCK)
         assert runner.org.client.delete(f"/api/syncs/{sync_id}").status_code == 200
         holder.execute("SELECT pg_advisory_unlock(%s)", [LOCK])
     run.join(timeout=120)
@@ -87,17 +76,3 @@ def test_a_run_of_a_sync_deleted_meanwhile_leaves_nothing_behind(
     state_dir, logs = _files(runner, sync_id, execution_id)
     assert not state_dir.exists()
     assert not logs.exists()
-
-
-def _wait_for_lock_waiter() -> None:
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        waiting = pg(
-            "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND objid = %s"
-            " AND NOT granted",
-            [LOCK],
-        )
-        if waiting[0][0]:
-            return
-        time.sleep(0.05)
-    raise AssertionError("the run never reached its source query")

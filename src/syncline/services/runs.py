@@ -246,12 +246,25 @@ def _finish(
     counts: Counts,
 ) -> bool:
     """Record the end of an execution; False when it no longer exists (its sync was
-    deleted). True also when the store could not be reached: nothing is removed then."""
+    deleted). True also when the store could not be reached: nothing is removed then.
+
+    An execution already ended by someone else (the reaper took this runner for
+    dead) keeps the status and errors it was given: the run slot it held may
+    belong to another execution by now, and what that one does must not be
+    contradicted.
+    """
     try:
         with runtime.store.session() as session:
             repo = ExecutionRepository(session, None)
             execution = repo.find(execution_id)
-            if execution is not None:
+            if execution is not None and execution.status in TERMINAL_STATUSES:
+                log.warning(
+                    "execution %s was already %s when its runner ended (%s); left as it is",
+                    execution_id,
+                    execution.status,
+                    status,
+                )
+            elif execution is not None:
                 execution.status = status
                 execution.errors = errors
                 execution.counts = counts_dict(counts)
@@ -373,7 +386,8 @@ class StoreHooks:
         try:
             with self.runtime.store.session() as session:
                 execution = ExecutionRepository(session, None).find(self.execution_id)
-                if execution is None:
+                if execution is None or execution.status in TERMINAL_STATUSES:
+                    # Deleted with its sync, or ended by the reaper: stop here.
                     return True
                 execution.heartbeat_at = utcnow()
                 execution.counts = stored = counts_dict(counts)
