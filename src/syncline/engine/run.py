@@ -345,12 +345,13 @@ class _Run:
             spec = self.spec
             model = f"model {spec.model_name!r}" if spec.model_name else "the model"
             what = described_source(spec.source_configuration)
-            read: ConnectorError
             if isinstance(error, CallTimedOut):
-                read = CallTimedOut(error.message + f" (reading {model}, {what})")
-            else:
-                read = ConnectorError(f"reading {model} ({what}) failed: {error.message}")
-            read.metadata = dict(error.metadata)
+                doing = f"reading {model} ({what})"
+                named = _named(error, "source", spec.source_connection, self.source, doing)
+                raise named from error
+            read = ConnectorError(
+                f"reading {model} ({what}) failed: {error.message}", metadata=error.metadata
+            )
             raise _named(read, "source", spec.source_connection, self.source) from error
 
     def _settled(self, mapped: Iterable[Mapped]) -> Iterator[pa.RecordBatch]:
@@ -561,10 +562,15 @@ SIDE = "side"
 
 
 def _named(
-    error: ConnectorError, side: str, connection: str, connector: SourceConnector | TargetConnector
+    error: ConnectorError,
+    side: str,
+    connection: str,
+    connector: SourceConnector | TargetConnector,
+    doing: str = "",
 ) -> ConnectorError:
     """`error` with its message naming the side and connection that failed:
-    `target 'warehouse' (postgresql): ...`; `error` itself when it names one already.
+    `target 'warehouse' (postgresql): ...`, and what it was `doing` for a timeout;
+    `error` itself when it names one already.
 
     The same class, so callers tell a timeout from a refusal as before.
     """
@@ -572,10 +578,11 @@ def _named(
         return error
     who = f"{side} {connection!r}" if connection else f"the {side}"
     who += f" ({connector.type_id})"
-    # A timeout's message reads on from the name: "target 'w' (postgresql) did not answer".
-    message = (
-        f"{who} {error.message}" if isinstance(error, CallTimedOut) else f"{who}: {error.message}"
-    )
+    if isinstance(error, CallTimedOut):
+        # Its message reads on from the name: "target 'w' (postgresql) did not answer ...".
+        message = f"{who}, {doing}, {error.message}" if doing else f"{who} {error.message}"
+    else:
+        message = f"{who}: {error.message}"
     named = copy.copy(error)
     named.message = message
     named.args = (message,)
