@@ -38,6 +38,8 @@ class SqlConnection(Connector):
     quote_char: ClassVar[str] = '"'
     placeholder: ClassVar[str] = "%s"
     """How the driver spells a bound parameter (`%s` also means `%` must be doubled)."""
+    guards_calls: ClassVar[bool] = True
+    """Whether `call_limits` bound this dialect's calls (`_watched`)."""
     max_identifier_length: ClassVar[int | None] = None
     """Longest table name the database keeps intact, in UTF-8 bytes; None for no limit."""
 
@@ -127,7 +129,7 @@ class SqlConnection(Connector):
         interrupted (never a driver error then); outside, it is unguarded.
         """
         limits = self.call_limits
-        if not limits.bounded:
+        if not limits.bounded or not self.guards_calls:
             return nullcontext()
         watch: CallWatch | None = getattr(conn, _WATCH_ATTRIBUTE, None)
         if watch is None or watch.limits is not limits:
