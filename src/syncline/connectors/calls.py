@@ -123,11 +123,21 @@ class CallWatch:
     def _refuse(self) -> None:
         """Raise when no call may start on this connection."""
         if self.fired is None:
-            cancelled = self.limits.cancelled
-            if cancelled is None or not cancelled():
+            if not self._cancel_asked():
                 return
             self.fired = "cancel"
         raise self._error()
+
+    def _cancel_asked(self) -> bool:
+        """Whether `cancelled` says so. One that fails says no: its owner hears of
+        the failure when it asks itself (the engine does between batches)."""
+        cancelled = self.limits.cancelled
+        if cancelled is None:
+            return False
+        try:
+            return cancelled()
+        except Exception:  # noqa: BLE001 - see the docstring
+            return False
 
     def _error(self) -> ConnectorError:
         if self.fired == "cancel":
@@ -172,9 +182,8 @@ class CallWatch:
             return "timeout"
         if limits.cancelled is not None and now - self._polled >= CANCEL_POLL_SECONDS:
             self._polled = now
-            with suppress(Exception):
-                if limits.cancelled():
-                    return "cancel"
+            if self._cancel_asked():
+                return "cancel"
         return None
 
     def _ask_to_stop(self) -> None:
