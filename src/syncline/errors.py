@@ -108,6 +108,26 @@ class InvalidSourceConfiguration(ConnectorError):
     key = "invalid_source_configuration"
 
 
+class CallCanceled(ConnectorError):
+    """A database call was interrupted because the run it served was canceled.
+
+    Never a fault of the records being written: whoever runs the call treats
+    it as the cancel it is, not as a failure.
+    """
+
+    key = "canceled"
+
+
+class CallTimedOut(ConnectorError):
+    """A database call got no answer within the call timeout and was cut off.
+
+    The message starts with "did not answer for": callers put the name of
+    the side and connection before it.
+    """
+
+    key = "timed_out"
+
+
 def json_path(location: tuple[str | int, ...] | list[str | int]) -> str:
     """A pydantic error location as a dotted JSON path: `fields[0].target`."""
     path = ""

@@ -61,6 +61,15 @@ class Settings(BaseSettings):
         description="Records per Arrow batch read from sources, mapped and written in one "
         "transaction. Memory holds a few batches: lower it for very wide records.",
     )
+    statement_timeout: float = Field(
+        default=300.0,
+        gt=0,
+        description="Seconds one call to a PostgreSQL or MySQL/MariaDB source or target (a "
+        "statement, a fetch of a streamed read, a COPY or LOAD chunk) may go without an "
+        "answer. Then Syncline cancels it and, if the server does not answer that either "
+        "(a frozen server), cuts the connection: the run fails naming the connection, and "
+        "the batch being written rolls back.",
+    )
     engine_memory_mb: int = Field(
         default=128,
         ge=64,

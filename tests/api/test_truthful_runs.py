@@ -406,7 +406,9 @@ def test_a_failing_source_query_says_which_model_and_query(runner: Runner, schem
     execution = runner.run(sync_id)
 
     assert execution["status"] == "failed"
-    assert execution["errors"] == [f"reading model 'm' (query: {query}) failed: division by zero"]
+    assert execution["errors"] == [
+        f"source 'pg' (postgresql): reading model 'm' (query: {query}) failed: division by zero"
+    ]
 
 
 def test_a_failing_table_model_says_which_model_and_table(runner: Runner, schema: str) -> None:
@@ -418,7 +420,8 @@ def test_a_failing_table_model_says_which_model_and_table(runner: Runner, schema
 
     assert execution["status"] == "failed"
     [error] = execution["errors"]
-    assert error.startswith(f"reading model 'm' (table: {schema}.gone) failed: "), error
+    prefix = f"source 'pg' (postgresql): reading model 'm' (table: {schema}.gone) failed: "
+    assert error.startswith(prefix), error
 
 
 # ------------------------------------------------------------------ console

@@ -35,6 +35,7 @@ import pyarrow as pa
 from pydantic import BaseModel, ConfigDict, SecretStr
 from pydantic import Field as PydanticField
 
+from syncline.connectors.calls import CallLimits
 from syncline.connectors.compatibility import ANY_NAME, Acceptance, NameRules, ValueDomain
 from syncline.connectors.vocabulary import (
     FieldType,
@@ -331,6 +332,16 @@ class Connector(ABC):
 
     def __init__(self, config: ConnectorConfig) -> None:
         self.config = config
+        self.call_limits = CallLimits()
+        """What bounds this connector's calls to its system (`limit_calls`)."""
+
+    def limit_calls(self, limits: CallLimits) -> None:
+        """Bound every later call to the remote system by `limits` (see `connectors.calls`).
+
+        Types whose calls cannot block for long (files, HTTP with its own
+        timeouts) may ignore them.
+        """
+        self.call_limits = limits
 
     @classmethod
     def value_domain(cls, remote_type: str) -> ValueDomain | None:

@@ -42,6 +42,7 @@ their state.
 
 from __future__ import annotations
 
+import copy
 import functools
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import ExitStack, closing, contextmanager
@@ -76,7 +77,7 @@ from syncline.engine.spill import OutcomeLog, ParquetSink
 from syncline.engine.state import MarkedRun, StateStore, logged_sql
 from syncline.engine.tracking import HighWater, Watermark, combine, fingerprint, since
 from syncline.engine.values import plain, plain_type, row_numbers
-from syncline.errors import ConnectorError, SynclineError
+from syncline.errors import CallCanceled, CallTimedOut, ConnectorError, SynclineError
 
 _SEND_EVERYTHING = (SyncMode.REPLACE, SyncMode.SNAPSHOT)
 FEW_RECORDS = 1_000_000
@@ -95,13 +96,23 @@ def run_sync(
     handed to the writer plus records the engine refused (see `records`).
 
     Raises `RunCanceled` when `hooks.cancelled()` turned true between two
-    batches, the connectors' `ConnectorError`s as they are (a replace of an
+    batches or a connector's call was interrupted by it (`CallCanceled`),
+    the connectors' `ConnectorError`s with their messages naming the side
+    and connection that failed (`source 'name' (type): ...`; a replace of an
     empty model without resync is refused by the writer this way), and
     `EngineError` for anything else. After any of them the confirmed state
     is as before, apart from the journal of records the target confirmed.
     """
     try:
         return _Run(spec, source, target, hooks).run()
+    except CallCanceled as error:
+        # A database call the cancel interrupted: the run was canceled, nothing failed.
+        raise RunCanceled(f"execution {spec.execution_id} was canceled") from error
+    except ConnectorError as error:
+        named = _named(error, "target", spec.target_connection, target)
+        if named is error:
+            raise
+        raise named from error
     except (SynclineError, RunCanceled):
         raise
     except Exception as error:
@@ -326,13 +337,22 @@ class _Run:
         and its query, table or file (an unexpected error stays one: see `run_sync`)."""
         try:
             yield
+        except CallCanceled:
+            raise
         except SynclineError as error:
+            if error.metadata.get(SIDE):
+                raise
             spec = self.spec
             model = f"model {spec.model_name!r}" if spec.model_name else "the model"
             what = described_source(spec.source_configuration)
-            raise ConnectorError(
+            if isinstance(error, CallTimedOut):
+                doing = f"reading {model} ({what})"
+                named = _named(error, "source", spec.source_connection, self.source, doing)
+                raise named from error
+            read = ConnectorError(
                 f"reading {model} ({what}) failed: {error.message}", metadata=error.metadata
-            ) from error
+            )
+            raise _named(read, "source", spec.source_connection, self.source) from error
 
     def _settled(self, mapped: Iterable[Mapped]) -> Iterator[pa.RecordBatch]:
         """The mapped records that have an identity; the others reported as errors."""
@@ -535,6 +555,39 @@ def described_source(configuration: Mapping[str, Any]) -> str:
 
 SHOWN_SOURCE = 300
 """Characters of a model's query shown in a message."""
+
+
+SIDE = "side"
+"""The metadata key of a connector error naming the side that failed (`_named`)."""
+
+
+def _named(
+    error: ConnectorError,
+    side: str,
+    connection: str,
+    connector: SourceConnector | TargetConnector,
+    doing: str = "",
+) -> ConnectorError:
+    """`error` with its message naming the side and connection that failed:
+    `target 'warehouse' (postgresql): ...`, and what it was `doing` for a timeout;
+    `error` itself when it names one already.
+
+    The same class, so callers tell a timeout from a refusal as before.
+    """
+    if error.metadata.get(SIDE):
+        return error
+    who = f"{side} {connection!r}" if connection else f"the {side}"
+    who += f" ({connector.type_id})"
+    if isinstance(error, CallTimedOut):
+        # Its message reads on from the name: "target 'w' (postgresql) did not answer ...".
+        message = f"{who}, {doing}, {error.message}" if doing else f"{who} {error.message}"
+    else:
+        message = f"{who}: {error.message}"
+    named = copy.copy(error)
+    named.message = message
+    named.args = (message,)
+    named.metadata = {**error.metadata, SIDE: side}
+    return named
 
 
 def source_hint(model_filter: RowFilter | None) -> TargetFilter | None:

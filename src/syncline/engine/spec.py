@@ -139,7 +139,9 @@ class RunSpec:
     recorded, and reports every state it leaves (`RunHooks.state_marked`);
     without one (the engine on its own, in tests) it takes the directory as
     it finds it.
-    `model_name` names the model in messages.
+    `model_name` names the model in messages; `source_connection` and
+    `target_connection` name the connections (their names, never their
+    configuration), so an error says which side failed.
     """
 
     sync_id: str
@@ -164,6 +166,8 @@ class RunSpec:
     started_at: datetime | None = None
     state_check: StateCheck | None = None
     model_name: str = ""
+    source_connection: str = ""
+    target_connection: str = ""
 
 
 @dataclass

@@ -16,12 +16,14 @@ through `_with_stored_secrets`.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 from pydantic import SecretStr, ValidationError
 
 from syncline.connectors.base import MASK, Connector, ConnectorConfig, ParameterValues
+from syncline.connectors.calls import CallLimits
 from syncline.connectors.registry import connector_class
 from syncline.errors import InUse, NotFound, ValidationFailed, validation_failed
 from syncline.services.auth import Principal
@@ -46,6 +48,18 @@ class ConnectionInput:
     healthcheck_interval: str | None = None
     policies: list[str] | None = None
     validate: bool = True
+
+
+def call_limits(settings: Settings, cancelled: Callable[[], bool] | None = None) -> CallLimits:
+    """The bounds of every call a connector makes: `SYNCLINE_STATEMENT_TIMEOUT`, and
+    `cancelled` (a run's cancel request) when given."""
+    timeout = settings.statement_timeout
+    return CallLimits(
+        timeout=timeout,
+        cancelled=cancelled,
+        remedy=f"if the database is only slow, raise SYNCLINE_STATEMENT_TIMEOUT "
+        f"(now {timeout:g} s)",
+    )
 
 
 def connector_type(type_id: str, *, path: str = "type") -> type[Connector]:
@@ -234,7 +248,9 @@ class ConnectionService:
         # Stored connections are confined again: the roots may have changed
         # since they were saved.
         _, usable = self._configure(cls, raw)
-        return cls(usable)
+        connector = cls(usable)
+        connector.limit_calls(call_limits(self.settings))
+        return connector
 
     def parameter_values(self, connection_id: str) -> dict[str, ParameterValues]:
         """Every listable parameter of a stored connection with its values."""

@@ -8,6 +8,7 @@ and record logs back. It never raises: every outcome ends in the store.
 from __future__ import annotations
 
 import logging
+import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -17,13 +18,14 @@ from typing import Any
 import pyarrow as pa
 from sqlalchemy import make_url
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
 
 from syncline.connectors.base import Connector, SourceConnector, TargetConnector
 from syncline.engine.run import run_sync
 from syncline.engine.spec import Counts, RunCanceled, RunSpec, StateMark
-from syncline.errors import SynclineError
+from syncline.errors import NotFound, SynclineError
 from syncline.services.auth import Principal
-from syncline.services.connections import ConnectionService
+from syncline.services.connections import ConnectionService, call_limits
 from syncline.services.full_disk import failed_path, fullest, no_space_left, no_space_message
 from syncline.services.record_logging import RecordLogPipe
 from syncline.services.sync_files import remove_sync_files
@@ -32,6 +34,7 @@ from syncline.services.syncs.config import SyncConfig
 from syncline.services.syncs.runspec import run_spec
 from syncline.services.syncs.target import resolve_target
 from syncline.settings import Settings
+from syncline.store.connections import ConnectionRepository
 from syncline.store.db import Store
 from syncline.store.executions import TERMINAL_STATUSES, ExecutionRepository
 from syncline.store.models import ModelRepository
@@ -110,6 +113,10 @@ def _run(runtime: Runtime, hooks: StoreHooks, organization_id: str, sync_id: str
     paths = [runtime.settings.data_dir, *_store_file(runtime)]
     try:
         spec, source, target = _prepare(runtime, organization_id, sync_id, hooks.execution_id)
+        # A cancel interrupts a database call that blocks, not only the next batch.
+        limits = call_limits(runtime.settings, hooks.cancelled)
+        source.limit_calls(limits)
+        target.limit_calls(limits)
         paths += [*local_paths(source), *local_paths(target)]
         hooks.log("info", f"sync started: {spec.mode} into {spec.target_object}")
         counts = run_sync(spec, source, target, hooks)
@@ -208,6 +215,8 @@ def _prepare(
         model = ModelRepository(session, organization_id).get(config.model_id)
         model_configuration, model_connection = dict(model.configuration), model.connection_id
         model_name = model.name
+        source_name = _connection_name(session, organization_id, model_connection)
+        target_name = _connection_name(session, organization_id, config.target.connection_id)
         tracking_columns = [str(column) for column in model.tracking_columns]
         options: Mapping[str, Any] = dict(execution.options)
         retry_rejected = bool(sync.error_handling.get("auto_retry_record_errors", True))
@@ -233,8 +242,19 @@ def _prepare(
         tracking_columns=tracking_columns,
         state_check=stored_state,
         model_name=model_name,
+        source_connection=source_name,
+        target_connection=target_name,
     )
     return spec, source, target
+
+
+def _connection_name(session: Session, organization_id: str, connection_id: str) -> str:
+    """A connection's name, for messages; its id when it has none or is gone."""
+    try:
+        connection = ConnectionRepository(session, organization_id).get(connection_id)
+    except NotFound:
+        return connection_id
+    return connection.name or connection_id
 
 
 def _finish(
@@ -308,6 +328,7 @@ class StoreHooks:
         self._records = RecordLogPipe(RecordLogWriter(runtime.settings.data_dir, execution_id))
         self._store_full: str | None = None
         self._checked = 0.0
+        self._checking = threading.Lock()
         self._cancelled = False
         self._stored = counts_dict(self.counts)
         """The counts last stored."""
@@ -320,11 +341,14 @@ class StoreHooks:
     def cancelled(self) -> bool:
         """Whether the run must stop: a cancel was requested (the store is looked at
         most every half second), the process is stopping, or `failure`."""
-        now = time.monotonic()
-        if now - self._checked >= CHECK_EVERY_SECONDS:
-            self._checked = now
-            self._cancelled = self._beat()
-        return self._cancelled or self.runtime.stopping() or self.failure is not None
+        # Asked from the run's threads and from the guard of its database calls
+        # (`connectors.calls`): one look at the store at a time.
+        with self._checking:
+            now = time.monotonic()
+            if now - self._checked >= CHECK_EVERY_SECONDS:
+                self._checked = now
+                self._cancelled = self._beat()
+            return self._cancelled or self.runtime.stopping() or self.failure is not None
 
     def progress(self, counts: Counts, read: int) -> None:
         """Keep the latest counts, and store them at once when a batch changed them:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import socket
 from collections.abc import Sequence
 from typing import Any
 
@@ -20,6 +21,10 @@ from syncline.connectors.sql.types import TypeMapping
 SYSTEM_SCHEMAS = ("information_schema", "mysql", "performance_schema", "sys")
 _TABLE_TYPES = ("BASE TABLE", "SYSTEM VERSIONED")
 _RELATION_TYPES = (*_TABLE_TYPES, "VIEW")
+KILL_TIMEOUT_SECONDS = 2
+"""Bound of each step of the connection sending `KILL QUERY`."""
+SOCKET_TIMEOUT_MARGIN = 5.0
+"""Seconds past the call timeout after which PyMySQL itself gives up on a silent socket."""
 _JSON_CHECK = re.compile(r"json_valid\(`((?:[^`]|``)+)`\)", re.IGNORECASE)
 
 
@@ -57,7 +62,39 @@ class MysqlConnection(SqlConnection):
             "autocommit": True,
             # TIMESTAMP values come back as UTC instants (see types.py).
             "init_command": "SET time_zone = '+00:00'",
+            # A server that stops answering while connecting is given up too; calls are
+            # cut off sooner by their guard (`connectors.calls`).
+            "read_timeout": self._socket_timeout(),
+            "write_timeout": self._socket_timeout(),
         }
+
+    def _socket_timeout(self) -> float | None:
+        """How long PyMySQL waits on its socket: past the call timeout and its grace."""
+        timeout = self.call_limits.timeout
+        return None if timeout is None else timeout + SOCKET_TIMEOUT_MARGIN
+
+    def _interrupt(self, conn: DbConnection) -> None:
+        """`KILL QUERY` of the connection's thread, over a connection of its own whose
+        every step is bounded (a frozen server never answers it)."""
+        import pymysql
+
+        thread_id = conn.thread_id()
+        bounded = {
+            "connect_timeout": KILL_TIMEOUT_SECONDS,
+            "read_timeout": KILL_TIMEOUT_SECONDS,
+            "write_timeout": KILL_TIMEOUT_SECONDS,
+        }
+        killer = pymysql.connect(**{**self._connect_arguments(), **bounded})
+        try:
+            with killer.cursor() as cursor:
+                cursor.execute(f"KILL QUERY {int(thread_id)}")
+        finally:
+            killer.close()
+
+    def _sever(self, conn: DbConnection) -> None:
+        sock = getattr(conn, "_sock", None)
+        if sock is not None:
+            sock.shutdown(socket.SHUT_RDWR)
 
     def _driver_errors(self) -> tuple[type[Exception], ...]:
         import pymysql

@@ -138,11 +138,15 @@ class MysqlWriter(SqlWriter):
         except pymysql.err.MySQLError as exc:
             message = target.scrub(target._connect_error_message(exc))
             raise ConnectionCheckFailed(message) from None
-        with conn.cursor() as cursor:
-            cursor.execute(
-                "SET SESSION sql_mode = "
-                "CONCAT_WS(',', NULLIF(@@SESSION.sql_mode, ''), 'STRICT_ALL_TABLES')"
-            )
+        try:
+            with target._watched(conn), conn.cursor() as cursor:
+                cursor.execute(
+                    "SET SESSION sql_mode = "
+                    "CONCAT_WS(',', NULLIF(@@SESSION.sql_mode, ''), 'STRICT_ALL_TABLES')"
+                )
+        except BaseException:
+            target._close(conn)
+            raise
         return conn
 
     def _is_record_fault(self, exc: Exception) -> bool:
@@ -224,7 +228,8 @@ class MysqlWriter(SqlWriter):
         )
         pieces = csv_pieces([_csv_ready(array) for array in batch.columns], null="NULL")
         try:
-            loaded, warnings = self.conn.load_local(sql, name, pieces)
+            with self.target._watched(self.conn):
+                loaded, warnings = self.conn.load_local(sql, name, pieces)
         except pymysql.err.MySQLError as exc:
             if exc.args and exc.args[0] in LOCAL_REFUSED_CODES and not self._is_broken():
                 self._bulk = False

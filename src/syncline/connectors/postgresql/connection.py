@@ -14,6 +14,7 @@ from syncline.connectors.sql.connection import (
     CONNECT_TIMEOUT_SECONDS,
     DbConnection,
     SqlConnection,
+    shut_socket,
 )
 from syncline.connectors.sql.types import TypeMapping
 
@@ -98,6 +99,14 @@ class PostgresqlConnection(SqlConnection):
         conn.read_only = None
         conn.autocommit = True
         return conn
+
+    def _interrupt(self, conn: DbConnection) -> None:
+        """A cancel request, as `pg_cancel_backend` sends (a frozen postmaster never
+        answers it: bounded by the connect timeout)."""
+        conn.cancel_safe(timeout=CONNECT_TIMEOUT_SECONDS)
+
+    def _sever(self, conn: DbConnection) -> None:
+        shut_socket(conn.pgconn.socket)
 
     def _driver_errors(self) -> tuple[type[Exception], ...]:
         import psycopg

@@ -293,9 +293,13 @@ class _CsvCopyOut:
 
     def interrupt(self) -> None:
         """Cancel the statement if it still runs (a reader dropped before its end)."""
+        from psycopg import pq
+
         if self._running:
             self._running = False
-            self._conn.cancel_safe(timeout=CONNECT_TIMEOUT_SECONDS)
+            # A connection cut off (by its call guard) has nothing left to cancel.
+            if self._pgconn.status == pq.ConnStatus.OK:
+                self._conn.cancel_safe(timeout=CONNECT_TIMEOUT_SECONDS)
 
     def _wait(self) -> None:
         """Block (without the GIL) until the server sent more, then take it in."""

@@ -99,7 +99,12 @@ class PostgresqlWriter(SqlWriter):
         conn.autocommit = True
         # Naive timestamps are UTC, as Arrow's are; comparisons with
         # timestamp columns then agree with timestamptz ones.
-        conn.execute("SET TimeZone TO 'UTC'")
+        try:
+            with self.target._watched(conn):
+                conn.execute("SET TimeZone TO 'UTC'")
+        except BaseException:
+            self.target._close(conn)
+            raise
         return conn
 
     def _is_record_fault(self, exc: Exception) -> bool:
@@ -124,7 +129,11 @@ class PostgresqlWriter(SqlWriter):
         # COPY takes no bound values, so its names are quoted as they are.
         names = ", ".join(self.target.quote(column) for column in columns)
         sql = f"COPY {self.target.qualified(table)} ({names}) FROM STDIN"
-        with self.conn.cursor() as cursor, cursor.copy(sql) as copy:
+        with (
+            self.target._watched(self.conn),
+            self.conn.cursor() as cursor,
+            cursor.copy(sql) as copy,
+        ):
             for row in rows:
                 copy.write_row(row)
 
@@ -148,7 +157,11 @@ class PostgresqlWriter(SqlWriter):
             # CSV's NULL is an unquoted empty value; every other value is quoted.
             sql = f"{copied} (FORMAT csv, ENCODING 'UTF8')"
             pieces = csv_pieces([_csv_ready(array) for array in batch.columns], null="")
-        with self.conn.cursor() as cursor, cursor.copy(sql) as copy:
+        with (
+            self.target._watched(self.conn),
+            self.conn.cursor() as cursor,
+            cursor.copy(sql) as copy,
+        ):
             for piece in pieces:
                 copy.write(piece)
 

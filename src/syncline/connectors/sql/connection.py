@@ -3,12 +3,15 @@ SQL dialect fills in."""
 
 from __future__ import annotations
 
+import os
+import socket
 from abc import abstractmethod
 from collections.abc import Iterator, Sequence
-from contextlib import contextmanager, suppress
+from contextlib import AbstractContextManager, contextmanager, nullcontext, suppress
 from typing import Any, ClassVar
 
 from syncline.connectors.base import Choice, Connector, ParameterValues
+from syncline.connectors.calls import CallWatch
 from syncline.connectors.sql.catalog import Column, RelationKind, TableRef, quote_identifier
 from syncline.connectors.sql.types import TypeMapping
 from syncline.errors import ConnectionCheckFailed, ConnectorError
@@ -17,6 +20,9 @@ DbConnection = Any
 """An open DB-API connection of the dialect's driver (psycopg, pymysql, sqlite3)."""
 
 CONNECT_TIMEOUT_SECONDS = 5
+
+_WATCH_ATTRIBUTE = "_syncline_watch"
+"""Where a driver connection keeps its `CallWatch`."""
 
 
 class SqlConnection(Connector):
@@ -32,6 +38,8 @@ class SqlConnection(Connector):
     quote_char: ClassVar[str] = '"'
     placeholder: ClassVar[str] = "%s"
     """How the driver spells a bound parameter (`%s` also means `%` must be doubled)."""
+    guards_calls: ClassVar[bool] = True
+    """Whether `call_limits` bound this dialect's calls (`_watched`)."""
     max_identifier_length: ClassVar[int | None] = None
     """Longest table name the database keeps intact, in UTF-8 bytes; None for no limit."""
 
@@ -104,6 +112,31 @@ class SqlConnection(Connector):
         with suppress(*self._driver_errors(), OSError):
             conn.close()
 
+    def _interrupt(self, conn: DbConnection) -> None:
+        """Ask the server to stop the statement running on `conn` (from another
+        thread; may block on a server that does not answer). Default: nothing."""
+
+    def _sever(self, conn: DbConnection) -> None:
+        """Shut the socket of `conn` (from another thread, without blocking), so a
+        call blocked on it raises at once. Default: nothing."""
+
+    # ------------------------------------------------------------ guarded calls
+
+    def _watched(self, conn: DbConnection) -> AbstractContextManager[None]:
+        """Guard one call on `conn` by this connector's `call_limits` (`connectors.calls`).
+
+        Inside, the call raises `CallTimedOut` or `CallCanceled` when it was
+        interrupted (never a driver error then); outside, it is unguarded.
+        """
+        limits = self.call_limits
+        if not limits.bounded or not self.guards_calls:
+            return nullcontext()
+        watch: CallWatch | None = getattr(conn, _WATCH_ATTRIBUTE, None)
+        if watch is None or watch.limits is not limits:
+            watch = CallWatch(limits, lambda: self._interrupt(conn), lambda: self._sever(conn))
+            setattr(conn, _WATCH_ATTRIBUTE, watch)
+        return watch.call()
+
     # ------------------------------------------------------------ shared
 
     def check(self) -> None:
@@ -166,12 +199,23 @@ class SqlConnection(Connector):
         self, conn: DbConnection, sql: str, params: Sequence[Any] | None = None
     ) -> list[tuple[Any, ...]]:
         """Run a catalog statement and return its (small) result."""
-        cursor = conn.cursor()
-        try:
-            if params is None:
-                cursor.execute(sql)
-            else:
-                cursor.execute(sql, params)
-            return [tuple(row) for row in cursor.fetchall()]
-        finally:
-            cursor.close()
+        with self._watched(conn):
+            cursor = conn.cursor()
+            try:
+                if params is None:
+                    cursor.execute(sql)
+                else:
+                    cursor.execute(sql, params)
+                return [tuple(row) for row in cursor.fetchall()]
+            finally:
+                cursor.close()
+
+
+def shut_socket(fd: int) -> None:
+    """Shut down both directions of the socket behind file descriptor `fd` (the
+    descriptor stays open for its owner, which sees the connection end)."""
+    sock = socket.socket(fileno=os.dup(fd))
+    try:
+        sock.shutdown(socket.SHUT_RDWR)
+    finally:
+        sock.close()

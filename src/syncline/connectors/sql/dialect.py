@@ -182,21 +182,25 @@ class WriteDialect(ABC):
         return f"{self.q(ref.schema)}.{self.q(ref.name)}"
 
     def execute(self, sql: str, params: Sequence[Any] = ()) -> None:
-        """Run one statement; values are always bound (so `%` in names is doubled)."""
-        cursor = self.conn.cursor()
-        try:
-            cursor.execute(sql, list(params))
-        finally:
-            cursor.close()
+        """Run one statement; values are always bound (so `%` in names is doubled).
+
+        Guarded by the target's call limits (`SqlConnection._watched`)."""
+        with self.target._watched(self.conn):
+            cursor = self.conn.cursor()
+            try:
+                cursor.execute(sql, list(params))
+            finally:
+                cursor.close()
 
     def fetch(self, sql: str, params: Sequence[Any] = ()) -> list[Row]:
-        """Run a query and return its (small) result."""
-        cursor = self.conn.cursor()
-        try:
-            cursor.execute(sql, list(params))
-            return [tuple(row) for row in cursor.fetchall()]
-        finally:
-            cursor.close()
+        """Run a query and return its (small) result (guarded as `execute`)."""
+        with self.target._watched(self.conn):
+            cursor = self.conn.cursor()
+            try:
+                cursor.execute(sql, list(params))
+                return [tuple(row) for row in cursor.fetchall()]
+            finally:
+                cursor.close()
 
     def update_sql(self, tables: MergeTables, where: Clause | None) -> Clause:
         """Update matching target rows (alias `t`) from the staged records (`s`),

@@ -116,7 +116,7 @@ class SqlCommitLedger(CommitLedger):
         except target._driver_errors() as exc:
             raise ConnectionCheckFailed(target.scrub(target._connect_error_message(exc))) from None
         try:
-            with target._translate():
+            with target._translate(), target._watched(conn):
                 if target._relation_kind(conn, self.ref) is None:
                     return
                 cursor = conn.cursor()

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from abc import abstractmethod
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Any
 
@@ -167,7 +168,7 @@ class SqlSource(SqlConnection, SourceConnector):
             raise BadRequest(f"limit must not be negative, got {limit}")
         conn = self._connect()
         try:
-            with self._translate(ConnectorError):
+            with self._translate(ConnectorError), self._watched(conn):
                 columns = self._source_columns(conn, configuration)
                 fields = [self._field(column) for column in columns]
                 sql, params = self._select(configuration, fields, limit, where)
@@ -181,9 +182,16 @@ class SqlSource(SqlConnection, SourceConnector):
         stream = BatchStream(
             reading,
             close=lambda: self._close(conn),
-            guard=lambda: self._translate(ConnectorError),
+            guard=lambda: self._guarded(conn),
         )
         return pa.RecordBatchReader.from_batches(schema, stream)
+
+    @contextmanager
+    def _guarded(self, conn: DbConnection) -> Iterator[None]:
+        """One fetch of a running read: guarded by the call limits, driver errors
+        translated."""
+        with self._translate(ConnectorError), self._watched(conn):
+            yield
 
     def _start_reading(
         self,

@@ -57,6 +57,8 @@ class SqliteConnection(SqlConnection):
 
     config: SqliteConfig
     placeholder = "?"
+    # A local file has no server to stop answering; a cancel takes effect between batches.
+    guards_calls = False
 
     @property
     def default_schema(self) -> str:

@@ -46,6 +46,8 @@ def run_spec(
     memory_mb: int = 128,
     state_check: StateCheck | None = None,
     model_name: str = "",
+    source_connection: str = "",
+    target_connection: str = "",
 ) -> RunSpec:
     """The engine's description of one run of a validated sync.
 
@@ -112,6 +114,8 @@ def run_spec(
         started_at=utcnow(),
         state_check=state_check,
         model_name=model_name,
+        source_connection=source_connection,
+        target_connection=target_connection,
     )
 
 
