@@ -2,10 +2,14 @@
 
 Opening a writer connects (read-write, on its own connection) and prepares
 the table for the plan (`prepare`). Every `write` is applied in one
-transaction committed before it returns; bad records are isolated by
-bisection (`isolate`). Records of identity modes are screened first: a NULL
-identity is rejected, and of several records with one identity in a batch
-only one is applied (`_screen`).
+transaction committed before it returns. Records of identity modes are
+screened first: a NULL identity is rejected, and of several records with
+one identity in a batch only one is applied (`_screen`). Then records that
+a column's definition refuses for certain (too long, out of range, NULL
+into NOT NULL) are rejected in Arrow (`sql.screen`). The rest is applied in
+one transaction, isolating bad records inside it: each attempt at a part
+runs in a savepoint (`isolate`), and after a failure the CHECK constraints
+that can be decided set-wise are evaluated on the server (`sql.checks`).
 
 A clean batch takes the bulk path first, when the dialect loads Arrow and
 every column's values load exactly (`_can_load_arrow`, decided at open):
@@ -16,9 +20,9 @@ the attempt is rolled back and the batch takes the row path above, so
 results and messages are exactly what the row path gives.
 
 With a plan `mark` (and a table that rolls back), every transaction that
-commits records also records a commit marker naming them (`sql.markers`),
-so a crash before the engine journals the batch cannot make it send the
-batch again.
+commits records also records a commit marker naming them (`sql.markers`):
+one per batch, bad records or not, so a crash before the engine journals
+the batch cannot make it send the batch again.
 """
 
 from __future__ import annotations
@@ -33,12 +37,14 @@ from typing import Any, Self, TypeVar
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from syncline.connectors.sql.catalog import TableRef
+from syncline.connectors.sql.catalog import Column, TableRef
+from syncline.connectors.sql.checks import CheckConstraint, usable_checks, violations_sql
 from syncline.connectors.sql.dialect import BulkRefused, Row, WriteDialect
 from syncline.connectors.sql.isolate import Refused, isolate
 from syncline.connectors.sql.markers import encode_outcomes, marker_ref
-from syncline.connectors.sql.merge import IDENTITY_MODES, outcomes
-from syncline.connectors.sql.prepare import Prepared, prepare
+from syncline.connectors.sql.merge import IDENTITY_MODES, ROW_COLUMN, outcomes
+from syncline.connectors.sql.prepare import Prepared, create_stage, prepare
+from syncline.connectors.sql.screen import ColumnLimits, column_faults
 from syncline.connectors.sql.target import SqlTarget
 from syncline.connectors.sql.values import batch_rows
 from syncline.connectors.vocabulary import SyncMode
@@ -52,6 +58,12 @@ from syncline.connectors.writing import (
 from syncline.errors import ConnectorError
 
 T = TypeVar("T")
+
+NULL_SCREENED_MODES = frozenset(
+    {SyncMode.APPEND, SyncMode.SNAPSHOT, SyncMode.REPLACE, SyncMode.UPDATE_OR_CREATE}
+)
+"""Modes that write every record's values as they are, so NULL into NOT NULL is certain
+to fail (create and update leave some records unwritten)."""
 
 
 class SqlWriter(WriteDialect, Writer):
@@ -72,6 +84,12 @@ class SqlWriter(WriteDialect, Writer):
         """Whether clean batches take the bulk path (see `_bulk_possible`)."""
         self._number: int | None = None
         """The number of the batch being written, for its commit markers."""
+        self._limits: list[ColumnLimits] = []
+        """What the written columns refuse for certain (set at open, see `sql.screen`)."""
+        self._checks: list[CheckConstraint] = []
+        """CHECK constraints decided set-wise on a failure (set at open, see `sql.checks`)."""
+        self._check_stage: tuple[TableRef, list[str], list[int]] | None = None
+        """Where records are staged to evaluate `_checks`: table, columns, value positions."""
 
     @classmethod
     def open(cls, target: SqlTarget, plan: WritePlan) -> Self:
@@ -85,7 +103,9 @@ class SqlWriter(WriteDialect, Writer):
             with target._translate(ConnectorError):
                 writer.conn = writer._connect()
                 writer.prepared = prepare(writer, plan, datetime.now(UTC))
-                writer._bulk = writer.loads_arrow and writer._bulk_possible()
+                existing = {c.name: c for c in target._columns(writer.conn, writer.prepared.ref)}
+                writer._bulk = writer.loads_arrow and writer._bulk_possible(existing)
+                writer._prepare_screening(existing)
                 writer._start_marking()
         except BaseException:
             writer.close()
@@ -99,31 +119,44 @@ class SqlWriter(WriteDialect, Writer):
         if self._closed or self._finished:
             raise RuntimeError("the writer is closed")
         self._number = number
-        if self._bulk and self._clean(batch):
+        faults = column_faults(
+            batch, self._limits, null_checked=self.plan.mode in NULL_SCREENED_MODES
+        )
+        failed: str | None = None
+        if not faults and self._bulk and self._clean(batch):
             records = _ArrowRecords(batch.select(self.prepared.names))
             try:
                 return BatchResult(self._transaction(lambda: self._apply_marked(records)))
             except BulkRefused:
                 pass
             except self.target._driver_errors() as exc:
-                self._record_fault(exc)  # raises unless a record is at fault
-        return self._write_rows(batch)
+                failed = self._record_fault(exc)  # raises unless a record is at fault
+        return self._write_rows(batch, faults, failed)
 
-    def _write_rows(self, batch: pa.RecordBatch) -> BatchResult:
-        """The row path: screen, then apply, isolating bad records."""
-        prepared = self.prepared
-        rows = batch_rows(batch, prepared.names, prepared.converters)
-        results: list[RecordResult | None] = [None] * len(rows)
+    def _write_rows(
+        self, batch: pa.RecordBatch, faults: dict[int, str], failed: str | None
+    ) -> BatchResult:
+        """The row path: screen, then apply in one transaction, isolating bad
+        records. `faults` are the records the columns refuse (`column_faults`);
+        `failed` is the message of a bulk attempt at the whole (clean) batch
+        that failed for a record's fault."""
+        size = batch.num_rows
+        results: list[RecordResult | None] = [None] * size
         messages: dict[int, str] = {}
-        indexes = (
-            self._screen(rows, results, messages)
-            if self.plan.mode in IDENTITY_MODES
-            else list(range(len(rows)))
-        )
-        items = [(index, rows[index]) for index in indexes]
-        for (index, _), outcome in zip(
-            items, isolate(items, self._attempt, self._record_fault), strict=True
-        ):
+        rows: list[Row] | None = None
+        if self.plan.mode in IDENTITY_MODES and failed is None and not self._clean(batch):
+            rows = self._rows(batch)
+            indexes = self._screen(rows, results, messages)
+        else:
+            indexes = list(range(size))  # a clean batch has every identity once
+        if faults:
+            for index in indexes:
+                if index in faults:
+                    results[index] = RecordResult.REJECTED
+                    messages[index] = faults[index]
+            indexes = [index for index in indexes if index not in faults]
+        decided = self._transaction(lambda: self._isolate(batch, indexes, rows, failed))
+        for index, outcome in decided.items():
             if isinstance(outcome, Refused):
                 results[index] = RecordResult.REJECTED
                 messages[index] = outcome.message
@@ -133,7 +166,120 @@ class SqlWriter(WriteDialect, Writer):
         assert len(final) == len(results), "every record has a result"
         return BatchResult(final, messages)
 
-    def _bulk_possible(self) -> bool:
+    def _rows(self, batch: pa.RecordBatch) -> list[Row]:
+        """The batch's records as rows of driver values."""
+        return batch_rows(batch, self.prepared.names, self.prepared.converters)
+
+    def _isolate(
+        self,
+        batch: pa.RecordBatch,
+        indexes: list[int],
+        rows: list[Row] | None,
+        failed: str | None,
+    ) -> dict[int, RecordResult | Refused]:
+        """Apply the records at `indexes` inside the open transaction, isolating
+        bad records (see `isolate`), then mark what was applied.
+
+        After a failed bulk attempt (`failed`), the CHECK constraints are
+        screened first, in Arrow, and only the records left become rows.
+        """
+        decided: dict[int, RecordResult | Refused] = {}
+        screen = self._checks and self._check_stage is not None
+        if failed is not None and screen:
+            for index, message in self._violations(batch, indexes, None).items():
+                decided[index] = Refused(message)
+            if decided:
+                indexes = [index for index in indexes if index not in decided]
+                failed, screen = None, False
+        if rows is None:
+            taken = (
+                batch.take(pa.array(indexes, pa.int64())) if len(indexes) < len(batch) else batch
+            )
+            items = list(zip(indexes, self._rows(taken), strict=True))
+        else:
+            items = [(index, rows[index]) for index in indexes]
+
+        def violations(part: Sequence[tuple[int, Row]]) -> dict[int, str]:
+            found = self._violations(batch, [index for index, _ in part], part)
+            return {n: found[index] for n, (index, _) in enumerate(part) if index in found}
+
+        outcomes = isolate(
+            items, self._attempt, self._record_fault, violations if screen else None, failed
+        )
+        applied: list[tuple[int, RecordResult]] = []
+        for (index, _), outcome in zip(items, outcomes, strict=True):
+            decided[index] = outcome
+            if not isinstance(outcome, Refused):
+                applied.append((index, outcome))
+        self._mark([index for index, _ in applied], [outcome for _, outcome in applied])
+        return decided
+
+    def _prepare_screening(self, existing: dict[str, Column]) -> None:
+        """Decide what is screened before attempts: the written columns' limits,
+        and the CHECK constraints decided set-wise (staged in a table of their
+        own where the mode has no staging table)."""
+        plan, prepared = self.plan, self.prepared
+        staged = list(plan.identity) if plan.mode is SyncMode.REMOVE else prepared.names
+        create_only = {c.name for c in plan.columns if c.create_only}
+        for name in staged:
+            column = existing.get(name)
+            limits = None if column is None else self._column_limits(column)
+            if limits is not None and name in create_only:
+                limits = ColumnLimits(**{**limits.__dict__, "not_null": False})
+            if limits is not None:
+                self._limits.append(limits)
+        if plan.mode is SyncMode.REMOVE:
+            return
+        checks = self._check_constraints(prepared.ref)
+        if checks:
+            self._checks = usable_checks(plan, checks, self._has_triggers(prepared.ref))
+        if not self._checks:
+            return
+        if prepared.merge is not None:
+            merge = prepared.merge
+            self._check_stage = (merge.stage, merge.columns, merge.positions)
+        else:
+            stage = create_stage(self, prepared.ref, prepared.names)
+            positions = list(range(len(prepared.names)))
+            self._check_stage = (stage, [ROW_COLUMN, *prepared.names], positions)
+
+    def _violations(
+        self,
+        batch: pa.RecordBatch,
+        indexes: Sequence[int],
+        items: Sequence[tuple[int, Row]] | None,
+    ) -> dict[int, str]:
+        """The records at `indexes` that break one of `_checks`, by index, with the
+        constraint's message: staged in a savepoint (from Arrow when the batch
+        loads that way or no `items` are given), evaluated in one query. A
+        staging the database refuses finds nothing."""
+        assert self._check_stage is not None
+        stage, columns, positions = self._check_stage
+        refusals: tuple[type[Exception], ...] = (*self.target._driver_errors(), BulkRefused)
+        self.execute("SAVEPOINT syncline_screen")
+        try:
+            self.execute(self.clear_stage_sql.format(stage=self.qualified(stage)))
+            if self._bulk or items is None:
+                taken = batch.select(self.prepared.names)
+                if len(indexes) < len(batch):
+                    taken = taken.take(pa.array(indexes, pa.int64()))
+                records: _Records = _ArrowRecords(taken, indexes)
+            else:
+                records = _RowRecords(items)
+            records.load_indexed(self, stage, columns, positions)
+            found = self.fetch(
+                violations_sql(self.qualified(stage), self.q(ROW_COLUMN), self._checks)
+            )
+        except refusals:
+            if self._is_broken():
+                raise
+            self.execute("ROLLBACK TO SAVEPOINT syncline_screen")
+            self.execute("RELEASE SAVEPOINT syncline_screen")
+            return {}
+        self.execute("RELEASE SAVEPOINT syncline_screen")
+        return {int(row): self._checks[int(which)].message for row, which in found}
+
+    def _bulk_possible(self, existing: dict[str, Column]) -> bool:
         """Whether the dialect can load this plan's columns from Arrow exactly.
 
         Float identities never take the bulk path: Arrow and Python disagree
@@ -143,7 +289,6 @@ class SqlWriter(WriteDialect, Writer):
         identity = set(plan.identity)
         if any(pa.types.is_floating(c.arrow_type) for c in plan.columns if c.name in identity):
             return False
-        existing = {c.name: c for c in self.target._columns(self.conn, prepared.ref)}
         wanted = [(c.name, c.arrow_type) for c in plan.columns]
         if plan.mode is SyncMode.SNAPSHOT and plan.snapshot_column:
             wanted.append((plan.snapshot_column, pa.scalar(prepared.snapshot_value).type))
@@ -211,8 +356,20 @@ class SqlWriter(WriteDialect, Writer):
         return sorted(i for i in range(len(rows)) if results[i] is None)
 
     def _attempt(self, items: Sequence[tuple[int, Row]]) -> list[RecordResult]:
-        """Apply `items` in one transaction (rolled back if it raises)."""
-        return self._transaction(lambda: self._apply_marked(_RowRecords(items)))
+        """Apply `items` in a savepoint of the open transaction (undone if it raises).
+
+        A savepoint rolled back is also released, so attempts never nest.
+        """
+        self.execute("SAVEPOINT syncline_part")
+        try:
+            results = self._apply(_RowRecords(items))
+        except BaseException:
+            with suppress(Exception):
+                self.execute("ROLLBACK TO SAVEPOINT syncline_part")
+                self.execute("RELEASE SAVEPOINT syncline_part")
+            raise
+        self.execute("RELEASE SAVEPOINT syncline_part")
+        return results
 
     def _transaction(self, work: Callable[[], T]) -> T:
         """Run `work` in one transaction: committed when it returns, rolled
@@ -243,6 +400,12 @@ class SqlWriter(WriteDialect, Writer):
         """`_apply`, then, when commits are marked, the marker of what it applied
         (in the same transaction)."""
         results = self._apply(records)
+        self._mark(records.indexes, results)
+        return results
+
+    def _mark(self, indexes: Sequence[int], results: Sequence[RecordResult]) -> None:
+        """Record, when commits are marked, the marker of the records at batch
+        `indexes` (ascending) applied with `results` in the open transaction."""
         if self.commit_marking is CommitMarking.BATCH and self._number is not None and results:
             mark = self.plan.mark
             assert mark is not None
@@ -250,8 +413,8 @@ class SqlWriter(WriteDialect, Writer):
                 mark.sync_id,
                 mark.execution_id,
                 self._number,
-                records.indexes[0],
-                encode_outcomes(records.indexes, results),
+                indexes[0],
+                encode_outcomes(indexes, results),
             ]
             marks = ", ".join([self.placeholder] * len(values))
             table = self.qualified(marker_ref(self.prepared.ref))
@@ -265,7 +428,6 @@ class SqlWriter(WriteDialect, Writer):
                 # Never the records' fault: the batch must fail, not be bisected.
                 message = self.target.scrub(self.target._error_message(exc))
                 raise ConnectorError(f"cannot record the commit marker: {message}") from None
-        return results
 
     def _start_marking(self) -> None:
         """Decide whether commits are marked; if so, make sure the markers table
@@ -485,13 +647,15 @@ class _RowRecords(_Records):
 
 @dataclass(frozen=True)
 class _ArrowRecords(_Records):
-    """A whole batch (the plan's columns, in order) left in Arrow."""
+    """Records (the plan's columns, in order) left in Arrow: a whole batch, or
+    the records of a batch at `rows`."""
 
     batch: pa.RecordBatch
+    rows: Sequence[int] | None = None
 
     @property
     def indexes(self) -> Sequence[int]:
-        return range(self.batch.num_rows)
+        return range(self.batch.num_rows) if self.rows is None else self.rows
 
     @property
     def count(self) -> int:
@@ -507,6 +671,6 @@ class _ArrowRecords(_Records):
     def load_indexed(
         self, writer: SqlWriter, table: TableRef, columns: Sequence[str], positions: Sequence[int]
     ) -> None:
-        index = pa.array(range(self.batch.num_rows), pa.int64())
+        index = pa.array(self.indexes, pa.int64())
         arrays = [index, *(self.batch.column(p) for p in positions)]
         writer._load_arrow(table, columns, pa.RecordBatch.from_arrays(arrays, names=list(columns)))
