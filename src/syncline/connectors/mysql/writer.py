@@ -76,6 +76,9 @@ RECORD_FAULT_CODES = frozenset(
 )  # fmt: skip
 """Server error codes a record can cause; any other is the target's fault."""
 
+CHECK_FAILED_CODES = frozenset({3819, 4025})
+"""A CHECK constraint failed (MySQL, MariaDB): `LOAD DATA LOCAL` warns, a statement fails."""
+
 LOCAL_REFUSED_CODES = frozenset(
     {
         1148,  # the used command is not allowed (local_infile off)
@@ -297,8 +300,17 @@ class MysqlWriter(SqlWriter):
             raise
         if warnings or loaded != batch.num_rows:
             raise BulkRefused(
-                f"LOAD DATA loaded {loaded} of {batch.num_rows} with {warnings} warnings"
+                f"LOAD DATA loaded {loaded} of {batch.num_rows} with {warnings} warnings",
+                self._certain_fault() if warnings else None,
             )
+
+    def _certain_fault(self) -> str | None:
+        """The first warning of the last statement if a statement would have
+        failed for it: a CHECK constraint a record broke."""
+        rows = self.fetch("SHOW WARNINGS LIMIT 1")
+        if rows and int(rows[0][1]) in CHECK_FAILED_CODES:
+            return str(rows[0][2])
+        return None
 
     def _converter(self, column: WriteColumn, existing: Column) -> Converter | None:
         """Instants as UTC wall time (PyMySQL drops offsets); lists and objects as JSON."""

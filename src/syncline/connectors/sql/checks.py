@@ -60,11 +60,15 @@ def usable_checks(
 
 
 def violations_sql(stage: str, row: str, checks: Sequence[CheckConstraint]) -> str:
-    """Each staged record breaking one of `checks`: its row index and the
-    position in `checks` of the first it breaks."""
+    """The staged records breaking one of `checks`, as runs of consecutive row
+    indexes: `(check, first, last)` says every record from index `first` to
+    `last` breaks `checks[check]` first of all (so a batch where every
+    record breaks one constraint answers in one row)."""
     failing = [f"({check.expression}) IS FALSE" for check in checks]
     cases = " ".join(f"WHEN {test} THEN {n}" for n, test in enumerate(failing))
-    return f"SELECT {row}, CASE {cases} END FROM {stage} WHERE {' OR '.join(failing)}"
+    found = f"SELECT {row} AS r, CASE {cases} END AS c FROM {stage} WHERE {' OR '.join(failing)}"
+    runs = f"SELECT r, c, r - ROW_NUMBER() OVER (PARTITION BY c ORDER BY r) AS g FROM ({found}) f"
+    return f"SELECT c, MIN(r), MAX(r) FROM ({runs}) v GROUP BY c, g"
 
 
 def referenced(expression: str, quote: str, columns: Collection[str]) -> frozenset[str] | None:

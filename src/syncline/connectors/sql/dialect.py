@@ -42,7 +42,15 @@ class BulkRefused(Exception):
     reason that is not a driver error of its own: the database took a bad
     value with a warning instead of an error (MySQL's `LOAD DATA LOCAL`), or
     it does not allow the bulk operation. The writer rolls the attempt back
-    and applies the batch by rows, which finds the records at fault."""
+    and applies the batch by rows, which finds the records at fault.
+
+    `fault` is set when the database said a record is certainly refused
+    (a warning that is an error for a statement, such as a CHECK failed).
+    """
+
+    def __init__(self, message: str, fault: str | None = None) -> None:
+        super().__init__(message)
+        self.fault = fault
 
 
 @dataclass(frozen=True)

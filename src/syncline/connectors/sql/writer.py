@@ -122,15 +122,21 @@ class SqlWriter(WriteDialect, Writer):
         faults = column_faults(
             batch, self._limits, null_checked=self.plan.mode in NULL_SCREENED_MODES
         )
+        rest = [index for index in range(batch.num_rows) if index not in faults]
         failed: str | None = None
-        if not faults and self._bulk and self._clean(batch):
-            records = _ArrowRecords(batch.select(self.prepared.names))
+        # Clean: every identity once in the whole batch, so the column faults
+        # take nothing from the identity screen.
+        if rest and self._bulk and self._clean(batch):
+            taken = batch if not faults else batch.take(pa.array(rest, pa.int64()))
+            records = _ArrowRecords(taken.select(self.prepared.names), rest)
             try:
-                return BatchResult(self._transaction(lambda: self._apply_marked(records)))
-            except BulkRefused:
-                pass
+                applied = self._transaction(lambda: self._apply_marked(records))
+            except BulkRefused as exc:
+                failed = exc.fault
             except self.target._driver_errors() as exc:
                 failed = self._record_fault(exc)  # raises unless a record is at fault
+            else:
+                return _result(batch.num_rows, faults, dict(zip(rest, applied, strict=True)))
         return self._write_rows(batch, faults, failed)
 
     def _write_rows(
@@ -138,8 +144,8 @@ class SqlWriter(WriteDialect, Writer):
     ) -> BatchResult:
         """The row path: screen, then apply in one transaction, isolating bad
         records. `faults` are the records the columns refuse (`column_faults`);
-        `failed` is the message of a bulk attempt at the whole (clean) batch
-        that failed for a record's fault."""
+        `failed` is the message of a bulk attempt at all the other records
+        (clean then) that failed for a record's fault."""
         size = batch.num_rows
         results: list[RecordResult | None] = [None] * size
         messages: dict[int, str] = {}
@@ -149,22 +155,16 @@ class SqlWriter(WriteDialect, Writer):
             indexes = self._screen(rows, results, messages)
         else:
             indexes = list(range(size))  # a clean batch has every identity once
-        if faults:
-            for index in indexes:
-                if index in faults:
-                    results[index] = RecordResult.REJECTED
-                    messages[index] = faults[index]
-            indexes = [index for index in indexes if index not in faults]
+        # The identity screen decides first: a record it skipped is not refused.
+        faults = {index: message for index, message in faults.items() if results[index] is None}
+        indexes = [index for index in indexes if index not in faults]
+        if rows is None and not self._bulk:
+            rows = self._rows(batch)  # every attempt goes by rows: convert once
         decided = self._transaction(lambda: self._isolate(batch, indexes, rows, failed))
-        for index, outcome in decided.items():
-            if isinstance(outcome, Refused):
-                results[index] = RecordResult.REJECTED
-                messages[index] = outcome.message
-            else:
-                results[index] = outcome
-        final = [result for result in results if result is not None]
-        assert len(final) == len(results), "every record has a result"
-        return BatchResult(final, messages)
+        for index, result in enumerate(results):
+            if result is not None:
+                decided[index] = result
+        return _result(size, faults, decided, messages)
 
     def _rows(self, batch: pa.RecordBatch) -> list[Row]:
         """The batch's records as rows of driver values."""
@@ -181,38 +181,52 @@ class SqlWriter(WriteDialect, Writer):
         bad records (see `isolate`), then mark what was applied.
 
         After a failed bulk attempt (`failed`), the CHECK constraints are
-        screened first, in Arrow, and only the records left become rows.
+        screened first. Parts of several records are loaded from Arrow when
+        the batch loads that way (`_part`); a record attempted alone always
+        goes as a row, so its message is the row path's.
         """
         decided: dict[int, RecordResult | Refused] = {}
-        screen = self._checks and self._check_stage is not None
+        screen = bool(self._checks)
         if failed is not None and screen:
-            for index, message in self._violations(batch, indexes, None).items():
+            for index, message in self._violations(batch, indexes, rows).items():
                 decided[index] = Refused(message)
             if decided:
                 indexes = [index for index in indexes if index not in decided]
                 failed, screen = None, False
-        if rows is None:
-            taken = (
-                batch.take(pa.array(indexes, pa.int64())) if len(indexes) < len(batch) else batch
-            )
-            items = list(zip(indexes, self._rows(taken), strict=True))
-        else:
-            items = [(index, rows[index]) for index in indexes]
+        if len(indexes) == 1:
+            failed = None  # a bulk message never stands for a record's own
 
-        def violations(part: Sequence[tuple[int, Row]]) -> dict[int, str]:
-            found = self._violations(batch, [index for index, _ in part], part)
-            return {n: found[index] for n, (index, _) in enumerate(part) if index in found}
+        def attempt(part: Sequence[int]) -> list[RecordResult]:
+            return self._attempt(batch, part, rows)
+
+        def violations(part: Sequence[int]) -> dict[int, str]:
+            found = self._violations(batch, part, rows)
+            return {n: found[index] for n, index in enumerate(part) if index in found}
 
         outcomes = isolate(
-            items, self._attempt, self._record_fault, violations if screen else None, failed
+            indexes, attempt, self._record_fault, violations if screen else None, failed
         )
         applied: list[tuple[int, RecordResult]] = []
-        for (index, _), outcome in zip(items, outcomes, strict=True):
+        for index, outcome in zip(indexes, outcomes, strict=True):
             decided[index] = outcome
             if not isinstance(outcome, Refused):
                 applied.append((index, outcome))
         self._mark([index for index, _ in applied], [outcome for _, outcome in applied])
         return decided
+
+    def _part(
+        self, batch: pa.RecordBatch, part: Sequence[int], rows: list[Row] | None, arrow: bool
+    ) -> _Records:
+        """The records of `batch` at `part`: from Arrow when `arrow`, else as rows."""
+        if arrow:
+            taken = batch.select(self.prepared.names)
+            if len(part) < batch.num_rows:
+                taken = taken.take(pa.array(part, pa.int64()))
+            return _ArrowRecords(taken, part)
+        if rows is not None:
+            return _RowRecords([(index, rows[index]) for index in part])
+        taken = batch.take(pa.array(part, pa.int64()))
+        return _RowRecords(list(zip(part, self._rows(taken), strict=True)))
 
     def _prepare_screening(self, existing: dict[str, Column]) -> None:
         """Decide what is screened before attempts: the written columns' limits,
@@ -244,14 +258,10 @@ class SqlWriter(WriteDialect, Writer):
             self._check_stage = (stage, [ROW_COLUMN, *prepared.names], positions)
 
     def _violations(
-        self,
-        batch: pa.RecordBatch,
-        indexes: Sequence[int],
-        items: Sequence[tuple[int, Row]] | None,
+        self, batch: pa.RecordBatch, indexes: Sequence[int], rows: list[Row] | None
     ) -> dict[int, str]:
         """The records at `indexes` that break one of `_checks`, by index, with the
-        constraint's message: staged in a savepoint (from Arrow when the batch
-        loads that way or no `items` are given), evaluated in one query. A
+        constraint's message: staged in a savepoint, evaluated in one query. A
         staging the database refuses finds nothing."""
         assert self._check_stage is not None
         stage, columns, positions = self._check_stage
@@ -259,17 +269,10 @@ class SqlWriter(WriteDialect, Writer):
         self.execute("SAVEPOINT syncline_screen")
         try:
             self.execute(self.clear_stage_sql.format(stage=self.qualified(stage)))
-            if self._bulk or items is None:
-                taken = batch.select(self.prepared.names)
-                if len(indexes) < len(batch):
-                    taken = taken.take(pa.array(indexes, pa.int64()))
-                records: _Records = _ArrowRecords(taken, indexes)
-            else:
-                records = _RowRecords(items)
+            records = self._part(batch, indexes, rows, arrow=self._bulk)
             records.load_indexed(self, stage, columns, positions)
-            found = self.fetch(
-                violations_sql(self.qualified(stage), self.q(ROW_COLUMN), self._checks)
-            )
+            sql = violations_sql(self.qualified(stage), self.q(ROW_COLUMN), self._checks)
+            found = self.fetch(sql)
         except refusals:
             if self._is_broken():
                 raise
@@ -277,7 +280,11 @@ class SqlWriter(WriteDialect, Writer):
             self.execute("RELEASE SAVEPOINT syncline_screen")
             return {}
         self.execute("RELEASE SAVEPOINT syncline_screen")
-        return {int(row): self._checks[int(which)].message for row, which in found}
+        return {
+            index: self._checks[int(which)].message
+            for which, first, last in found
+            for index in range(int(first), int(last) + 1)
+        }
 
     def _bulk_possible(self, existing: dict[str, Column]) -> bool:
         """Whether the dialect can load this plan's columns from Arrow exactly.
@@ -355,21 +362,31 @@ class SqlWriter(WriteDialect, Writer):
                 messages[index] = f"record {winner} of this batch has the same identity"
         return sorted(i for i in range(len(rows)) if results[i] is None)
 
-    def _attempt(self, items: Sequence[tuple[int, Row]]) -> list[RecordResult]:
-        """Apply `items` in a savepoint of the open transaction (undone if it raises).
+    def _attempt(
+        self, batch: pa.RecordBatch, part: Sequence[int], rows: list[Row] | None
+    ) -> list[RecordResult]:
+        """Apply the records at `part` in a savepoint of the open transaction
+        (undone if it raises). Several records go from Arrow when the batch
+        loads that way; if the database will not take them so exactly
+        (`BulkRefused`), they go again as rows.
 
         A savepoint rolled back is also released, so attempts never nest.
         """
-        self.execute("SAVEPOINT syncline_part")
-        try:
-            results = self._apply(_RowRecords(items))
-        except BaseException:
-            with suppress(Exception):
-                self.execute("ROLLBACK TO SAVEPOINT syncline_part")
-                self.execute("RELEASE SAVEPOINT syncline_part")
-            raise
-        self.execute("RELEASE SAVEPOINT syncline_part")
-        return results
+        arrow = self._bulk and len(part) > 1
+        while True:
+            self.execute("SAVEPOINT syncline_part")
+            try:
+                results = self._apply(self._part(batch, part, rows, arrow))
+            except BaseException as exc:
+                with suppress(Exception):
+                    self.execute("ROLLBACK TO SAVEPOINT syncline_part")
+                    self.execute("RELEASE SAVEPOINT syncline_part")
+                if arrow and isinstance(exc, BulkRefused):
+                    arrow = False
+                    continue
+                raise
+            self.execute("RELEASE SAVEPOINT syncline_part")
+            return results
 
     def _transaction(self, work: Callable[[], T]) -> T:
         """Run `work` in one transaction: committed when it returns, rolled
@@ -586,6 +603,29 @@ class SqlWriter(WriteDialect, Writer):
         with suppress(Exception):
             self._drop_stage()
         self.target._close(self.conn)
+
+
+def _result(
+    size: int,
+    faults: dict[int, str],
+    decided: dict[int, RecordResult | Refused],
+    messages: dict[int, str] | None = None,
+) -> BatchResult:
+    """The batch's result: records the columns refused, then what was decided."""
+    results: list[RecordResult] = []
+    messages = dict(messages or {})
+    for index in range(size):
+        if index in faults:
+            results.append(RecordResult.REJECTED)
+            messages[index] = faults[index]
+            continue
+        outcome = decided[index]
+        if isinstance(outcome, Refused):
+            results.append(RecordResult.REJECTED)
+            messages[index] = outcome.message
+        else:
+            results.append(outcome)
+    return BatchResult(results, {index: messages[index] for index in sorted(messages)})
 
 
 class _Records(ABC):
