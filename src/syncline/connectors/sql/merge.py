@@ -65,11 +65,12 @@ def join(tables: MergeTables, target: str = "t", stage: str = "s") -> str:
 
 
 def preselect_sql(tables: MergeTables, filter_sql: str | None) -> str:
-    """Each staged record's index, whether a target row matches it, and
-    (with a filter) whether a matching row passes the filter."""
+    """The index of each staged record a target row matches, true, and (with
+    a filter) whether a matching row passes the filter. Records no row
+    matches are left out (a first load answers with nothing)."""
     exists = f"EXISTS (SELECT 1 FROM {tables.target} t WHERE {join(tables)}"
     eligible = f", {exists} AND ({filter_sql}))" if filter_sql else ""
-    return f"SELECT s.{tables.row}, {exists}){eligible} FROM {tables.stage} s"
+    return f"SELECT s.{tables.row}, {exists}){eligible} FROM {tables.stage} s WHERE {exists})"
 
 
 def insert_missing_sql(tables: MergeTables) -> str:
@@ -99,10 +100,11 @@ def outcomes(
     mode: SyncMode, indexes: Sequence[int], found: Mapping[int, tuple[bool, bool]]
 ) -> list[RecordResult]:
     """Each record's result from whether it matched a target row and whether
-    the filter let it through (`found`, from `preselect_sql`)."""
+    the filter let it through (`found`, from `preselect_sql`; a record
+    missing from it matched none)."""
     results = []
     for index in indexes:
-        matched, eligible = found[index]
+        matched, eligible = found.get(index, (False, False))
         if mode is SyncMode.CREATE:
             result = RecordResult.SKIPPED if matched else RecordResult.INSERTED
         elif mode is SyncMode.UPDATE_OR_CREATE:

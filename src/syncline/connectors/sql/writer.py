@@ -523,13 +523,26 @@ class SqlWriter(WriteDialect, Writer):
         self.execute("SAVEPOINT syncline_direct")
         try:
             records.load(self, prepared.ref, prepared.names)
-        except refusals:
+        except refusals as exc:
             if self._is_broken():
                 raise
             self.execute("ROLLBACK TO SAVEPOINT syncline_direct")
             self._looks_new = False
+            if self._breaks_a_check(exc):
+                raise  # the staged path would write the same values: certain to fail too
             return None
         return [RecordResult.INSERTED] * records.count
+
+    def _breaks_a_check(self, exc: Exception) -> bool:
+        """Whether `exc` says a record broke one of `_checks` (whose verdict
+        is the same however the mode writes the record)."""
+        if isinstance(exc, BulkRefused):
+            message = exc.fault
+        elif isinstance(exc, self.target._driver_errors()):
+            message = self.target._error_message(exc)
+        else:
+            return False
+        return message is not None and any(check.message == message for check in self._checks)
 
     def _record_fault(self, exc: Exception) -> str:
         """The message of a record's fault; raises `ConnectorError` for the target's."""
