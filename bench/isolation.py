@@ -369,7 +369,7 @@ def runs(targets: list[Target], modes: list[str], rows: int, timeout: float) -> 
                         if case == "clean"
                         else ONE_PERCENT_LIMIT
                         if case == "one_percent"
-                        else None
+                        else ALL_BAD_LIMIT
                     )
                     line = Line("run", TARGETS[target.key], mode, case, seconds, floor, limit)
                     lines.append(line)
