@@ -207,7 +207,9 @@ REFUSED = {
     "postgresql": (
         "(id INTEGER PRIMARY KEY, name VARCHAR(50) NOT NULL CHECK (name <> 'bad'), score INTEGER)"
     ),
-    "mysql": "(id INTEGER PRIMARY KEY, name VARCHAR(50) NOT NULL CHECK (name <> 'bad'), score INTEGER)",
+    "mysql": (
+        "(id INTEGER PRIMARY KEY, name VARCHAR(50) NOT NULL CHECK (name <> 'bad'), score INTEGER)"
+    ),
 }
 BAD_NAME = {"postgresql": "bad", "mysql": "bad"}
 

@@ -44,7 +44,8 @@ COLUMN_CHECK_DDL = (
     "(id INTEGER PRIMARY KEY, name VARCHAR(8) NOT NULL, score SMALLINT CHECK (score >= 0),"
     " code INTEGER UNIQUE)"
 )
-"""An unnamed CHECK on a column (MariaDB names it after the column, PostgreSQL `<table>_score_check`)."""
+"""An unnamed CHECK on a column: MariaDB names it after the column, PostgreSQL
+`<table>_score_check`."""
 EXISTING = ", ".join(f"({i}, 'old{i}', 1, {1000 + i})" for i in range(1, 40, 2))
 """Rows already in the table: odd ids 1..39, code 1000 + id."""
 COLUMNS = (
@@ -244,6 +245,6 @@ def _refusal(db: Db, table: Table) -> str:
         db.execute(f"INSERT INTO {table.sql} VALUES (9, 'x', -1, 9)")
     except Exception as exc:  # noqa: BLE001 - the message is what the test wants
         if db.type_id == "postgresql":
-            return str(getattr(exc, "diag").message_primary)
+            return str(exc.diag.message_primary)
         return str(exc.args[1])
     raise AssertionError("the CHECK constraint did not refuse the row")
