@@ -27,10 +27,8 @@ the batch cannot make it send the batch again.
 
 from __future__ import annotations
 
-from abc import ABC, abstractmethod
 from collections.abc import Callable, Sequence
 from contextlib import suppress
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Self, TypeVar
 
@@ -38,15 +36,15 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from syncline.connectors.sql.catalog import Column, TableRef
-from syncline.connectors.sql.checks import CheckConstraint, usable_checks, violations_sql
-from syncline.connectors.sql.dialect import BulkRefused, Row, WriteDialect
-from syncline.connectors.sql.isolate import Refused, isolate
+from syncline.connectors.sql.checks import CheckConstraint
+from syncline.connectors.sql.dialect import BulkRefused, Row
+from syncline.connectors.sql.isolating import NULL_SCREENED_MODES, IsolatingWriter, result_of
 from syncline.connectors.sql.markers import encode_outcomes, marker_ref
-from syncline.connectors.sql.merge import IDENTITY_MODES, ROW_COLUMN, outcomes
-from syncline.connectors.sql.prepare import Prepared, create_stage, prepare
+from syncline.connectors.sql.merge import IDENTITY_MODES, outcomes
+from syncline.connectors.sql.prepare import Prepared, prepare
+from syncline.connectors.sql.records import ArrowRecords, Records
 from syncline.connectors.sql.screen import ColumnLimits, column_faults
 from syncline.connectors.sql.target import SqlTarget
-from syncline.connectors.sql.values import batch_rows
 from syncline.connectors.vocabulary import SyncMode
 from syncline.connectors.writing import (
     BatchResult,
@@ -59,14 +57,8 @@ from syncline.errors import ConnectorError
 
 T = TypeVar("T")
 
-NULL_SCREENED_MODES = frozenset(
-    {SyncMode.APPEND, SyncMode.SNAPSHOT, SyncMode.REPLACE, SyncMode.UPDATE_OR_CREATE}
-)
-"""Modes that write every record's values as they are, so NULL into NOT NULL is certain
-to fail (create and update leave some records unwritten)."""
 
-
-class SqlWriter(WriteDialect, Writer):
+class SqlWriter(IsolatingWriter, Writer):
     """Applies a `WritePlan` to one SQL table; dialects fill in the hooks."""
 
     prepared: Prepared
@@ -128,7 +120,7 @@ class SqlWriter(WriteDialect, Writer):
         # take nothing from the identity screen.
         if rest and self._bulk and self._clean(batch):
             taken = batch if not faults else batch.take(pa.array(rest, pa.int64()))
-            records = _ArrowRecords(taken.select(self.prepared.names), rest)
+            records = ArrowRecords(taken.select(self.prepared.names), rest)
             try:
                 applied = self._transaction(lambda: self._apply_marked(records))
             except BulkRefused as exc:
@@ -136,7 +128,7 @@ class SqlWriter(WriteDialect, Writer):
             except self.target._driver_errors() as exc:
                 failed = self._record_fault(exc)  # raises unless a record is at fault
             else:
-                return _result(batch.num_rows, faults, dict(zip(rest, applied, strict=True)))
+                return result_of(batch.num_rows, faults, dict(zip(rest, applied, strict=True)))
         return self._write_rows(batch, faults, failed)
 
     def _write_rows(
@@ -164,127 +156,7 @@ class SqlWriter(WriteDialect, Writer):
         for index, result in enumerate(results):
             if result is not None:
                 decided[index] = result
-        return _result(size, faults, decided, messages)
-
-    def _rows(self, batch: pa.RecordBatch) -> list[Row]:
-        """The batch's records as rows of driver values."""
-        return batch_rows(batch, self.prepared.names, self.prepared.converters)
-
-    def _isolate(
-        self,
-        batch: pa.RecordBatch,
-        indexes: list[int],
-        rows: list[Row] | None,
-        failed: str | None,
-    ) -> dict[int, RecordResult | Refused]:
-        """Apply the records at `indexes` inside the open transaction, isolating
-        bad records (see `isolate`), then mark what was applied.
-
-        After a failed bulk attempt (`failed`), the CHECK constraints are
-        screened first. Parts of several records are loaded from Arrow when
-        the batch loads that way (`_part`); a record attempted alone always
-        goes as a row, so its message is the row path's.
-        """
-        decided: dict[int, RecordResult | Refused] = {}
-        screen = bool(self._checks)
-        if failed is not None and screen:
-            for index, message in self._violations(batch, indexes, rows).items():
-                decided[index] = Refused(message)
-            if decided:
-                indexes = [index for index in indexes if index not in decided]
-                failed, screen = None, False
-        if len(indexes) == 1:
-            failed = None  # a bulk message never stands for a record's own
-
-        def attempt(part: Sequence[int]) -> list[RecordResult]:
-            return self._attempt(batch, part, rows)
-
-        def violations(part: Sequence[int]) -> dict[int, str]:
-            found = self._violations(batch, part, rows)
-            return {n: found[index] for n, index in enumerate(part) if index in found}
-
-        outcomes = isolate(
-            indexes, attempt, self._record_fault, violations if screen else None, failed
-        )
-        applied: list[tuple[int, RecordResult]] = []
-        for index, outcome in zip(indexes, outcomes, strict=True):
-            decided[index] = outcome
-            if not isinstance(outcome, Refused):
-                applied.append((index, outcome))
-        self._mark([index for index, _ in applied], [outcome for _, outcome in applied])
-        return decided
-
-    def _part(
-        self, batch: pa.RecordBatch, part: Sequence[int], rows: list[Row] | None, arrow: bool
-    ) -> _Records:
-        """The records of `batch` at `part`: from Arrow when `arrow`, else as rows."""
-        if arrow:
-            taken = batch.select(self.prepared.names)
-            if len(part) < batch.num_rows:
-                taken = taken.take(pa.array(part, pa.int64()))
-            return _ArrowRecords(taken, part)
-        if rows is not None:
-            return _RowRecords([(index, rows[index]) for index in part])
-        taken = batch.take(pa.array(part, pa.int64()))
-        return _RowRecords(list(zip(part, self._rows(taken), strict=True)))
-
-    def _prepare_screening(self, existing: dict[str, Column]) -> None:
-        """Decide what is screened before attempts: the written columns' limits,
-        and the CHECK constraints decided set-wise (staged in a table of their
-        own where the mode has no staging table)."""
-        plan, prepared = self.plan, self.prepared
-        staged = list(plan.identity) if plan.mode is SyncMode.REMOVE else prepared.names
-        create_only = {c.name for c in plan.columns if c.create_only}
-        for name in staged:
-            column = existing.get(name)
-            limits = None if column is None else self._column_limits(column)
-            if limits is not None and name in create_only:
-                limits = ColumnLimits(**{**limits.__dict__, "not_null": False})
-            if limits is not None:
-                self._limits.append(limits)
-        if plan.mode is SyncMode.REMOVE:
-            return
-        checks = self._check_constraints(prepared.ref)
-        if checks:
-            self._checks = usable_checks(plan, checks, self._has_triggers(prepared.ref))
-        if not self._checks:
-            return
-        if prepared.merge is not None:
-            merge = prepared.merge
-            self._check_stage = (merge.stage, merge.columns, merge.positions)
-        else:
-            stage = create_stage(self, prepared.ref, prepared.names)
-            positions = list(range(len(prepared.names)))
-            self._check_stage = (stage, [ROW_COLUMN, *prepared.names], positions)
-
-    def _violations(
-        self, batch: pa.RecordBatch, indexes: Sequence[int], rows: list[Row] | None
-    ) -> dict[int, str]:
-        """The records at `indexes` that break one of `_checks`, by index, with the
-        constraint's message: staged in a savepoint, evaluated in one query. A
-        staging the database refuses finds nothing."""
-        assert self._check_stage is not None
-        stage, columns, positions = self._check_stage
-        refusals: tuple[type[Exception], ...] = (*self.target._driver_errors(), BulkRefused)
-        self.execute("SAVEPOINT syncline_screen")
-        try:
-            self.execute(self.clear_stage_sql.format(stage=self.qualified(stage)))
-            records = self._part(batch, indexes, rows, arrow=self._bulk)
-            records.load_indexed(self, stage, columns, positions)
-            sql = violations_sql(self.qualified(stage), self.q(ROW_COLUMN), self._checks)
-            found = self.fetch(sql)
-        except refusals:
-            if self._is_broken():
-                raise
-            self.execute("ROLLBACK TO SAVEPOINT syncline_screen")
-            self.execute("RELEASE SAVEPOINT syncline_screen")
-            return {}
-        self.execute("RELEASE SAVEPOINT syncline_screen")
-        return {
-            index: self._checks[int(which)].message
-            for which, first, last in found
-            for index in range(int(first), int(last) + 1)
-        }
+        return result_of(size, faults, decided, messages)
 
     def _bulk_possible(self, existing: dict[str, Column]) -> bool:
         """Whether the dialect can load this plan's columns from Arrow exactly.
@@ -362,32 +234,6 @@ class SqlWriter(WriteDialect, Writer):
                 messages[index] = f"record {winner} of this batch has the same identity"
         return sorted(i for i in range(len(rows)) if results[i] is None)
 
-    def _attempt(
-        self, batch: pa.RecordBatch, part: Sequence[int], rows: list[Row] | None
-    ) -> list[RecordResult]:
-        """Apply the records at `part` in a savepoint of the open transaction
-        (undone if it raises). Several records go from Arrow when the batch
-        loads that way; if the database will not take them so exactly
-        (`BulkRefused`), they go again as rows.
-
-        A savepoint rolled back is also released, so attempts never nest.
-        """
-        arrow = self._bulk and len(part) > 1
-        while True:
-            self.execute("SAVEPOINT syncline_part")
-            try:
-                results = self._apply(self._part(batch, part, rows, arrow))
-            except BaseException as exc:
-                with suppress(Exception):
-                    self.execute("ROLLBACK TO SAVEPOINT syncline_part")
-                    self.execute("RELEASE SAVEPOINT syncline_part")
-                if arrow and isinstance(exc, BulkRefused):
-                    arrow = False
-                    continue
-                raise
-            self.execute("RELEASE SAVEPOINT syncline_part")
-            return results
-
     def _transaction(self, work: Callable[[], T]) -> T:
         """Run `work` in one transaction: committed when it returns, rolled
         back when it raises (the error propagates)."""
@@ -401,7 +247,7 @@ class SqlWriter(WriteDialect, Writer):
             raise
         return result
 
-    def _apply(self, records: _Records) -> list[RecordResult]:
+    def _apply(self, records: Records) -> list[RecordResult]:
         prepared = self.prepared
         if prepared.merge is not None:
             return self._merge(records)
@@ -413,7 +259,7 @@ class SqlWriter(WriteDialect, Writer):
             records.load(self, prepared.ref, prepared.insert_names)
         return [RecordResult.INSERTED] * records.count
 
-    def _apply_marked(self, records: _Records) -> list[RecordResult]:
+    def _apply_marked(self, records: Records) -> list[RecordResult]:
         """`_apply`, then, when commits are marked, the marker of what it applied
         (in the same transaction)."""
         results = self._apply(records)
@@ -442,7 +288,7 @@ class SqlWriter(WriteDialect, Writer):
                     values,
                 )
             except self.target._driver_errors() as exc:
-                # Never the records' fault: the batch must fail, not be bisected.
+                # Never the records' fault: the batch must fail, not be isolated.
                 message = self.target.scrub(self.target._error_message(exc))
                 raise ConnectorError(f"cannot record the commit marker: {message}") from None
 
@@ -492,7 +338,7 @@ class SqlWriter(WriteDialect, Writer):
             if self._is_broken() or self.target._relation_kind(self.conn, table) is None:
                 raise
 
-    def _merge(self, records: _Records) -> list[RecordResult]:
+    def _merge(self, records: Records) -> list[RecordResult]:
         """Stage the records, read which match, then apply the mode's statements."""
         merge = self.prepared.merge
         assert merge is not None
@@ -508,7 +354,7 @@ class SqlWriter(WriteDialect, Writer):
         self._looks_new = not any(matched for matched, _ in found.values())
         return outcomes(self.plan.mode, records.indexes, found)
 
-    def _insert_directly(self, records: _Records) -> list[RecordResult] | None:
+    def _insert_directly(self, records: Records) -> list[RecordResult] | None:
         """Insert the records straight into the table, skipping the staging
         table: the fast path of a first load, where every identity is new.
 
@@ -532,17 +378,6 @@ class SqlWriter(WriteDialect, Writer):
                 raise  # the staged path would write the same values: certain to fail too
             return None
         return [RecordResult.INSERTED] * records.count
-
-    def _breaks_a_check(self, exc: Exception) -> bool:
-        """Whether `exc` says a record broke one of `_checks` (whose verdict
-        is the same however the mode writes the record)."""
-        if isinstance(exc, BulkRefused):
-            message = exc.fault
-        elif isinstance(exc, self.target._driver_errors()):
-            message = self.target._error_message(exc)
-        else:
-            return False
-        return message is not None and any(check.message == message for check in self._checks)
 
     def _record_fault(self, exc: Exception) -> str:
         """The message of a record's fault; raises `ConnectorError` for the target's."""
@@ -616,114 +451,3 @@ class SqlWriter(WriteDialect, Writer):
         with suppress(Exception):
             self._drop_stage()
         self.target._close(self.conn)
-
-
-def _result(
-    size: int,
-    faults: dict[int, str],
-    decided: dict[int, RecordResult | Refused],
-    messages: dict[int, str] | None = None,
-) -> BatchResult:
-    """The batch's result: records the columns refused, then what was decided."""
-    results: list[RecordResult] = []
-    messages = dict(messages or {})
-    for index in range(size):
-        if index in faults:
-            results.append(RecordResult.REJECTED)
-            messages[index] = faults[index]
-            continue
-        outcome = decided[index]
-        if isinstance(outcome, Refused):
-            results.append(RecordResult.REJECTED)
-            messages[index] = outcome.message
-        else:
-            results.append(outcome)
-    return BatchResult(results, {index: messages[index] for index in sorted(messages)})
-
-
-class _Records(ABC):
-    """The records of one attempt, loaded the way their form allows."""
-
-    @property
-    @abstractmethod
-    def indexes(self) -> Sequence[int]:
-        """Each record's index in its batch, in order."""
-
-    @property
-    def count(self) -> int:
-        """How many records there are."""
-        return len(self.indexes)
-
-    @abstractmethod
-    def load(
-        self, writer: SqlWriter, table: TableRef, names: Sequence[str], *constants: Any
-    ) -> None:
-        """Insert the records into `table`: their values, then `constants`,
-        are the `names` columns."""
-
-    @abstractmethod
-    def load_indexed(
-        self, writer: SqlWriter, table: TableRef, columns: Sequence[str], positions: Sequence[int]
-    ) -> None:
-        """Insert each record's index and its values at `positions` into the
-        `columns` of `table` (the merge staging table)."""
-
-
-@dataclass(frozen=True)
-class _RowRecords(_Records):
-    """Rows of driver values, each with its index in the batch."""
-
-    items: Sequence[tuple[int, Row]]
-
-    @property
-    def indexes(self) -> Sequence[int]:
-        return [index for index, _ in self.items]
-
-    @property
-    def count(self) -> int:
-        return len(self.items)
-
-    def load(
-        self, writer: SqlWriter, table: TableRef, names: Sequence[str], *constants: Any
-    ) -> None:
-        if constants:
-            writer._load(table, names, [(*row, *constants) for _, row in self.items])
-        else:
-            writer._load(table, names, [row for _, row in self.items])
-
-    def load_indexed(
-        self, writer: SqlWriter, table: TableRef, columns: Sequence[str], positions: Sequence[int]
-    ) -> None:
-        staged = [(index, *(row[p] for p in positions)) for index, row in self.items]
-        writer._load(table, columns, staged)
-
-
-@dataclass(frozen=True)
-class _ArrowRecords(_Records):
-    """Records (the plan's columns, in order) left in Arrow: a whole batch, or
-    the records of a batch at `rows`."""
-
-    batch: pa.RecordBatch
-    rows: Sequence[int] | None = None
-
-    @property
-    def indexes(self) -> Sequence[int]:
-        return range(self.batch.num_rows) if self.rows is None else self.rows
-
-    @property
-    def count(self) -> int:
-        return int(self.batch.num_rows)
-
-    def load(
-        self, writer: SqlWriter, table: TableRef, names: Sequence[str], *constants: Any
-    ) -> None:
-        size = self.batch.num_rows
-        arrays = [*self.batch.columns, *(pa.repeat(pa.scalar(c), size) for c in constants)]
-        writer._load_arrow(table, names, pa.RecordBatch.from_arrays(arrays, names=list(names)))
-
-    def load_indexed(
-        self, writer: SqlWriter, table: TableRef, columns: Sequence[str], positions: Sequence[int]
-    ) -> None:
-        index = pa.array(self.indexes, pa.int64())
-        arrays = [index, *(self.batch.column(p) for p in positions)]
-        writer._load_arrow(table, columns, pa.RecordBatch.from_arrays(arrays, names=list(columns)))
