@@ -7,6 +7,14 @@ a savepoint (`isolate`). Parts of several records go from Arrow when the
 batch loads that way; a record is attempted alone only as a row, so its
 message is what the row path gives. Faults the column definitions make
 certain are found before, in Arrow (`sql.screen`), by the writer.
+
+Every savepoint that wrote and was released keeps its subtransaction id
+until the batch commits; past 64 of them PostgreSQL's per-backend cache
+overflows and other sessions' snapshots look them up in `pg_subtrans`
+until then. The screens keep that rare (a batch whose bad records are all
+found set-wise takes two or three savepoints); a batch with many bad
+records only the server can find (foreign keys, unique keys, triggers)
+takes about one released savepoint per bad record.
 """
 
 from __future__ import annotations
@@ -48,6 +56,15 @@ class IsolatingWriter(WriteDialect):
     """CHECK constraints decided set-wise on a failure (set at open, see `sql.checks`)."""
     _check_stage: tuple[TableRef, list[str], list[int]] | None
     """Where records are staged to evaluate `_checks`: table, columns, value positions."""
+
+    def _typed(self, batch: pa.RecordBatch) -> bool:
+        """Whether `batch` carries the plan's columns with their types."""
+        schema = batch.schema
+        for column in self.plan.columns:
+            index = schema.get_field_index(column.name)
+            if index < 0 or schema.field(index).type != column.arrow_type:
+                return False
+        return True
 
     @abstractmethod
     def _apply(self, records: Records) -> list[RecordResult]:
@@ -164,7 +181,7 @@ class IsolatingWriter(WriteDialect):
         self.execute("SAVEPOINT syncline_screen")
         try:
             self.execute(self.clear_stage_sql.format(stage=self.qualified(stage)))
-            records = self._part(batch, indexes, rows, arrow=self._bulk)
+            records = self._part(batch, indexes, rows, arrow=self._bulk and self._typed(batch))
             records.load_indexed(self, stage, columns, positions)
             sql = violations_sql(self.qualified(stage), self.q(ROW_COLUMN), self._checks)
             found = self.fetch(sql)
@@ -191,7 +208,7 @@ class IsolatingWriter(WriteDialect):
 
         A savepoint rolled back is also released, so attempts never nest.
         """
-        arrow = self._bulk and len(part) > 1
+        arrow = self._bulk and len(part) > 1 and self._typed(batch)
         while True:
             self.execute("SAVEPOINT syncline_part")
             try:

@@ -150,7 +150,7 @@ class SqlWriter(IsolatingWriter, Writer):
         # The identity screen decides first: a record it skipped is not refused.
         faults = {index: message for index, message in faults.items() if results[index] is None}
         indexes = [index for index in indexes if index not in faults]
-        if rows is None and not self._bulk:
+        if rows is None and not (self._bulk and self._typed(batch)):
             rows = self._rows(batch)  # every attempt goes by rows: convert once
         decided = self._transaction(lambda: self._isolate(batch, indexes, rows, failed))
         for index, result in enumerate(results):
@@ -181,13 +181,8 @@ class SqlWriter(IsolatingWriter, Writer):
         """Whether `batch` needs no screening: it carries the plan's columns
         with their types and, for identity modes, every identity is present
         and unique in the batch (checked in Arrow)."""
-        if batch.num_rows == 0:
+        if batch.num_rows == 0 or not self._typed(batch):
             return False
-        schema = batch.schema
-        for column in self.plan.columns:
-            index = schema.get_field_index(column.name)
-            if index < 0 or schema.field(index).type != column.arrow_type:
-                return False
         if self.plan.mode not in IDENTITY_MODES:
             return True
         keys = [batch.column(name) for name in self.plan.identity]
