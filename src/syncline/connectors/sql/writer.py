@@ -368,9 +368,11 @@ class SqlWriter(IsolatingWriter, Writer):
             if self._is_broken():
                 raise
             self.execute("ROLLBACK TO SAVEPOINT syncline_direct")
-            self._looks_new = False
             if self._breaks_a_check(exc):
-                raise  # the staged path would write the same values: certain to fail too
+                # The staged path would write the same values: certain to fail too. The
+                # identities may still all be new: the next attempt inserts directly again.
+                raise
+            self._looks_new = False
             return None
         return [RecordResult.INSERTED] * records.count
 
