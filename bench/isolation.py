@@ -19,8 +19,9 @@ break the CHECK constraint (only the server knows), the other half carry an
 `email` of 100 characters (a column-level fault). The all-bad cases map a
 value breaking the CHECK constraint onto `mrr` in every record (server-only,
 the hard case), and for the batches also a too-long `email` in every record.
-Every case checks its result: the good records landed, each bad one was
-rejected.
+`all_bad_check_next` times the second all-bad batch a writer writes (the
+first told it to screen the CHECK constraints before attempting). Every
+case checks its result: the good records landed, each bad one was rejected.
 
 Targets (issue: bad records are isolated quickly): 1% bad costs at most 3x
 the clean floor; an all-bad batch at most 2x a clean batch. Prints times,
@@ -46,6 +47,7 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import pyarrow as pa
+import pyarrow.compute as pc
 from harness import data
 from harness.common import MYSQL_DATABASE, SCHEMA, WORK_DIR, BenchError
 from harness.server import MYSQL_CONFIG, PG_CONFIG, TERMINAL, Api, SynclineServer
@@ -176,7 +178,7 @@ def _batch(size: int, case: str) -> pa.RecordBatch:
                 mrr[n] = Decimal("-1.00")
             elif kind == "long":
                 emails[n] = "x" * 100
-    elif case == "all_bad_check":
+    elif case.startswith("all_bad_check"):
         mrr = [Decimal("-1.00")] * size
     elif case == "all_bad_long":
         emails = ["x" * 100] * size
@@ -200,6 +202,8 @@ def _expected_ids(size: int, case: str) -> list[int]:
 
 
 def _time_batch(target: Target, mode: SyncMode, batch: pa.RecordBatch, case: str) -> float:
+    """Seconds to write `batch` with a fresh writer into a fresh table; a case
+    ending in `_next` times a second such batch, after one the writer wrote."""
     table = target.fresh_table()
     plan = WritePlan(
         object_id=table,
@@ -207,14 +211,20 @@ def _time_batch(target: Target, mode: SyncMode, batch: pa.RecordBatch, case: str
         columns=tuple(WriteColumn(f.name, f.type) for f in batch.schema),
         identity=("id",) if mode is SyncMode.UPDATE_OR_CREATE else (),
     )
+    size = batch.num_rows
     with target.connector.open_writer(plan) as writer:
+        if case.endswith("_next"):
+            shifted = pa.RecordBatch.from_arrays(
+                [pc.add(batch.column(0), size), *batch.columns[1:]], schema=batch.schema
+            )
+            writer.write(shifted, 0)
         start = time.perf_counter()
-        result = writer.write(batch, 0)
+        result = writer.write(batch, 1)
         seconds = time.perf_counter() - start
         writer.finish()
     rejected = [i + 1 for i, r in enumerate(result.results) if r is RecordResult.REJECTED]
-    want = _expected_ids(batch.num_rows, case)
-    got = target.ids(table)
+    want = _expected_ids(size, case)
+    got = [i for i in target.ids(table) if i <= size]
     if got != want or len(rejected) != batch.num_rows - len(want):
         raise BenchError(
             f"{target.key} {mode.value} {case}: {len(got)} rows landed (want {len(want)}),"
@@ -226,8 +236,8 @@ def _time_batch(target: Target, mode: SyncMode, batch: pa.RecordBatch, case: str
 def batches(targets: list[Target], modes: list[str], size: int, repeat: int) -> list[Line]:
     """Part 1: one batch per case, median of `repeat`."""
     lines = []
-    cases = ("clean", "one_percent", "all_bad_check", "all_bad_long")
-    prepared = {case: _batch(size, case) for case in cases}
+    cases = ("clean", "one_percent", "all_bad_check", "all_bad_check_next", "all_bad_long")
+    prepared = {case: _batch(size, case.removesuffix("_next")) for case in cases}
     for target in targets:
         for mode_name in modes:
             mode = MODES[mode_name]

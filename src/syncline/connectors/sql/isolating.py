@@ -56,6 +56,10 @@ class IsolatingWriter(WriteDialect):
     """CHECK constraints decided set-wise on a failure (set at open, see `sql.checks`)."""
     _check_stage: tuple[TableRef, list[str], list[int]] | None
     """Where records are staged to evaluate `_checks`: table, columns, value positions."""
+    _screen_first: bool
+    """Whether the last screening of `_checks` found bad records: a mapping that
+    breaks a CHECK breaks it batch after batch, so the next clean batch is
+    screened before any attempt rather than after a failed one."""
 
     def _typed(self, batch: pa.RecordBatch) -> bool:
         """Whether `batch` carries the plan's columns with their types."""
@@ -88,23 +92,28 @@ class IsolatingWriter(WriteDialect):
         indexes: list[int],
         rows: list[Row] | None,
         failed: str | None,
+        prescreen: bool = False,
     ) -> dict[int, RecordResult | Refused]:
         """Apply the records at `indexes` inside the open transaction, isolating
         bad records (see `isolate`), then mark what was applied.
 
-        After a failed bulk attempt (`failed`), the CHECK constraints are
-        screened first. Parts of several records are loaded from Arrow when
-        the batch loads that way (`_part`); a record attempted alone always
-        goes as a row, so its message is the row path's.
+        After a failed bulk attempt (`failed`), or when asked (`prescreen`),
+        the CHECK constraints are screened first. Parts of several records
+        are loaded from Arrow when the batch loads that way (`_part`); a
+        record attempted alone always goes as a row, so its message is the
+        row path's.
         """
         decided: dict[int, RecordResult | Refused] = {}
         screen = bool(self._checks)
-        if failed is not None and screen:
-            for index, message in self._violations(batch, indexes, rows).items():
+        if (failed is not None or prescreen) and screen:
+            found = self._violations(batch, indexes, rows)
+            self._screen_first = bool(found)
+            for index, message in found.items():
                 decided[index] = Refused(message)
             if decided:
                 indexes = [index for index in indexes if index not in decided]
-                failed, screen = None, False
+                failed = None
+            screen = False  # a CHECK's verdict on a record does not depend on the others
         if len(indexes) == 1:
             failed = None  # a bulk message never stands for a record's own
 
@@ -113,6 +122,7 @@ class IsolatingWriter(WriteDialect):
 
         def violations(part: Sequence[int]) -> dict[int, str]:
             found = self._violations(batch, part, rows)
+            self._screen_first = bool(found)
             return {n: found[index] for n, index in enumerate(part) if index in found}
 
         outcomes = isolate(
@@ -188,9 +198,10 @@ class IsolatingWriter(WriteDialect):
         except refusals:
             if self._is_broken():
                 raise
-            self.execute("ROLLBACK TO SAVEPOINT syncline_screen")
-            self.execute("RELEASE SAVEPOINT syncline_screen")
-            return {}
+            found = []
+        # Undone either way: the staged records are not needed again, and an
+        # emptied stage costs nothing to clear next time.
+        self.execute("ROLLBACK TO SAVEPOINT syncline_screen")
         self.execute("RELEASE SAVEPOINT syncline_screen")
         return {
             index: self._checks[int(which)].message

@@ -65,12 +65,11 @@ def join(tables: MergeTables, target: str = "t", stage: str = "s") -> str:
 
 
 def preselect_sql(tables: MergeTables, filter_sql: str | None) -> str:
-    """The index of each staged record a target row matches, true, and (with
-    a filter) whether a matching row passes the filter. Records no row
-    matches are left out (a first load answers with nothing)."""
+    """Each staged record's index, whether a target row matches it, and
+    (with a filter) whether a matching row passes the filter."""
     exists = f"EXISTS (SELECT 1 FROM {tables.target} t WHERE {join(tables)}"
     eligible = f", {exists} AND ({filter_sql}))" if filter_sql else ""
-    return f"SELECT s.{tables.row}, {exists}){eligible} FROM {tables.stage} s WHERE {exists})"
+    return f"SELECT s.{tables.row}, {exists}){eligible} FROM {tables.stage} s"
 
 
 def insert_missing_sql(tables: MergeTables) -> str:

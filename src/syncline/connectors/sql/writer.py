@@ -81,6 +81,7 @@ class SqlWriter(IsolatingWriter, Writer):
         self._checks: list[CheckConstraint] = []
         """CHECK constraints decided set-wise on a failure (set at open, see `sql.checks`)."""
         self._check_stage: tuple[TableRef, list[str], list[int]] | None = None
+        self._screen_first = False
         """Where records are staged to evaluate `_checks`: table, columns, value positions."""
 
     @classmethod
@@ -119,6 +120,8 @@ class SqlWriter(IsolatingWriter, Writer):
         # Clean: every identity once in the whole batch, so the column faults
         # take nothing from the identity screen.
         if rest and self._bulk and self._clean(batch):
+            if self._screen_first:
+                return self._write_rows(batch, faults, None, prescreen=True)
             taken = batch if not faults else batch.take(pa.array(rest, pa.int64()))
             records = ArrowRecords(taken.select(self.prepared.names), rest)
             try:
@@ -132,12 +135,17 @@ class SqlWriter(IsolatingWriter, Writer):
         return self._write_rows(batch, faults, failed)
 
     def _write_rows(
-        self, batch: pa.RecordBatch, faults: dict[int, str], failed: str | None
+        self,
+        batch: pa.RecordBatch,
+        faults: dict[int, str],
+        failed: str | None,
+        prescreen: bool = False,
     ) -> BatchResult:
         """The row path: screen, then apply in one transaction, isolating bad
         records. `faults` are the records the columns refuse (`column_faults`);
         `failed` is the message of a bulk attempt at all the other records
-        (clean then) that failed for a record's fault."""
+        (clean then) that failed for a record's fault; `prescreen` screens
+        the CHECK constraints before any attempt (see `_screen_first`)."""
         size = batch.num_rows
         results: list[RecordResult | None] = [None] * size
         messages: dict[int, str] = {}
@@ -152,7 +160,7 @@ class SqlWriter(IsolatingWriter, Writer):
         indexes = [index for index in indexes if index not in faults]
         if rows is None and not (self._bulk and self._typed(batch)):
             rows = self._rows(batch)  # every attempt goes by rows: convert once
-        decided = self._transaction(lambda: self._isolate(batch, indexes, rows, failed))
+        decided = self._transaction(lambda: self._isolate(batch, indexes, rows, failed, prescreen))
         for index, result in enumerate(results):
             if result is not None:
                 decided[index] = result
