@@ -248,3 +248,33 @@ def _refusal(db: Db, table: Table) -> str:
             return str(exc.diag.message_primary)
         return str(exc.args[1])
     raise AssertionError("the CHECK constraint did not refuse the row")
+
+
+def test_after_a_batch_broke_a_check_the_next_is_screened_before_it_is_sent(
+    db: Db, pg_config: dict[str, Any], mysql_config: dict[str, Any]
+) -> None:
+    size = 2000
+
+    def records(first: int, score: int) -> dict[str, list[Any]]:
+        ids = list(range(first, first + size))
+        return {"id": ids, "name": ["n"] * size, "score": [score] * size, "code": ids}
+
+    with FaultProxy(*_server(db, pg_config, mysql_config)) as proxy:
+        connector = proxied(db, proxy, pg_config, mysql_config)
+        floor_table, table = db.table(DDL[db.type_id], None), db.table(DDL[db.type_id], None)
+        floor_plan = plan_for(floor_table, SyncMode.APPEND, COLUMNS)
+        floor, _ = sent(connector, proxy, floor_plan, batch_of(floor_plan, records(0, 1)))
+        plan = plan_for(table, SyncMode.APPEND, COLUMNS)
+        with connector.open_writer(plan) as writer:
+            first = writer.write(batch_of(plan, records(0, -1)), 0)
+            before = proxy.forwarded
+            second = writer.write(batch_of(plan, records(size, -1)), 1)
+            cost = proxy.forwarded - before
+            third = writer.write(batch_of(plan, records(2 * size, 1)), 2)
+            writer.finish()
+
+    assert first.results == second.results == [REJ] * size
+    assert third.results == [RecordResult.INSERTED] * size
+    assert [row[0] for row in db.rows(table)] == list(range(2 * size, 3 * size))
+    # Staged once and screened: never sent to the table first.
+    assert cost <= 1.5 * floor
