@@ -19,9 +19,11 @@ break the CHECK constraint (only the server knows), the other half carry an
 `email` of 100 characters (a column-level fault). The all-bad cases map a
 value breaking the CHECK constraint onto `mrr` in every record (server-only,
 the hard case), and for the batches also a too-long `email` in every record.
-`all_bad_check_next` times the second all-bad batch a writer writes (the
-first told it to screen the CHECK constraints before attempting). Every
-case checks its result: the good records landed, each bad one was rejected.
+`one_percent_unique` (no limit: shown for what it costs) makes 1% of the
+records clash with rows already in the table on `email`'s unique key, a
+fault only the server finds record by record. `all_bad_check_next` times
+the second all-bad batch a writer writes (the first told it to screen the
+CHECK constraints before attempting). Every case checks its result: the good records landed, each bad one was rejected.
 
 Targets (issue: bad records are isolated quickly): 1% bad costs at most 3x
 the clean floor; an all-bad batch at most 2x a clean batch. Prints times,
@@ -65,11 +67,11 @@ ONE_PERCENT_LIMIT = 3.0
 ALL_BAD_LIMIT = 2.0
 FIELDS = ("id", "email", "plan", "mrr", "note")
 PG_DDL = (
-    "(id bigint PRIMARY KEY, email varchar(64), plan text,"
+    "(id bigint PRIMARY KEY, email varchar(64) UNIQUE, plan text,"
     " mrr numeric(10,2) CHECK (mrr >= 0), note text)"
 )
 MYSQL_DDL = (
-    "(id BIGINT NOT NULL PRIMARY KEY, email VARCHAR(64), plan TEXT,"
+    "(id BIGINT NOT NULL PRIMARY KEY, email VARCHAR(64) UNIQUE, plan TEXT,"
     " mrr DECIMAL(10,2) CHECK (mrr >= 0), note TEXT) ENGINE=InnoDB"
 )
 SOURCE = "iso_source"
@@ -116,6 +118,22 @@ class Target:
             with data.mysql_connect() as conn, conn.cursor() as cursor:
                 cursor.execute(f"CREATE TABLE `{name}` {MYSQL_DDL}")
         return f"{self.schema}.{name}"
+
+    def take_emails(self, table: str, count: int) -> None:
+        """Rows with negative ids holding the emails `taken<i>@example.com`, i in 1..count."""
+        name = table.split(".", 1)[1]
+        if self.key == "pg":
+            with data.pg_connect() as conn:
+                conn.execute(
+                    f"INSERT INTO {SCHEMA}.{name} (id, email) SELECT -i,"
+                    f" 'taken' || i || '@example.com' FROM generate_series(1, {count}) i"
+                )
+        else:
+            with data.mysql_connect() as conn, conn.cursor() as cursor:
+                cursor.execute(
+                    f"INSERT INTO `{name}` (id, email) SELECT -seq,"
+                    f" concat('taken', seq, '@example.com') FROM seq_1_to_{count}"
+                )
 
     def ids(self, table: str) -> list[int]:
         """The ids in `table`, sorted."""
@@ -182,6 +200,11 @@ def _batch(size: int, case: str) -> pa.RecordBatch:
         mrr = [Decimal("-1.00")] * size
     elif case == "all_bad_long":
         emails = ["x" * 100] * size
+    elif case == "one_percent_unique":
+        emails = [
+            f"taken{i}@example.com" if i % 100 == 37 else e
+            for i, e in zip(ids, emails, strict=True)
+        ]
     return pa.RecordBatch.from_pydict(
         {
             "id": pa.array(ids, pa.int64()),
@@ -198,6 +221,8 @@ def _expected_ids(size: int, case: str) -> list[int]:
         return list(range(1, size + 1))
     if case == "one_percent":
         return [i for i in range(1, size + 1) if _bad_kind(i) is None]
+    if case == "one_percent_unique":
+        return [i for i in range(1, size + 1) if i % 100 != 37]
     return []
 
 
@@ -205,6 +230,8 @@ def _time_batch(target: Target, mode: SyncMode, batch: pa.RecordBatch, case: str
     """Seconds to write `batch` with a fresh writer into a fresh table; a case
     ending in `_next` times a second such batch, after one the writer wrote."""
     table = target.fresh_table()
+    if case == "one_percent_unique":
+        target.take_emails(table, batch.num_rows)
     plan = WritePlan(
         object_id=table,
         mode=mode,
@@ -224,7 +251,7 @@ def _time_batch(target: Target, mode: SyncMode, batch: pa.RecordBatch, case: str
         writer.finish()
     rejected = [i + 1 for i, r in enumerate(result.results) if r is RecordResult.REJECTED]
     want = _expected_ids(size, case)
-    got = [i for i in target.ids(table) if i <= size]
+    got = [i for i in target.ids(table) if 0 < i <= size]
     if got != want or len(rejected) != batch.num_rows - len(want):
         raise BenchError(
             f"{target.key} {mode.value} {case}: {len(got)} rows landed (want {len(want)}),"
@@ -236,7 +263,14 @@ def _time_batch(target: Target, mode: SyncMode, batch: pa.RecordBatch, case: str
 def batches(targets: list[Target], modes: list[str], size: int, repeat: int) -> list[Line]:
     """Part 1: one batch per case, median of `repeat`."""
     lines = []
-    cases = ("clean", "one_percent", "all_bad_check", "all_bad_check_next", "all_bad_long")
+    cases = (
+        "clean",
+        "one_percent",
+        "one_percent_unique",
+        "all_bad_check",
+        "all_bad_check_next",
+        "all_bad_long",
+    )
     prepared = {case: _batch(size, case.removesuffix("_next")) for case in cases}
     for target in targets:
         for mode_name in modes:
@@ -249,7 +283,7 @@ def batches(targets: list[Target], modes: list[str], size: int, repeat: int) -> 
                     floor = seconds
                 limit = (
                     None
-                    if case == "clean"
+                    if case in ("clean", "one_percent_unique")
                     else ONE_PERCENT_LIMIT
                     if case == "one_percent"
                     else ALL_BAD_LIMIT
