@@ -23,7 +23,8 @@ the hard case), and for the batches also a too-long `email` in every record.
 records clash with rows already in the table on `email`'s unique key, a
 fault only the server finds record by record. `all_bad_check_next` times
 the second all-bad batch a writer writes (the first told it to screen the
-CHECK constraints before attempting). Every case checks its result: the good records landed, each bad one was rejected.
+CHECK constraints before attempting). Every case checks its result: the
+good records landed, each bad one was rejected.
 
 Targets (issue: bad records are isolated quickly): 1% bad costs at most 3x
 the clean floor; an all-bad batch at most 2x a clean batch. Prints times,
