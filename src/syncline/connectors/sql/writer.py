@@ -352,9 +352,11 @@ class SqlWriter(IsolatingWriter, Writer):
         self.execute(self.clear_stage_sql.format(stage=merge.tables.stage))
         records.load_indexed(self, merge.stage, merge.columns, merge.positions)
         found = {int(row[0]): (bool(row[1]), bool(row[-1])) for row in self.fetch(*merge.preselect)}
+        # Known before the statements run: a part that fails while isolating bad
+        # records, its identities all new, leaves the next part inserting directly.
+        self._looks_new = not any(matched for matched, _ in found.values())
         for sql, params in merge.statements:
             self.execute(sql, params)
-        self._looks_new = not any(matched for matched, _ in found.values())
         return outcomes(self.plan.mode, records.indexes, found)
 
     def _insert_directly(self, records: Records) -> list[RecordResult] | None:
@@ -364,8 +366,10 @@ class SqlWriter(IsolatingWriter, Writer):
         The identity's unique key makes it exact: if no row conflicts, every
         record was new (INSERTED). On any failure the attempt is undone to a
         savepoint and None returned, so the batch takes the staged path,
-        which also decides the results of the records at fault. The attempt
-        is made again only after a batch without a match was applied.
+        which also decides the results of the records at fault (or, when a
+        CHECK decided set-wise refused a record, the attempt fails: the staged
+        path would fail alike). The attempt is made again only after a batch,
+        or a part of one, was staged without a match.
         """
         prepared = self.prepared
         refusals: tuple[type[Exception], ...] = (*self.target._driver_errors(), BulkRefused)
