@@ -82,8 +82,9 @@ def test_a_value_load_data_would_change_is_written_as_a_statement_writes_it(
 
     assert bulk.results[0].results == results
     assert (bulk.results, bulk.rows) == (by_rows.results, by_rows.rows)
+    # A value too long or out of range is certain from the column: screened before any load.
     assert bulk.arrow_loads > 0
-    assert bulk.row_loads > 0
+    assert bulk.row_loads > 0 or ddl in ("VARCHAR(3)", "TINYINT")
 
 
 class _NoLocalDataWriter(MysqlWriter):

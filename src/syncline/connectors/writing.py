@@ -3,8 +3,8 @@
 The engine opens a writer with a `WritePlan` (`TargetConnector.open_writer`),
 hands it record batches, and learns from each `BatchResult` what happened to
 every record. A writer commits a batch durably before returning its result;
-a bad record is isolated (bisecting the batch) and reported as `REJECTED`
-with the target's own message while the rest of the batch lands.
+a bad record is isolated and reported as `REJECTED` with the target's own
+message (or one as precise) while the rest of the batch lands.
 
 Modes, as a writer applies them to each batch of records:
 
@@ -103,8 +103,9 @@ class CommittedBatch:
     """A commit a marker proves: records of batch `batch` of `execution_id`.
 
     `outcomes` are runs `(first index, count, result)` of the batch's
-    records that the commit applied, with their results; a batch isolating
-    bad records commits in several parts, each with its own marker. With
+    records that the commit applied, with their results (a SQL target
+    commits a batch once, bad records or not, so one marker covers it; a
+    target committing a batch in parts marks each part). With
     `batch` None (a `finish` marker) every batch the execution wrote landed,
     with the results its writes reported.
     """

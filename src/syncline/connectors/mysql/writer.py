@@ -36,10 +36,12 @@ import pymysql
 from syncline.connectors.mysql.connection import MysqlConnection
 from syncline.connectors.mysql.load_data import LocalDataConnection
 from syncline.connectors.sql.catalog import Column, TableRef
+from syncline.connectors.sql.checks import CheckConstraint, referenced
 from syncline.connectors.sql.connection import DbConnection
 from syncline.connectors.sql.dialect import BulkRefused, Row, UniqueKey, restrict
 from syncline.connectors.sql.like import LIKE_ESCAPE, Pattern, like_text
 from syncline.connectors.sql.merge import MergeTables, assigned_value, join
+from syncline.connectors.sql.screen import ColumnLimits
 from syncline.connectors.sql.target_filter import Clause
 from syncline.connectors.sql.types import parse_type_name
 from syncline.connectors.sql.values import (
@@ -74,6 +76,9 @@ RECORD_FAULT_CODES = frozenset(
 )  # fmt: skip
 """Server error codes a record can cause; any other is the target's fault."""
 
+CHECK_FAILED_CODES = frozenset({3819, 4025})
+"""A CHECK constraint failed (MySQL, MariaDB): `LOAD DATA LOCAL` warns, a statement fails."""
+
 LOCAL_REFUSED_CODES = frozenset(
     {
         1148,  # the used command is not allowed (local_infile off)
@@ -83,6 +88,8 @@ LOCAL_REFUSED_CODES = frozenset(
     }
 )
 """Error codes of a `LOAD DATA LOCAL` the server does not allow."""
+
+_INT_BITS = {"tinyint": 8, "smallint": 16, "mediumint": 24, "int": 32, "integer": 32, "bigint": 64}
 
 _STRING_SENSITIVE = frozenset({"bit", "enum", "set", "year"})
 """Column types that read a number differently from its digits as a string."""
@@ -178,6 +185,62 @@ class MysqlWriter(SqlWriter):
         is used only when the identity's key is the table's only one."""
         return bool(keys) and all(key.usable and key.columns == identity for key in keys)
 
+    def _column_limits(self, column: Column) -> ColumnLimits | None:
+        """Lengths of `varchar(n)`/`char(n)` (in characters; the session is
+        strict), ranges of the integer types, NOT NULL; messages as the server's."""
+        parsed = parse_type_name(column.remote_type)
+        words = parsed.base.split()
+        name = column.name
+        limits = ColumnLimits(
+            name, not_null=not column.nullable, null_message=f"Column '{name}' cannot be null"
+        )
+        if words and words[0] in ("varchar", "char") and len(parsed.args) == 1:
+            message = f"Data too long for column '{name}' at row 1"
+            limits = ColumnLimits(
+                **{**limits.__dict__, "max_chars": parsed.args[0], "chars_message": message}
+            )
+        if words and words[0] in _INT_BITS:
+            bits = _INT_BITS[words[0]]
+            unsigned = "unsigned" in words[1:]
+            span = (0, (1 << bits) - 1) if unsigned else (-(1 << (bits - 1)), (1 << (bits - 1)) - 1)
+            message = f"Out of range value for column '{name}' at row 1"
+            limits = ColumnLimits(
+                **{**limits.__dict__, "int_range": span, "range_message": message}
+            )
+        return limits
+
+    def _check_constraints(self, ref: TableRef) -> list[CheckConstraint]:
+        """MariaDB's CHECK constraints (MySQL's catalog has no `LEVEL`: none)."""
+        try:
+            rows = self.fetch(
+                "SELECT CONSTRAINT_NAME, CHECK_CLAUSE, LEVEL"
+                " FROM information_schema.CHECK_CONSTRAINTS"
+                " WHERE CONSTRAINT_SCHEMA = %s AND TABLE_NAME = %s ORDER BY CONSTRAINT_NAME",
+                [ref.schema, ref.name],
+            )
+        except pymysql.err.MySQLError:
+            if self._is_broken():
+                raise
+            return []
+        names = {c.name for c in self.target._columns(self.conn, ref)}
+        checks = []
+        for name, clause, level in rows:
+            columns = referenced(str(clause), "`", names)
+            if columns is None:
+                continue
+            shown = f"{ref.name}.{name}" if str(level).lower() == "column" else name
+            message = f"CONSTRAINT `{shown}` failed for `{ref.schema}`.`{ref.name}`"
+            checks.append(CheckConstraint(str(name), str(clause), columns, message))
+        return checks
+
+    def _has_triggers(self, ref: TableRef) -> bool:
+        rows = self.fetch(
+            "SELECT COUNT(*) FROM information_schema.TRIGGERS"
+            " WHERE EVENT_OBJECT_SCHEMA = %s AND EVENT_OBJECT_TABLE = %s",
+            [ref.schema, ref.name],
+        )
+        return bool(rows[0][0])
+
     def _create_replace_stage(self, stage: TableRef, ref: TableRef) -> None:
         # LIKE copies columns, defaults, indexes and CHECK constraints.
         self.execute(f"CREATE TABLE {self.qualified(stage)} LIKE {self.qualified(ref)}")
@@ -237,8 +300,17 @@ class MysqlWriter(SqlWriter):
             raise
         if warnings or loaded != batch.num_rows:
             raise BulkRefused(
-                f"LOAD DATA loaded {loaded} of {batch.num_rows} with {warnings} warnings"
+                f"LOAD DATA loaded {loaded} of {batch.num_rows} with {warnings} warnings",
+                self._certain_fault() if warnings else None,
             )
+
+    def _certain_fault(self) -> str | None:
+        """The first warning of the last statement if a statement would have
+        failed for it: a CHECK constraint a record broke."""
+        rows = self.fetch("SHOW WARNINGS LIMIT 1")
+        if rows and int(rows[0][1]) in CHECK_FAILED_CODES:
+            return str(rows[0][2])
+        return None
 
     def _converter(self, column: WriteColumn, existing: Column) -> Converter | None:
         """Instants as UTC wall time (PyMySQL drops offsets); lists and objects as JSON."""

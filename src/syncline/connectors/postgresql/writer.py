@@ -24,12 +24,15 @@ import pyarrow.compute as pc
 
 from syncline.connectors.postgresql.binary import UTC_NAMES, binary_type, encode
 from syncline.connectors.sql.catalog import Column, TableRef
+from syncline.connectors.sql.checks import CheckConstraint
 from syncline.connectors.sql.connection import DbConnection
 from syncline.connectors.sql.dialect import Row, UniqueKey
 from syncline.connectors.sql.like import LIKE_ESCAPE, Pattern, like_text
 from syncline.connectors.sql.merge import ROW_COLUMN
+from syncline.connectors.sql.screen import ColumnLimits
 from syncline.connectors.sql.target import SqlTarget
 from syncline.connectors.sql.target_filter import Clause
+from syncline.connectors.sql.types import parse_type_name
 from syncline.connectors.sql.values import (
     Converter,
     arrow_loadable,
@@ -55,6 +58,37 @@ JOIN pg_class c ON c.oid = i.indrelid
 JOIN pg_namespace n ON n.oid = c.relnamespace
 WHERE n.nspname = %s AND c.relname = %s AND i.indisunique
 """
+
+_CHECKS_SQL = """
+SELECT c.conname, pg_get_expr(c.conbin, c.conrelid),
+       ARRAY(SELECT a.attname FROM pg_attribute a
+             WHERE a.attrelid = c.conrelid AND a.attnum = ANY (c.conkey))
+FROM pg_constraint c
+JOIN pg_class r ON r.oid = c.conrelid
+JOIN pg_namespace n ON n.oid = r.relnamespace
+WHERE n.nspname = %s AND r.relname = %s AND c.contype = 'c'
+ORDER BY c.conname
+"""
+
+_TRIGGERS_SQL = """
+SELECT EXISTS (SELECT 1 FROM pg_trigger t
+               JOIN pg_class r ON r.oid = t.tgrelid
+               JOIN pg_namespace n ON n.oid = r.relnamespace
+               WHERE n.nspname = %s AND r.relname = %s AND NOT t.tgisinternal)
+"""
+
+_CHAR_TYPES = {
+    "character varying": "character varying",
+    "varchar": "character varying",
+    "character": "character",
+    "char": "character",
+    "bpchar": "character",
+}
+_INT_RANGES = {
+    "smallint": (-(1 << 15), (1 << 15) - 1),
+    "integer": (-(1 << 31), (1 << 31) - 1),
+    "bigint": (-(1 << 63), (1 << 63) - 1),
+}
 
 
 class PostgresqlWriter(SqlWriter):
@@ -117,6 +151,55 @@ class PostgresqlWriter(SqlWriter):
     def _unique_keys(self, ref: TableRef) -> list[UniqueKey]:
         rows = self.fetch(_UNIQUE_KEYS_SQL, [ref.schema, ref.name])
         return [UniqueKey(frozenset(columns), bool(usable)) for columns, usable in rows]
+
+    def _column_limits(self, column: Column) -> ColumnLimits | None:
+        """Lengths of `varchar(n)`/`char(n)`, ranges of the integer types, NOT NULL.
+
+        Only the column's own type counts (a domain's rules are the server's).
+        """
+        parsed = parse_type_name(column.remote_type)
+        if parsed.array:
+            return None
+        named = f'(column "{column.name}")'
+        limits = ColumnLimits(
+            column.name,
+            not_null=not column.nullable,
+            null_message=(
+                f'null value in column "{column.name}" of relation "{self.prepared.ref.name}"'
+                " violates not-null constraint"
+            ),
+        )
+        text = _CHAR_TYPES.get(parsed.base)
+        if text is not None and len(parsed.args) == 1:
+            size = parsed.args[0]
+            message = f"value too long for type {text}({size}) {named}"
+            limits = ColumnLimits(
+                **{**limits.__dict__, "max_chars": size, "chars_message": message}
+            )
+        if parsed.base in _INT_RANGES:
+            message = f"value is out of range for type {parsed.base} {named}"
+            limits = ColumnLimits(
+                **{
+                    **limits.__dict__,
+                    "int_range": _INT_RANGES[parsed.base],
+                    "range_message": message,
+                }
+            )
+        return limits
+
+    def _check_constraints(self, ref: TableRef) -> list[CheckConstraint]:
+        return [
+            CheckConstraint(
+                name,
+                expression,
+                frozenset(columns),
+                f'new row for relation "{ref.name}" violates check constraint "{name}"',
+            )
+            for name, expression, columns in self.fetch(_CHECKS_SQL, [ref.schema, ref.name])
+        ]
+
+    def _has_triggers(self, ref: TableRef) -> bool:
+        return bool(self.fetch(_TRIGGERS_SQL, [ref.schema, ref.name])[0][0])
 
     def _create_replace_stage(self, stage: TableRef, ref: TableRef) -> None:
         # INCLUDING ALL: defaults, identity and generated columns, CHECK

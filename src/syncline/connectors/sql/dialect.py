@@ -23,9 +23,11 @@ import pyarrow as pa
 
 from syncline.connectors.sql import ddl
 from syncline.connectors.sql.catalog import Column, TableRef
+from syncline.connectors.sql.checks import CheckConstraint
 from syncline.connectors.sql.connection import DbConnection
 from syncline.connectors.sql.like import Pattern
 from syncline.connectors.sql.merge import MergeTables, assigned_value, join
+from syncline.connectors.sql.screen import ColumnLimits
 from syncline.connectors.sql.target import SqlTarget
 from syncline.connectors.sql.target_filter import Clause
 from syncline.connectors.sql.values import Converter
@@ -40,7 +42,15 @@ class BulkRefused(Exception):
     reason that is not a driver error of its own: the database took a bad
     value with a warning instead of an error (MySQL's `LOAD DATA LOCAL`), or
     it does not allow the bulk operation. The writer rolls the attempt back
-    and applies the batch by rows, which finds the records at fault."""
+    and applies the batch by rows, which finds the records at fault.
+
+    `fault` is set when the database said a record is certainly refused
+    (a warning that is an error for a statement, such as a CHECK failed).
+    """
+
+    def __init__(self, message: str, fault: str | None = None) -> None:
+        super().__init__(message)
+        self.fault = fault
 
 
 @dataclass(frozen=True)
@@ -122,6 +132,19 @@ class WriteDialect(ABC):
         """Create `stage` with the definition of `ref`: its columns, defaults,
         NOT NULL, CHECK and unique constraints, so a record the target would
         refuse is refused while staging, never during the final swap."""
+
+    def _column_limits(self, column: Column) -> ColumnLimits | None:
+        """What values `column` refuses for certain (see `sql.screen`); None
+        when the dialect knows no such rule for its type."""
+        return None
+
+    def _check_constraints(self, ref: TableRef) -> list[CheckConstraint]:
+        """The CHECK constraints of `ref` (see `sql.checks`); none by default."""
+        return []
+
+    def _has_triggers(self, ref: TableRef) -> bool:
+        """Whether a user trigger may change or refuse rows of `ref`."""
+        return True
 
     def upsert_usable(self, keys: Sequence[UniqueKey], identity: frozenset[str]) -> bool:
         """Whether an upsert may rely on `keys` to find the row of an identity."""

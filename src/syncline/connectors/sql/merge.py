@@ -99,10 +99,11 @@ def outcomes(
     mode: SyncMode, indexes: Sequence[int], found: Mapping[int, tuple[bool, bool]]
 ) -> list[RecordResult]:
     """Each record's result from whether it matched a target row and whether
-    the filter let it through (`found`, from `preselect_sql`)."""
+    the filter let it through (`found`, from `preselect_sql`; a record
+    missing from it matched none)."""
     results = []
     for index in indexes:
-        matched, eligible = found[index]
+        matched, eligible = found.get(index, (False, False))
         if mode is SyncMode.CREATE:
             result = RecordResult.SKIPPED if matched else RecordResult.INSERTED
         elif mode is SyncMode.UPDATE_OR_CREATE:

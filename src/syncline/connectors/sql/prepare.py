@@ -176,16 +176,10 @@ def _merge(
     now: datetime,
 ) -> Merge:
     q, target = dialect.q, dialect.target
-    stage = TableRef(dialect.temp_schema or ref.schema, f"_syncline_stage_{uuid.uuid4().hex[:8]}")
     names = [c.name for c in plan.columns]
     # Remove needs only the identity; staging other values could only fail.
     staged = list(plan.identity) if plan.mode is SyncMode.REMOVE else names
-    select = (
-        f"SELECT CAST(0 AS {dialect.row_type}) AS {q(ROW_COLUMN)}, "
-        + ", ".join(f"{dialect.stage_column_sql.format(column=q(n))} AS {q(n)}" for n in staged)
-        + f" FROM {dialect.qualified(ref)} AS t LIMIT 0"
-    )
-    dialect.execute(dialect.create_temp_sql.format(name=dialect.qualified(stage), select=select))
+    stage = create_stage(dialect, ref, staged)
     tables = MergeTables(
         target=dialect.qualified(ref),
         stage=dialect.qualified(stage),
@@ -220,6 +214,20 @@ def _merge(
         statements=_statements(dialect, plan, keys, tables, where),
         insert_directly=any(key.usable and key.columns == identity for key in keys),
     )
+
+
+def create_stage(dialect: WriteDialect, ref: TableRef, names: list[str]) -> TableRef:
+    """Create a temporary staging table: each record's index (`ROW_COLUMN`),
+    then the `names` columns with the types of `ref`'s and no constraints."""
+    q = dialect.q
+    stage = TableRef(dialect.temp_schema or ref.schema, f"_syncline_stage_{uuid.uuid4().hex[:8]}")
+    select = (
+        f"SELECT CAST(0 AS {dialect.row_type}) AS {q(ROW_COLUMN)}, "
+        + ", ".join(f"{dialect.stage_column_sql.format(column=q(n))} AS {q(n)}" for n in names)
+        + f" FROM {dialect.qualified(ref)} AS t LIMIT 0"
+    )
+    dialect.execute(dialect.create_temp_sql.format(name=dialect.qualified(stage), select=select))
+    return stage
 
 
 def _statements(

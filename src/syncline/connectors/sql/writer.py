@@ -2,10 +2,14 @@
 
 Opening a writer connects (read-write, on its own connection) and prepares
 the table for the plan (`prepare`). Every `write` is applied in one
-transaction committed before it returns; bad records are isolated by
-bisection (`isolate`). Records of identity modes are screened first: a NULL
-identity is rejected, and of several records with one identity in a batch
-only one is applied (`_screen`).
+transaction committed before it returns. Records of identity modes are
+screened first: a NULL identity is rejected, and of several records with
+one identity in a batch only one is applied (`_screen`). Then records that
+a column's definition refuses for certain (too long, out of range, NULL
+into NOT NULL) are rejected in Arrow (`sql.screen`). The rest is applied in
+one transaction, isolating bad records inside it: each attempt at a part
+runs in a savepoint (`isolate`), and after a failure the CHECK constraints
+that can be decided set-wise are evaluated on the server (`sql.checks`).
 
 A clean batch takes the bulk path first, when the dialect loads Arrow and
 every column's values load exactly (`_can_load_arrow`, decided at open):
@@ -16,31 +20,31 @@ the attempt is rolled back and the batch takes the row path above, so
 results and messages are exactly what the row path gives.
 
 With a plan `mark` (and a table that rolls back), every transaction that
-commits records also records a commit marker naming them (`sql.markers`),
-so a crash before the engine journals the batch cannot make it send the
-batch again.
+commits records also records a commit marker naming them (`sql.markers`):
+one per batch, bad records or not, so a crash before the engine journals
+the batch cannot make it send the batch again.
 """
 
 from __future__ import annotations
 
-from abc import ABC, abstractmethod
 from collections.abc import Callable, Sequence
 from contextlib import suppress
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Self, TypeVar
 
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from syncline.connectors.sql.catalog import TableRef
-from syncline.connectors.sql.dialect import BulkRefused, Row, WriteDialect
-from syncline.connectors.sql.isolate import Refused, isolate
+from syncline.connectors.sql.catalog import Column, TableRef
+from syncline.connectors.sql.checks import CheckConstraint
+from syncline.connectors.sql.dialect import BulkRefused, Row
+from syncline.connectors.sql.isolating import NULL_SCREENED_MODES, IsolatingWriter, result_of
 from syncline.connectors.sql.markers import encode_outcomes, marker_ref
 from syncline.connectors.sql.merge import IDENTITY_MODES, outcomes
 from syncline.connectors.sql.prepare import Prepared, prepare
+from syncline.connectors.sql.records import ArrowRecords, Records
+from syncline.connectors.sql.screen import ColumnLimits, column_faults
 from syncline.connectors.sql.target import SqlTarget
-from syncline.connectors.sql.values import batch_rows
 from syncline.connectors.vocabulary import SyncMode
 from syncline.connectors.writing import (
     BatchResult,
@@ -54,7 +58,7 @@ from syncline.errors import ConnectorError
 T = TypeVar("T")
 
 
-class SqlWriter(WriteDialect, Writer):
+class SqlWriter(IsolatingWriter, Writer):
     """Applies a `WritePlan` to one SQL table; dialects fill in the hooks."""
 
     prepared: Prepared
@@ -72,6 +76,13 @@ class SqlWriter(WriteDialect, Writer):
         """Whether clean batches take the bulk path (see `_bulk_possible`)."""
         self._number: int | None = None
         """The number of the batch being written, for its commit markers."""
+        self._limits: list[ColumnLimits] = []
+        """What the written columns refuse for certain (set at open, see `sql.screen`)."""
+        self._checks: list[CheckConstraint] = []
+        """CHECK constraints decided set-wise on a failure (set at open, see `sql.checks`)."""
+        self._check_stage: tuple[TableRef, list[str], list[int]] | None = None
+        self._screen_first = False
+        """Where records are staged to evaluate `_checks`: table, columns, value positions."""
 
     @classmethod
     def open(cls, target: SqlTarget, plan: WritePlan) -> Self:
@@ -85,7 +96,9 @@ class SqlWriter(WriteDialect, Writer):
             with target._translate(ConnectorError):
                 writer.conn = writer._connect()
                 writer.prepared = prepare(writer, plan, datetime.now(UTC))
-                writer._bulk = writer.loads_arrow and writer._bulk_possible()
+                existing = {c.name: c for c in target._columns(writer.conn, writer.prepared.ref)}
+                writer._bulk = writer.loads_arrow and writer._bulk_possible(existing)
+                writer._prepare_screening(existing)
                 writer._start_marking()
         except BaseException:
             writer.close()
@@ -99,41 +112,61 @@ class SqlWriter(WriteDialect, Writer):
         if self._closed or self._finished:
             raise RuntimeError("the writer is closed")
         self._number = number
-        if self._bulk and self._clean(batch):
-            records = _ArrowRecords(batch.select(self.prepared.names))
-            try:
-                return BatchResult(self._transaction(lambda: self._apply_marked(records)))
-            except BulkRefused:
-                pass
-            except self.target._driver_errors() as exc:
-                self._record_fault(exc)  # raises unless a record is at fault
-        return self._write_rows(batch)
-
-    def _write_rows(self, batch: pa.RecordBatch) -> BatchResult:
-        """The row path: screen, then apply, isolating bad records."""
-        prepared = self.prepared
-        rows = batch_rows(batch, prepared.names, prepared.converters)
-        results: list[RecordResult | None] = [None] * len(rows)
-        messages: dict[int, str] = {}
-        indexes = (
-            self._screen(rows, results, messages)
-            if self.plan.mode in IDENTITY_MODES
-            else list(range(len(rows)))
+        faults = column_faults(
+            batch, self._limits, null_checked=self.plan.mode in NULL_SCREENED_MODES
         )
-        items = [(index, rows[index]) for index in indexes]
-        for (index, _), outcome in zip(
-            items, isolate(items, self._attempt, self._record_fault), strict=True
-        ):
-            if isinstance(outcome, Refused):
-                results[index] = RecordResult.REJECTED
-                messages[index] = outcome.message
+        rest = [index for index in range(batch.num_rows) if index not in faults]
+        failed: str | None = None
+        # Clean: every identity once in the whole batch, so the column faults
+        # take nothing from the identity screen.
+        if rest and self._bulk and self._clean(batch):
+            if self._screen_first:
+                return self._write_rows(batch, faults, None, prescreen=True)
+            taken = batch if not faults else batch.take(pa.array(rest, pa.int64()))
+            records = ArrowRecords(taken.select(self.prepared.names), rest)
+            try:
+                applied = self._transaction(lambda: self._apply_marked(records))
+            except BulkRefused as exc:
+                failed = exc.fault
+            except self.target._driver_errors() as exc:
+                failed = self._record_fault(exc)  # raises unless a record is at fault
             else:
-                results[index] = outcome
-        final = [result for result in results if result is not None]
-        assert len(final) == len(results), "every record has a result"
-        return BatchResult(final, messages)
+                return result_of(batch.num_rows, faults, dict(zip(rest, applied, strict=True)))
+        return self._write_rows(batch, faults, failed)
 
-    def _bulk_possible(self) -> bool:
+    def _write_rows(
+        self,
+        batch: pa.RecordBatch,
+        faults: dict[int, str],
+        failed: str | None,
+        prescreen: bool = False,
+    ) -> BatchResult:
+        """The row path: screen, then apply in one transaction, isolating bad
+        records. `faults` are the records the columns refuse (`column_faults`);
+        `failed` is the message of a bulk attempt at all the other records
+        (clean then) that failed for a record's fault; `prescreen` screens
+        the CHECK constraints before any attempt (see `_screen_first`)."""
+        size = batch.num_rows
+        results: list[RecordResult | None] = [None] * size
+        messages: dict[int, str] = {}
+        rows: list[Row] | None = None
+        if self.plan.mode in IDENTITY_MODES and failed is None and not self._clean(batch):
+            rows = self._rows(batch)
+            indexes = self._screen(rows, results, messages)
+        else:
+            indexes = list(range(size))  # a clean batch has every identity once
+        # The identity screen decides first: a record it skipped is not refused.
+        faults = {index: message for index, message in faults.items() if results[index] is None}
+        indexes = [index for index in indexes if index not in faults]
+        if rows is None and not (self._bulk and self._typed(batch)):
+            rows = self._rows(batch)  # every attempt goes by rows: convert once
+        decided = self._transaction(lambda: self._isolate(batch, indexes, rows, failed, prescreen))
+        for index, result in enumerate(results):
+            if result is not None:
+                decided[index] = result
+        return result_of(size, faults, decided, messages)
+
+    def _bulk_possible(self, existing: dict[str, Column]) -> bool:
         """Whether the dialect can load this plan's columns from Arrow exactly.
 
         Float identities never take the bulk path: Arrow and Python disagree
@@ -143,7 +176,6 @@ class SqlWriter(WriteDialect, Writer):
         identity = set(plan.identity)
         if any(pa.types.is_floating(c.arrow_type) for c in plan.columns if c.name in identity):
             return False
-        existing = {c.name: c for c in self.target._columns(self.conn, prepared.ref)}
         wanted = [(c.name, c.arrow_type) for c in plan.columns]
         if plan.mode is SyncMode.SNAPSHOT and plan.snapshot_column:
             wanted.append((plan.snapshot_column, pa.scalar(prepared.snapshot_value).type))
@@ -157,13 +189,8 @@ class SqlWriter(WriteDialect, Writer):
         """Whether `batch` needs no screening: it carries the plan's columns
         with their types and, for identity modes, every identity is present
         and unique in the batch (checked in Arrow)."""
-        if batch.num_rows == 0:
+        if batch.num_rows == 0 or not self._typed(batch):
             return False
-        schema = batch.schema
-        for column in self.plan.columns:
-            index = schema.get_field_index(column.name)
-            if index < 0 or schema.field(index).type != column.arrow_type:
-                return False
         if self.plan.mode not in IDENTITY_MODES:
             return True
         keys = [batch.column(name) for name in self.plan.identity]
@@ -210,10 +237,6 @@ class SqlWriter(WriteDialect, Writer):
                 messages[index] = f"record {winner} of this batch has the same identity"
         return sorted(i for i in range(len(rows)) if results[i] is None)
 
-    def _attempt(self, items: Sequence[tuple[int, Row]]) -> list[RecordResult]:
-        """Apply `items` in one transaction (rolled back if it raises)."""
-        return self._transaction(lambda: self._apply_marked(_RowRecords(items)))
-
     def _transaction(self, work: Callable[[], T]) -> T:
         """Run `work` in one transaction: committed when it returns, rolled
         back when it raises (the error propagates)."""
@@ -227,7 +250,7 @@ class SqlWriter(WriteDialect, Writer):
             raise
         return result
 
-    def _apply(self, records: _Records) -> list[RecordResult]:
+    def _apply(self, records: Records) -> list[RecordResult]:
         prepared = self.prepared
         if prepared.merge is not None:
             return self._merge(records)
@@ -239,10 +262,16 @@ class SqlWriter(WriteDialect, Writer):
             records.load(self, prepared.ref, prepared.insert_names)
         return [RecordResult.INSERTED] * records.count
 
-    def _apply_marked(self, records: _Records) -> list[RecordResult]:
+    def _apply_marked(self, records: Records) -> list[RecordResult]:
         """`_apply`, then, when commits are marked, the marker of what it applied
         (in the same transaction)."""
         results = self._apply(records)
+        self._mark(records.indexes, results)
+        return results
+
+    def _mark(self, indexes: Sequence[int], results: Sequence[RecordResult]) -> None:
+        """Record, when commits are marked, the marker of the records at batch
+        `indexes` (ascending) applied with `results` in the open transaction."""
         if self.commit_marking is CommitMarking.BATCH and self._number is not None and results:
             mark = self.plan.mark
             assert mark is not None
@@ -250,8 +279,8 @@ class SqlWriter(WriteDialect, Writer):
                 mark.sync_id,
                 mark.execution_id,
                 self._number,
-                records.indexes[0],
-                encode_outcomes(records.indexes, results),
+                indexes[0],
+                encode_outcomes(indexes, results),
             ]
             marks = ", ".join([self.placeholder] * len(values))
             table = self.qualified(marker_ref(self.prepared.ref))
@@ -262,10 +291,9 @@ class SqlWriter(WriteDialect, Writer):
                     values,
                 )
             except self.target._driver_errors() as exc:
-                # Never the records' fault: the batch must fail, not be bisected.
+                # Never the records' fault: the batch must fail, not be isolated.
                 message = self.target.scrub(self.target._error_message(exc))
                 raise ConnectorError(f"cannot record the commit marker: {message}") from None
-        return results
 
     def _start_marking(self) -> None:
         """Decide whether commits are marked; if so, make sure the markers table
@@ -313,7 +341,7 @@ class SqlWriter(WriteDialect, Writer):
             if self._is_broken() or self.target._relation_kind(self.conn, table) is None:
                 raise
 
-    def _merge(self, records: _Records) -> list[RecordResult]:
+    def _merge(self, records: Records) -> list[RecordResult]:
         """Stage the records, read which match, then apply the mode's statements."""
         merge = self.prepared.merge
         assert merge is not None
@@ -324,30 +352,38 @@ class SqlWriter(WriteDialect, Writer):
         self.execute(self.clear_stage_sql.format(stage=merge.tables.stage))
         records.load_indexed(self, merge.stage, merge.columns, merge.positions)
         found = {int(row[0]): (bool(row[1]), bool(row[-1])) for row in self.fetch(*merge.preselect)}
+        # Known before the statements run: a part that fails while isolating bad
+        # records, its identities all new, leaves the next part inserting directly.
+        self._looks_new = not any(matched for matched, _ in found.values())
         for sql, params in merge.statements:
             self.execute(sql, params)
-        self._looks_new = not any(matched for matched, _ in found.values())
         return outcomes(self.plan.mode, records.indexes, found)
 
-    def _insert_directly(self, records: _Records) -> list[RecordResult] | None:
+    def _insert_directly(self, records: Records) -> list[RecordResult] | None:
         """Insert the records straight into the table, skipping the staging
         table: the fast path of a first load, where every identity is new.
 
         The identity's unique key makes it exact: if no row conflicts, every
         record was new (INSERTED). On any failure the attempt is undone to a
         savepoint and None returned, so the batch takes the staged path,
-        which also decides the results of the records at fault. The attempt
-        is made again only after a batch without a match was applied.
+        which also decides the results of the records at fault (or, when a
+        CHECK decided set-wise refused a record, the attempt fails: the staged
+        path would fail alike). The attempt is made again only after a batch,
+        or a part of one, was staged without a match.
         """
         prepared = self.prepared
         refusals: tuple[type[Exception], ...] = (*self.target._driver_errors(), BulkRefused)
         self.execute("SAVEPOINT syncline_direct")
         try:
             records.load(self, prepared.ref, prepared.names)
-        except refusals:
+        except refusals as exc:
             if self._is_broken():
                 raise
             self.execute("ROLLBACK TO SAVEPOINT syncline_direct")
+            if self._breaks_a_check(exc):
+                # The staged path would write the same values: certain to fail too. The
+                # identities may still all be new: the next attempt inserts directly again.
+                raise
             self._looks_new = False
             return None
         return [RecordResult.INSERTED] * records.count
@@ -424,89 +460,3 @@ class SqlWriter(WriteDialect, Writer):
         with suppress(Exception):
             self._drop_stage()
         self.target._close(self.conn)
-
-
-class _Records(ABC):
-    """The records of one attempt, loaded the way their form allows."""
-
-    @property
-    @abstractmethod
-    def indexes(self) -> Sequence[int]:
-        """Each record's index in its batch, in order."""
-
-    @property
-    def count(self) -> int:
-        """How many records there are."""
-        return len(self.indexes)
-
-    @abstractmethod
-    def load(
-        self, writer: SqlWriter, table: TableRef, names: Sequence[str], *constants: Any
-    ) -> None:
-        """Insert the records into `table`: their values, then `constants`,
-        are the `names` columns."""
-
-    @abstractmethod
-    def load_indexed(
-        self, writer: SqlWriter, table: TableRef, columns: Sequence[str], positions: Sequence[int]
-    ) -> None:
-        """Insert each record's index and its values at `positions` into the
-        `columns` of `table` (the merge staging table)."""
-
-
-@dataclass(frozen=True)
-class _RowRecords(_Records):
-    """Rows of driver values, each with its index in the batch."""
-
-    items: Sequence[tuple[int, Row]]
-
-    @property
-    def indexes(self) -> Sequence[int]:
-        return [index for index, _ in self.items]
-
-    @property
-    def count(self) -> int:
-        return len(self.items)
-
-    def load(
-        self, writer: SqlWriter, table: TableRef, names: Sequence[str], *constants: Any
-    ) -> None:
-        if constants:
-            writer._load(table, names, [(*row, *constants) for _, row in self.items])
-        else:
-            writer._load(table, names, [row for _, row in self.items])
-
-    def load_indexed(
-        self, writer: SqlWriter, table: TableRef, columns: Sequence[str], positions: Sequence[int]
-    ) -> None:
-        staged = [(index, *(row[p] for p in positions)) for index, row in self.items]
-        writer._load(table, columns, staged)
-
-
-@dataclass(frozen=True)
-class _ArrowRecords(_Records):
-    """A whole batch (the plan's columns, in order) left in Arrow."""
-
-    batch: pa.RecordBatch
-
-    @property
-    def indexes(self) -> Sequence[int]:
-        return range(self.batch.num_rows)
-
-    @property
-    def count(self) -> int:
-        return int(self.batch.num_rows)
-
-    def load(
-        self, writer: SqlWriter, table: TableRef, names: Sequence[str], *constants: Any
-    ) -> None:
-        size = self.batch.num_rows
-        arrays = [*self.batch.columns, *(pa.repeat(pa.scalar(c), size) for c in constants)]
-        writer._load_arrow(table, names, pa.RecordBatch.from_arrays(arrays, names=list(names)))
-
-    def load_indexed(
-        self, writer: SqlWriter, table: TableRef, columns: Sequence[str], positions: Sequence[int]
-    ) -> None:
-        index = pa.array(range(self.batch.num_rows), pa.int64())
-        arrays = [index, *(self.batch.column(p) for p in positions)]
-        writer._load_arrow(table, columns, pa.RecordBatch.from_arrays(arrays, names=list(columns)))
