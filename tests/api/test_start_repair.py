@@ -75,6 +75,25 @@ def test_a_start_ends_the_runs_of_gone_owners_and_no_other(
     ]
 
 
+def test_a_start_runs_what_a_gone_process_queued_and_leaves_a_live_ones_queue(
+    tmp_path: Path, pg_config: dict[str, Any], schema: str
+) -> None:
+    settings = Settings(data_dir=tmp_path, api_key=KEY, scheduler=False, requeue_after=3600)
+    app = create_app(settings)
+    with _client(app) as client:
+        runner = Runner(_Org(client, app), pg_config, schema)  # type: ignore[arg-type]
+        of_gone, of_live = runner.sync(), runner.sync()
+        orphan = runner.holding(of_gone, "queued", owner=ended_process().record())
+        kept = runner.holding(of_live, "queued", owner=Owner.this_process().record())
+
+    app = create_app(settings)  # the restart
+    with _client(app) as client:
+        runner.org = _Org(client, app)  # type: ignore[assignment]
+        assert runner.wait(of_gone, orphan)["status"] == "completed"
+        queued = client.get(f"/api/syncs/{of_live}/executions/{kept}").json()["data"]
+        assert queued["status"] == "queued", queued
+
+
 def _client(app: FastAPI) -> TestClient:
     return TestClient(app, headers={"Authorization": f"Bearer {KEY}"})
 

@@ -197,7 +197,47 @@ def test_a_second_server_on_a_busy_port_changes_nothing(
         assert same(schema, "src", "dst")
 
 
-def _sqlite_served_sync(api: httpx.Client, pg_config: dict[str, Any], schema: str) -> str:
+def test_runs_a_killed_server_had_queued_run_as_soon_as_it_is_back(
+    tmp_path: Path, pg_config: dict[str, Any]
+) -> None:
+    """Its in-process pool's queue died with it: the restarted server runs what
+    waited there at once, not `requeue_after` (here an hour) later, and the
+    syncs take new runs meanwhile."""
+    data_dir = tmp_path / "data"
+    settings = {
+        "SYNCLINE_API_KEY": KEY,
+        "SYNCLINE_DEMO": "false",
+        "SYNCLINE_BATCH_SIZE": "500",
+        "SYNCLINE_WORKERS": "1",
+        "SYNCLINE_REQUEUE_AFTER": "3600",
+    }
+    tables = [*_table("src", ROWS), *_table("dst"), *_table("dst_q")]
+    with temporary_pg_schema("e2e_owner", *tables) as schema:
+        with serve_process(data_dir, **settings) as first, _client(first.url) as api:
+            running = _sqlite_served_sync(api, pg_config, schema)
+            waiting = _sqlite_served_sync(api, pg_config, schema, target="dst_q")
+            with held(schema, "dst"):
+                run = _data(api.post(f"/api/syncs/{running}/executions", json={}))["id"]
+                wait_for_lock_waiter(schema, "dst")
+                # Behind the held run on the one pool thread.
+                queued = _data(api.post(f"/api/syncs/{waiting}/executions", json={}))["id"]
+                first.process.kill()
+                first.process.wait(timeout=PATIENCE)
+        with serve_process(data_dir, **settings) as second, _client(second.url) as api:
+            ended = _wait_ended(api, waiting, queued)
+            assert ended["status"] == "completed", ended
+            assert ended["counts"]["insert"] == ROWS, ended
+            assert same(schema, "src", "dst_q")
+            interrupted = _data(api.get(f"/api/syncs/{running}/executions/{run}"))
+            assert interrupted["status"] == "interrupted", interrupted
+            again = _data(api.post(f"/api/syncs/{running}/executions", json={}))["id"]
+            assert _wait_ended(api, running, again)["status"] == "completed"
+            assert same(schema, "src", "dst")
+
+
+def _sqlite_served_sync(
+    api: httpx.Client, pg_config: dict[str, Any], schema: str, target: str = "dst"
+) -> str:
     connection = _data(
         api.post(
             "/api/connections",
@@ -220,11 +260,11 @@ def _sqlite_served_sync(api: httpx.Client, pg_config: dict[str, Any], schema: st
             api.post(
                 "/api/syncs",
                 json={
-                    "name": "src -> dst",
+                    "name": f"src -> {target}",
                     "mode": "updateOrCreate",
                     "active": True,
                     "schedule": {"frequency": "manual"},
-                    "target": {"connection_id": connection, "object": f"{schema}.dst"},
+                    "target": {"connection_id": connection, "object": f"{schema}.{target}"},
                     "fields": [{"source": src(f), "target": f} for f in ("id", "v")],
                     "identities": {
                         "mappings": [{"source": src("id"), "target": "id", "function": "Equality"}]

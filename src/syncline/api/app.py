@@ -29,7 +29,7 @@ from syncline.api.versions import UNVERSIONED, VERSION_HEADER
 from syncline.services.bootstrap import ensure_first_organization
 from syncline.services.data_dir import prepare_data_dir
 from syncline.services.executors import build_executor, build_reaper, build_scheduler
-from syncline.services.reaper import reap_stale
+from syncline.services.reaper import hand_over_orphans, reap_stale
 from syncline.services.runs import Runtime
 from syncline.settings import SUPPORTED_API_VERSIONS, Settings, get_settings
 from syncline.store.db import Store
@@ -40,7 +40,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     """The Syncline API.
 
     Starting it migrates the store, ends the executions whose owner is
-    provably gone (`reap_stale`), and, last, creates the first organization
+    provably gone (`reap_stale`), runs those queued by a process now gone
+    (`hand_over_orphans`), and, last, creates the first organization
     (`app.state.bootstrap`).
     """
     settings = settings or get_settings()
@@ -58,9 +59,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         runtime = Runtime(store=store, box=box, settings=settings, stopping=stopping.is_set)
         executor = build_executor(runtime)
         # Only executions whose owner is provably gone: other processes sharing
-        # the store (servers, workers) keep theirs, and queued ones are handed
-        # over again by the reaper.
+        # the store (servers, workers) keep theirs. Queued ones whose queue died
+        # with its process run now; other queued ones are handed over again by
+        # the reaper.
         reap_stale(runtime, executor=executor)
+        hand_over_orphans(runtime, executor)
         scheduler = build_scheduler(runtime, executor)
         reaper = build_reaper(runtime, executor)
         # Last: a start that failed before this point created no organization or key.

@@ -8,7 +8,7 @@ from functools import partial
 from syncline.execution.base import Executor, Runner
 from syncline.execution.local import LocalExecutor
 from syncline.services.data_dir import prepare_data_dir
-from syncline.services.reaper import Reaper, beat_interval, supervised_run
+from syncline.services.reaper import Reaper, beat_interval, queue_here, supervised_run
 from syncline.services.runs import Runtime
 from syncline.services.scheduling import Limits, Scheduler
 from syncline.settings import Settings
@@ -28,7 +28,11 @@ def build_executor(runtime: Runtime) -> Executor:
 
         app = make_celery(runtime.settings, partial(worker_runner, runtime.settings))
         return CeleryExecutor(app, runtime.store)
-    return LocalExecutor(partial(supervised_run, runtime), runtime.settings.workers)
+    return LocalExecutor(
+        partial(supervised_run, runtime),
+        runtime.settings.workers,
+        queued=partial(queue_here, runtime),
+    )
 
 
 def build_scheduler(runtime: Runtime, executor: Executor) -> Scheduler:

@@ -166,6 +166,50 @@ def _abandoned(execution: Execution, cutoff: datetime, timeout: timedelta) -> _R
     return None
 
 
+def queue_here(runtime: Runtime, execution_id: str) -> None:
+    """Record this process as the owner of a queued execution: its queue is this
+    process's memory (the in-process pool), gone if the process dies. Started or
+    ended executions are left as they are."""
+    with runtime.store.session() as session:
+        session.execute(
+            update(Execution)
+            .where(Execution.id == execution_id, Execution.started_at.is_(None))
+            .values(owner=Owner.this_process().record())
+            .execution_options(synchronize_session=False)
+        )
+
+
+def hand_over_orphans(runtime: Runtime, executor: Executor) -> list[str]:
+    """Submit at once every queued execution whose queue was a process now provably
+    gone (`queue_here`, `Owner.is_gone`); their ids.
+
+    Without this, a server killed right after accepting runs leaves them
+    queued, holding their syncs' run slots, until `redeliver_queued` hands
+    them over `requeue_after` seconds later. Queues of live processes and of
+    a broker are left alone. A duplicate delivery is harmless: only the first
+    to stamp `started_at` runs it.
+    """
+    with runtime.store.session() as session:
+        waiting = session.scalars(
+            select(Execution).where(
+                Execution.status == "queued",
+                Execution.started_at.is_(None),
+                Execution.owner.is_not(None),
+            )
+        ).all()
+        orphans = [
+            execution.id
+            for execution in waiting
+            if (owner := Owner.from_record(execution.owner)) is not None and owner.is_gone()
+        ]
+    for execution_id in orphans:
+        log.warning(
+            "execution %s was queued by a process that stopped; handing it over", execution_id
+        )
+        executor.submit(execution_id)
+    return orphans
+
+
 def redeliver_queued(
     runtime: Runtime, executor: Executor, now: datetime | None = None
 ) -> list[str]:
@@ -230,6 +274,7 @@ class Reaper:
             if not take_lease(session, LEASE, self.holder, now=now, ttl=ttl):
                 return []
         reaped = reap_stale(self.runtime, now, executor=self.executor)
+        hand_over_orphans(self.runtime, self.executor)
         redeliver_queued(self.runtime, self.executor, now)
         return reaped
 
