@@ -38,13 +38,19 @@ import pyarrow.compute as pc
 from syncline.connectors.sql.catalog import Column, TableRef
 from syncline.connectors.sql.checks import CheckConstraint
 from syncline.connectors.sql.dialect import BulkRefused, Row
-from syncline.connectors.sql.isolating import NULL_SCREENED_MODES, IsolatingWriter, result_of
+from syncline.connectors.sql.isolating import (
+    NULL_SCREENED_MODES,
+    IsolatingWriter,
+    UniquesMisjudged,
+    result_of,
+)
 from syncline.connectors.sql.markers import encode_outcomes, marker_ref
 from syncline.connectors.sql.merge import IDENTITY_MODES, outcomes
 from syncline.connectors.sql.prepare import Prepared, prepare
 from syncline.connectors.sql.records import ArrowRecords, Records
 from syncline.connectors.sql.screen import ColumnLimits, column_faults
 from syncline.connectors.sql.target import SqlTarget
+from syncline.connectors.sql.uniques import UniqueIndex
 from syncline.connectors.vocabulary import SyncMode
 from syncline.connectors.writing import (
     BatchResult,
@@ -81,8 +87,12 @@ class SqlWriter(IsolatingWriter, Writer):
         self._checks: list[CheckConstraint] = []
         """CHECK constraints decided set-wise on a failure (set at open, see `sql.checks`)."""
         self._check_stage: tuple[TableRef, list[str], list[int]] | None = None
+        """Where records are staged to screen them: table, columns, value positions."""
         self._screen_first = False
-        """Where records are staged to evaluate `_checks`: table, columns, value positions."""
+        self._uniques: list[tuple[UniqueIndex, str | None]] = []
+        """Unique indexes decided set-wise on a failure (set at open, see `sql.uniques`)."""
+        self._uniques_off = False
+        self._leaders: set[int] = set()
 
     @classmethod
     def open(cls, target: SqlTarget, plan: WritePlan) -> Self:
@@ -160,7 +170,20 @@ class SqlWriter(IsolatingWriter, Writer):
         indexes = [index for index in indexes if index not in faults]
         if rows is None and not (self._bulk and self._typed(batch)):
             rows = self._rows(batch)  # every attempt goes by rows: convert once
-        decided = self._transaction(lambda: self._isolate(batch, indexes, rows, failed, prescreen))
+        try:
+            decided = self._transaction(
+                lambda: self._isolate(batch, indexes, rows, failed, prescreen)
+            )
+        except UniquesMisjudged:
+            # Rare (a record refused by what no screen sees, such as a value too
+            # large for an index): written again, every record attempted.
+            self._uniques_off = True
+            try:
+                decided = self._transaction(
+                    lambda: self._isolate(batch, indexes, rows, failed, prescreen)
+                )
+            finally:
+                self._uniques_off = False
         for index, result in enumerate(results):
             if result is not None:
                 decided[index] = result
