@@ -80,6 +80,10 @@ RECORD_FAULT_CODES = frozenset(
 CHECK_FAILED_CODES = frozenset({3819, 4025})
 """A CHECK constraint failed (MySQL, MariaDB): `LOAD DATA LOCAL` warns, a statement fails."""
 
+CERTAIN_FAULT_CODES = CHECK_FAILED_CODES | {1062}
+"""Warnings of `LOAD DATA LOCAL` that are errors of a statement loading the same
+records: a CHECK failed, or a record was skipped as a duplicate of a unique key."""
+
 LOCAL_REFUSED_CODES = frozenset(
     {
         1148,  # the used command is not allowed (local_infile off)
@@ -368,9 +372,9 @@ class MysqlWriter(SqlWriter):
 
     def _certain_fault(self) -> str | None:
         """The first warning of the last statement if a statement would have
-        failed for it: a CHECK constraint a record broke."""
+        failed for it: a CHECK constraint a record broke, or a duplicate key."""
         rows = self.fetch("SHOW WARNINGS LIMIT 1")
-        if rows and int(rows[0][1]) in CHECK_FAILED_CODES:
+        if rows and int(rows[0][1]) in CERTAIN_FAULT_CODES:
             return str(rows[0][2])
         return None
 
