@@ -25,6 +25,7 @@ truncation; and in UTC, so instants are written as UTC wall time.
 
 from __future__ import annotations
 
+import re
 import uuid
 from collections.abc import Iterator, Mapping, Sequence
 from datetime import datetime
@@ -299,6 +300,10 @@ class MysqlWriter(SqlWriter):
             if not words or words[0] not in (*_INT_BITS, "char", "varchar"):
                 return None
         return f"CONCAT_WS('-', {', '.join(values)})"
+
+    def _duplicate_key(self, message: str) -> str | None:
+        found = re.fullmatch(r"Duplicate entry '.*' for key '(.+)'", message, re.DOTALL)
+        return found.group(1) if found else None
 
     def _duplicate_message(self, index: UniqueIndex, value: str | None) -> str | None:
         # The server cuts a value past 64 characters (counted in its character

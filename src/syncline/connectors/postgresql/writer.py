@@ -16,6 +16,7 @@ are copied in COPY's text format by psycopg (`_load`).
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator, Sequence
 from typing import Any, ClassVar
 
@@ -242,6 +243,10 @@ class PostgresqlWriter(SqlWriter):
                 return None
             indexes.append(UniqueIndex(str(name), tuple(str(c) for c in columns)))
         return indexes
+
+    def _duplicate_key(self, message: str) -> str | None:
+        found = re.fullmatch(r'duplicate key value violates unique constraint "(.+)"', message)
+        return found.group(1) if found else None
 
     def _duplicate_message(self, index: UniqueIndex, value: str | None) -> str | None:
         # The primary message only, as `_error_message` reports it (no DETAIL).

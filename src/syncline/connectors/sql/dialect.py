@@ -165,6 +165,10 @@ class WriteDialect(ABC):
         or they cannot be spelt exactly."""
         return None
 
+    def _duplicate_key(self, message: str) -> str | None:
+        """The name of the unique index `message` says a record clashed on, if it says so."""
+        return None
+
     def _duplicate_message(self, index: UniqueIndex, value: str | None) -> str | None:
         """The database's message for a record clashing on `index`, whose key
         values `_duplicate_value_sql` spelt `value`; None when not known exactly."""

@@ -119,8 +119,11 @@ class IsolatingWriter(WriteDialect):
         """
         decided: dict[int, RecordResult | Refused] = {}
         self._leaders = set()
-        screen = self._check_stage is not None and bool(
-            self._checks or (self._uniques and not self._uniques_off)
+        # A record alone is attempted: cheaper than staging it, and the message is the database's.
+        screen = (
+            self._check_stage is not None
+            and len(indexes) > 1
+            and bool(self._checks or (self._uniques and not self._uniques_off))
         )
         if (failed is not None or prescreen) and screen:
             found = self._violations(batch, indexes, rows)
@@ -325,6 +328,20 @@ class IsolatingWriter(WriteDialect):
                 raise
             self.execute("RELEASE SAVEPOINT syncline_part")
             return results
+
+    def _clashes_on_a_screened_key(self, exc: Exception) -> bool:
+        """Whether `exc` says a record clashed on one of `_uniques` (never the
+        identity's key): the batch fails whole, however the mode writes it."""
+        if not self._uniques or self._uniques_off:
+            return False
+        if isinstance(exc, BulkRefused):
+            message = exc.fault
+        elif isinstance(exc, self.target._driver_errors()):
+            message = self.target._error_message(exc)
+        else:
+            return False
+        name = None if message is None else self._duplicate_key(message)
+        return name is not None and any(index.name == name for index, _ in self._uniques)
 
     def _breaks_a_check(self, exc: Exception) -> bool:
         """Whether `exc` says a record broke one of `_checks` (whose verdict

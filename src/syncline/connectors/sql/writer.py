@@ -93,6 +93,8 @@ class SqlWriter(IsolatingWriter, Writer):
         """Unique indexes decided set-wise on a failure (set at open, see `sql.uniques`)."""
         self._uniques_off = False
         self._leaders: set[int] = set()
+        self._whole = False
+        """Set while a whole clean batch is attempted in bulk (see `_insert_directly`)."""
 
     @classmethod
     def open(cls, target: SqlTarget, plan: WritePlan) -> Self:
@@ -134,6 +136,7 @@ class SqlWriter(IsolatingWriter, Writer):
                 return self._write_rows(batch, faults, None, prescreen=True)
             taken = batch if not faults else batch.take(pa.array(rest, pa.int64()))
             records = ArrowRecords(taken.select(self.prepared.names), rest)
+            self._whole = True
             try:
                 applied = self._transaction(lambda: self._apply_marked(records))
             except BulkRefused as exc:
@@ -142,6 +145,8 @@ class SqlWriter(IsolatingWriter, Writer):
                 failed = self._record_fault(exc)  # raises unless a record is at fault
             else:
                 return result_of(batch.num_rows, faults, dict(zip(rest, applied, strict=True)))
+            finally:
+                self._whole = False
         return self._write_rows(batch, faults, failed)
 
     def _write_rows(
@@ -406,6 +411,11 @@ class SqlWriter(IsolatingWriter, Writer):
             if self._breaks_a_check(exc):
                 # The staged path would write the same values: certain to fail too. The
                 # identities may still all be new: the next attempt inserts directly again.
+                raise
+            if self._whole and self._clashes_on_a_screened_key(exc):
+                # Most likely the staged path fails too: the batch goes straight to
+                # isolation, screened first. Were it wrong, isolation would only
+                # try more parts (its results never rest on this failure).
                 raise
             self._looks_new = False
             return None
