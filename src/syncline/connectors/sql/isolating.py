@@ -69,6 +69,9 @@ class IsolatingWriter(WriteDialect):
     """Set while a batch is written again because a record `sql.uniques` took
     as applied was refused: the batch is then isolated without that screen."""
     _leaders: set[int]
+    _unique_first: bool
+    """Whether the last unique screen found clashes: the next batch screened first
+    (`_screen_first`) screens the unique indexes too."""
     """Records the unique screen of the open transaction took as applied."""
 
     def _typed(self, batch: pa.RecordBatch) -> bool:
@@ -112,42 +115,57 @@ class IsolatingWriter(WriteDialect):
         bad records (see `isolate`), then mark what was applied.
 
         After a failed bulk attempt (`failed`), or when asked (`prescreen`),
-        the CHECK constraints are screened first. Parts of several records
-        are loaded from Arrow when the batch loads that way (`_part`); a
-        record attempted alone always goes as a row, so its message is the
-        row path's.
+        the CHECK constraints are screened first, and the unique indexes when
+        the failure was a clash on one (or the last screen found clashes);
+        else both after the first failed attempt, the unique indexes again
+        only on a clash. Parts of several records are loaded from Arrow when
+        the batch loads that way (`_part`); a record attempted alone always
+        goes as a row, so its message is the row path's.
         """
         decided: dict[int, RecordResult | Refused] = {}
         self._leaders = set()
         # A record alone is attempted: cheaper than staging it, and the message is the database's.
-        screen = (
-            self._check_stage is not None
-            and len(indexes) > 1
-            and bool(self._checks or (self._uniques and not self._uniques_off))
-        )
-        if (failed is not None or prescreen) and screen:
-            found = self._violations(batch, indexes, rows)
+        staged = self._check_stage is not None and len(indexes) > 1
+        checks_left = staged and bool(self._checks)
+        uniques_left = staged and bool(self._uniques) and not self._uniques_off
+        last: list[str | None] = [failed]
+
+        def screen(part: Sequence[int]) -> dict[int, str]:
+            """Screen `part` by what is left to screen; by index."""
+            nonlocal checks_left, uniques_left
+            uniques = uniques_left and (self._unique_first or self._clash_message(last[-1]))
+            if not (checks_left or uniques):
+                return {}
+            found = self._violations(batch, part, rows, checks_left, uniques)
+            checks_left = False
+            uniques_left = uniques_left and not uniques
             self._screen_first = bool(found)
+            return found
+
+        if failed is not None or prescreen:
+            found = screen(indexes)
             for index, message in found.items():
                 decided[index] = Refused(message)
             if decided:
                 indexes = [index for index in indexes if index not in decided]
                 failed = None
-            screen = False  # the screen looked at every record at once: once is enough
         if len(indexes) == 1:
             failed = None  # a bulk message never stands for a record's own
 
         def attempt(part: Sequence[int]) -> list[RecordResult]:
             return self._attempt(batch, part, rows)
 
+        def fault(exc: Exception) -> str:
+            message = self._record_fault(exc)
+            last.append(message)
+            return message
+
         def violations(part: Sequence[int]) -> dict[int, str]:
-            found = self._violations(batch, part, rows)
-            self._screen_first = bool(found)
+            found = screen(part)
             return {n: found[index] for n, index in enumerate(part) if index in found}
 
-        outcomes = isolate(
-            indexes, attempt, self._record_fault, violations if screen else None, failed
-        )
+        more = checks_left or uniques_left
+        outcomes = isolate(indexes, attempt, fault, violations if more else None, failed)
         applied: list[tuple[int, RecordResult]] = []
         for index, outcome in zip(indexes, outcomes, strict=True):
             decided[index] = outcome
@@ -234,12 +252,17 @@ class IsolatingWriter(WriteDialect):
         self._uniques = uniques
 
     def _violations(
-        self, batch: pa.RecordBatch, indexes: Sequence[int], rows: list[Row] | None
+        self,
+        batch: pa.RecordBatch,
+        indexes: Sequence[int],
+        rows: list[Row] | None,
+        checks: bool,
+        uniques: bool,
     ) -> dict[int, str]:
-        """The records at `indexes` that break one of `_checks`, or that the
-        unique indexes certainly refuse (unless `_uniques_off`), by index, with
-        the database's message: staged in a savepoint, evaluated in one query
-        for the checks and one per unique index. A staging the database
+        """The records at `indexes` that break one of `_checks` (when `checks`),
+        or that the unique indexes certainly refuse (when `uniques`), by index,
+        with the database's message: staged in a savepoint, evaluated in one
+        query for the checks and one per unique index. A staging the database
         refuses finds nothing."""
         assert self._check_stage is not None
         stage, columns, positions = self._check_stage
@@ -252,16 +275,18 @@ class IsolatingWriter(WriteDialect):
             self.execute(self.clear_stage_sql.format(stage=self.qualified(stage)))
             records = self._part(batch, indexes, rows, arrow=self._bulk and self._typed(batch))
             records.load_indexed(self, stage, columns, positions)
-            if self._checks:
+            if checks and self._checks:
                 sql = violations_sql(self.qualified(stage), self.q(ROW_COLUMN), self._checks)
                 found = {
                     index: self._checks[int(which)].message
                     for which, first, last in self.fetch(sql)
                     for index in range(int(first), int(last) + 1)
                 }
-            if self._uniques and not self._uniques_off:
+            if uniques:
                 rest = [index for index in indexes if index not in found]
-                found.update(self._unique_violations(rest))
+                clashes = self._unique_violations(rest)
+                self._unique_first = bool(clashes)
+                found.update(clashes)
         except refusals:
             if self._is_broken():
                 raise
@@ -329,6 +354,11 @@ class IsolatingWriter(WriteDialect):
             self.execute("RELEASE SAVEPOINT syncline_part")
             return results
 
+    def _clash_message(self, message: str | None) -> bool:
+        """Whether `message` says a record clashed on one of `_uniques`."""
+        name = None if message is None else self._duplicate_key(message)
+        return name is not None and any(index.name == name for index, _ in self._uniques)
+
     def _clashes_on_a_screened_key(self, exc: Exception) -> bool:
         """Whether `exc` says a record clashed on one of `_uniques` (never the
         identity's key): the batch fails whole, however the mode writes it."""
@@ -340,8 +370,7 @@ class IsolatingWriter(WriteDialect):
             message = self.target._error_message(exc)
         else:
             return False
-        name = None if message is None else self._duplicate_key(message)
-        return name is not None and any(index.name == name for index, _ in self._uniques)
+        return self._clash_message(message)
 
     def _breaks_a_check(self, exc: Exception) -> bool:
         """Whether `exc` says a record broke one of `_checks` (whose verdict

@@ -94,6 +94,7 @@ class SqlWriter(IsolatingWriter, Writer):
         self._uniques_off = False
         self._leaders: set[int] = set()
         self._whole = False
+        self._unique_first = False
         """Set while a whole clean batch is attempted in bulk (see `_insert_directly`)."""
 
     @classmethod
@@ -147,6 +148,7 @@ class SqlWriter(IsolatingWriter, Writer):
                 return result_of(batch.num_rows, faults, dict(zip(rest, applied, strict=True)))
             finally:
                 self._whole = False
+        self._unique_first = False
         return self._write_rows(batch, faults, failed)
 
     def _write_rows(
