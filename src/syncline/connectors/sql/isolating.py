@@ -1,8 +1,9 @@
 """Isolating a batch's bad records inside its transaction: `IsolatingWriter`.
 
 The part of `SqlWriter` that decides, for a batch the database refused
-whole, which records are bad: the CHECK constraints decided set-wise
-(`sql.checks`) after a failure, then attempts at parts of the batch, each in
+whole, which records are bad: the CHECK constraints (`sql.checks`) and,
+after a clash, the unique indexes (`sql.uniques`) decided set-wise after a
+failure, then attempts at parts of the batch, each in
 a savepoint (`isolate`). Parts of several records go from Arrow when the
 batch loads that way; a record is attempted alone only as a row, so its
 message is what the row path gives. Faults the column definitions make
@@ -13,8 +14,9 @@ until the batch commits; past 64 of them PostgreSQL's per-backend cache
 overflows and other sessions' snapshots look them up in `pg_subtrans`
 until then. The screens keep that rare (a batch whose bad records are all
 found set-wise takes two or three savepoints); a batch with many bad
-records only the server can find (foreign keys, unique keys, triggers)
-takes about one released savepoint per bad record.
+records only the server can find one by one (foreign keys, triggers,
+unique clashes not certain set-wise) takes about one released savepoint
+per bad record.
 """
 
 from __future__ import annotations

@@ -9,7 +9,8 @@ a column's definition refuses for certain (too long, out of range, NULL
 into NOT NULL) are rejected in Arrow (`sql.screen`). The rest is applied in
 one transaction, isolating bad records inside it: each attempt at a part
 runs in a savepoint (`isolate`), and after a failure the CHECK constraints
-that can be decided set-wise are evaluated on the server (`sql.checks`).
+and unique indexes that can be decided set-wise are evaluated on the server
+(`sql.checks`, `sql.uniques`).
 
 A clean batch takes the bulk path first, when the dialect loads Arrow and
 every column's values load exactly (`_can_load_arrow`, decided at open):
