@@ -93,29 +93,42 @@ def clash_sql(
     row of an identity staged is updated by the batch: a clash with it is
     only possible. `value_sql` spells the key values of `s` for the message.
     """
-    same = " AND ".join(f"t.{c} = s.{c}" for c in columns)
-    other = ""
-    stays = ""
+
+    def same(record: str) -> str:
+        return " AND ".join(f"t.{c} = {record}.{c}" for c in columns)
+
+    def other(record: str) -> str:
+        if not identity:
+            return ""
+        own = " AND ".join(f"t.{c} = {record}.{c}" for c in identity)
+        return f" AND ({own}) IS NOT TRUE"
+
+    possible = f"EXISTS (SELECT 1 FROM {target} t WHERE {same('s')}{other('s')})"
+    certain = "0"
     if identity:
-        own = " AND ".join(f"t.{c} = s.{c}" for c in identity)
-        other = f" AND ({own}) IS NOT TRUE"
-        # NOT IN: one hashed look-up per row (a NULL identity is never "stays": unsure).
+        # Uncorrelated, so evaluated once (a correlated NOT IN is a scan per row
+        # on MariaDB); a NULL identity is never "stays": only possible.
         rows = ", ".join(f"t.{c}" for c in identity)
         staged = ", ".join(f"u.{c}" for c in identity)
-        stays = f" AND ({rows}) NOT IN (SELECT {staged} FROM {stage} u)"
-    certain = f"EXISTS (SELECT 1 FROM {target} t WHERE {same}{other}{stays})"
-    possible = f"EXISTS (SELECT 1 FROM {target} t WHERE {same}{other})"
+        clashing = (
+            f"SELECT w.{row} FROM {stage} w JOIN {target} t ON {same('w')}{other('w')}"
+            f" WHERE ({rows}) NOT IN (SELECT {staged} FROM {stage} u)"
+        )
+        certain = f"CASE WHEN s.{row} IN ({clashing}) THEN 1 ELSE 0 END"
     keys = ", ".join(f"s.{c}" for c in columns)
     value = value_sql or "NULL"
     present = " AND ".join(f"s.{c} IS NOT NULL" for c in columns)
     found = (
-        f"SELECT s.{row} AS r, CASE WHEN {certain} THEN 1 ELSE 0 END AS c,"
+        f"SELECT s.{row} AS r, {certain} AS c,"
         f" CASE WHEN {possible} THEN 1 ELSE 0 END AS p,"
         f" MIN(s.{row}) OVER (PARTITION BY {keys}) AS g,"
         f" COUNT(*) OVER (PARTITION BY {keys}) AS n, {value} AS v"
         f" FROM {stage} s WHERE {present}"
     )
-    return f"SELECT r, c, p, g, v FROM ({found}) f WHERE p = 1 OR n > 1"
+    # Without an identity no row is updated: every row keeps its values, so a
+    # possible clash is certain.
+    sure = "c" if identity else "p"
+    return f"SELECT r, {sure}, p, g, v FROM ({found}) f WHERE p = 1 OR n > 1"
 
 
 def decide(
