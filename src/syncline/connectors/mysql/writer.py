@@ -25,8 +25,9 @@ truncation; and in UTC, so instants are written as UTC wall time.
 
 from __future__ import annotations
 
+import re
 import uuid
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from datetime import datetime
 from typing import Any, ClassVar
 
@@ -44,6 +45,7 @@ from syncline.connectors.sql.merge import MergeTables, assigned_value, join
 from syncline.connectors.sql.screen import ColumnLimits
 from syncline.connectors.sql.target_filter import Clause
 from syncline.connectors.sql.types import parse_type_name
+from syncline.connectors.sql.uniques import UniqueIndex
 from syncline.connectors.sql.values import (
     Converter,
     arrow_loadable,
@@ -79,6 +81,10 @@ RECORD_FAULT_CODES = frozenset(
 CHECK_FAILED_CODES = frozenset({3819, 4025})
 """A CHECK constraint failed (MySQL, MariaDB): `LOAD DATA LOCAL` warns, a statement fails."""
 
+CERTAIN_FAULT_CODES = CHECK_FAILED_CODES | {1062}
+"""Warnings of `LOAD DATA LOCAL` that are errors of a statement loading the same
+records: a CHECK failed, or a record was skipped as a duplicate of a unique key."""
+
 LOCAL_REFUSED_CODES = frozenset(
     {
         1148,  # the used command is not allowed (local_infile off)
@@ -88,6 +94,9 @@ LOCAL_REFUSED_CODES = frozenset(
     }
 )
 """Error codes of a `LOAD DATA LOCAL` the server does not allow."""
+
+MAX_SHOWN_KEY = 64
+"""The longest key value a duplicate-entry message shows whole."""
 
 _INT_BITS = {"tinyint": 8, "smallint": 16, "mediumint": 24, "int": 32, "integer": 32, "bigint": 64}
 
@@ -241,6 +250,68 @@ class MysqlWriter(SqlWriter):
         )
         return bool(rows[0][0])
 
+    def _unique_indexes(self, ref: TableRef) -> list[UniqueIndex] | None:
+        """Plain (BTREE, whole-column) unique indexes of a table no foreign key
+        involves: strict mode refuses NULL into NOT NULL and the CHECK
+        constraints are verified before InnoDB writes the row, whose foreign
+        key checks interleave with its unique ones. MariaDB only: every CHECK
+        constraint must be one `_check_constraints` reads (MySQL's catalog
+        does not tell their tables)."""
+        try:
+            [(total,)] = self.fetch(
+                "SELECT COUNT(*) FROM information_schema.CHECK_CONSTRAINTS"
+                " WHERE CONSTRAINT_SCHEMA = %s AND TABLE_NAME = %s",
+                [ref.schema, ref.name],
+            )
+        except pymysql.err.MySQLError:
+            if self._is_broken():
+                raise
+            return None
+        if int(total) != len(self._check_constraints(ref)):
+            return None
+        foreign = self.fetch(
+            "SELECT COUNT(*) FROM information_schema.REFERENTIAL_CONSTRAINTS"
+            " WHERE CONSTRAINT_SCHEMA = %s AND (TABLE_NAME = %s OR REFERENCED_TABLE_NAME = %s)",
+            [ref.schema, ref.name, ref.name],
+        )
+        if int(foreign[0][0]):
+            return None
+        rows = self.fetch(
+            "SELECT INDEX_NAME, COLUMN_NAME, SUB_PART, INDEX_TYPE"
+            " FROM information_schema.STATISTICS"
+            " WHERE TABLE_SCHEMA = %s AND TABLE_NAME = %s AND NON_UNIQUE = 0"
+            " ORDER BY INDEX_NAME, SEQ_IN_INDEX",
+            [ref.schema, ref.name],
+        )
+        parts: dict[str, list[str]] = {}
+        for index, column, prefix, kind in rows:
+            if column is None or prefix is not None or str(kind).upper() != "BTREE":
+                return None
+            parts.setdefault(str(index), []).append(str(column))
+        return [UniqueIndex(name, tuple(columns)) for name, columns in parts.items()]
+
+    def _duplicate_value_sql(
+        self, index: UniqueIndex, columns: Mapping[str, Column], values: Sequence[str]
+    ) -> str | None:
+        """The server shows the key's values joined by `-`: spelt here for
+        integer and character columns, whose text is what CONCAT_WS gives."""
+        for name in index.columns:
+            words = parse_type_name(columns[name].remote_type).base.split()
+            if not words or words[0] not in (*_INT_BITS, "char", "varchar"):
+                return None
+        return f"CONCAT_WS('-', {', '.join(values)})"
+
+    def _duplicate_key(self, message: str) -> str | None:
+        found = re.fullmatch(r"Duplicate entry '.*' for key '(.+)'", message, re.DOTALL)
+        return found.group(1) if found else None
+
+    def _duplicate_message(self, index: UniqueIndex, value: str | None) -> str | None:
+        # The server cuts a value past 64 characters (counted in its character
+        # set): spelt only when surely shorter.
+        if value is None or len(value) > MAX_SHOWN_KEY or not value.isascii():
+            return None
+        return f"Duplicate entry '{value}' for key '{index.name}'"
+
     def _create_replace_stage(self, stage: TableRef, ref: TableRef) -> None:
         # LIKE copies columns, defaults, indexes and CHECK constraints.
         self.execute(f"CREATE TABLE {self.qualified(stage)} LIKE {self.qualified(ref)}")
@@ -306,9 +377,9 @@ class MysqlWriter(SqlWriter):
 
     def _certain_fault(self) -> str | None:
         """The first warning of the last statement if a statement would have
-        failed for it: a CHECK constraint a record broke."""
+        failed for it: a CHECK constraint a record broke, or a duplicate key."""
         rows = self.fetch("SHOW WARNINGS LIMIT 1")
-        if rows and int(rows[0][1]) in CHECK_FAILED_CODES:
+        if rows and int(rows[0][1]) in CERTAIN_FAULT_CODES:
             return str(rows[0][2])
         return None
 

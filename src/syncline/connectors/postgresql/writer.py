@@ -16,6 +16,7 @@ are copied in COPY's text format by psycopg (`_load`).
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator, Sequence
 from typing import Any, ClassVar
 
@@ -33,6 +34,7 @@ from syncline.connectors.sql.screen import ColumnLimits
 from syncline.connectors.sql.target import SqlTarget
 from syncline.connectors.sql.target_filter import Clause
 from syncline.connectors.sql.types import parse_type_name
+from syncline.connectors.sql.uniques import UniqueIndex
 from syncline.connectors.sql.values import (
     Converter,
     arrow_loadable,
@@ -57,6 +59,30 @@ FROM pg_index i
 JOIN pg_class c ON c.oid = i.indrelid
 JOIN pg_namespace n ON n.oid = c.relnamespace
 WHERE n.nspname = %s AND c.relname = %s AND i.indisunique
+"""
+
+_UNIQUE_INDEXES_SQL = """
+SELECT ic.relname,
+       i.indisunique AND i.indpred IS NULL AND i.indexprs IS NULL AND i.indimmediate
+       AND i.indisvalid AND i.indisready
+       AND NOT COALESCE((to_jsonb(i) ->> 'indnullsnotdistinct')::boolean, false),
+       ARRAY(SELECT a.attname FROM unnest(i.indkey::int2[]) WITH ORDINALITY AS k(attnum, n)
+             JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = k.attnum
+             WHERE k.n <= i.indnkeyatts ORDER BY k.n)
+FROM pg_index i
+JOIN pg_class ic ON ic.oid = i.indexrelid
+JOIN pg_class c ON c.oid = i.indrelid
+JOIN pg_namespace n ON n.oid = c.relnamespace
+WHERE n.nspname = %s AND c.relname = %s AND (i.indisunique OR i.indisexclusion)
+ORDER BY ic.relname
+"""
+
+_PLAIN_TABLE_SQL = """
+SELECT c.relkind = 'r' AND NOT EXISTS (SELECT 1 FROM pg_constraint f WHERE f.contype = 'f'
+                                       AND (f.conrelid = c.oid OR f.confrelid = c.oid))
+FROM pg_class c
+JOIN pg_namespace n ON n.oid = c.relnamespace
+WHERE n.nspname = %s AND c.relname = %s
 """
 
 _CHECKS_SQL = """
@@ -102,6 +128,9 @@ class PostgresqlWriter(SqlWriter):
     # throws that file away with whatever was loaded into it.
     clear_stage_sql: ClassVar[str] = "TRUNCATE {stage}"
     row_type: ClassVar[str] = "bigint"
+    # The screens' queries look costly to the planner (it knows nothing of the
+    # staged rows) but run in milliseconds: compiling them would take longer.
+    screen_settings_sql: ClassVar[str | None] = "SET LOCAL jit = off"
     loads_arrow: ClassVar[bool] = True
     column_types: ClassVar[dict[str, str]] = {
         "boolean": "boolean",
@@ -200,6 +229,28 @@ class PostgresqlWriter(SqlWriter):
 
     def _has_triggers(self, ref: TableRef) -> bool:
         return bool(self.fetch(_TRIGGERS_SQL, [ref.schema, ref.name])[0][0])
+
+    def _unique_indexes(self, ref: TableRef) -> list[UniqueIndex] | None:
+        """Plain unique indexes of a plain table no foreign key involves: the
+        server checks NOT NULL and CHECK constraints before unique indexes,
+        and foreign keys only after the statement's rows are in."""
+        plain = self.fetch(_PLAIN_TABLE_SQL, [ref.schema, ref.name])
+        if not plain or not plain[0][0]:
+            return None
+        indexes = []
+        for name, usable, columns in self.fetch(_UNIQUE_INDEXES_SQL, [ref.schema, ref.name]):
+            if not usable or not columns:
+                return None
+            indexes.append(UniqueIndex(str(name), tuple(str(c) for c in columns)))
+        return indexes
+
+    def _duplicate_key(self, message: str) -> str | None:
+        found = re.fullmatch(r'duplicate key value violates unique constraint "(.+)"', message)
+        return found.group(1) if found else None
+
+    def _duplicate_message(self, index: UniqueIndex, value: str | None) -> str | None:
+        # The primary message only, as `_error_message` reports it (no DETAIL).
+        return f'duplicate key value violates unique constraint "{index.name}"'
 
     def _create_replace_stage(self, stage: TableRef, ref: TableRef) -> None:
         # INCLUDING ALL: defaults, identity and generated columns, CHECK

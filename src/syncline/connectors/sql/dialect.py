@@ -30,6 +30,7 @@ from syncline.connectors.sql.merge import MergeTables, assigned_value, join
 from syncline.connectors.sql.screen import ColumnLimits
 from syncline.connectors.sql.target import SqlTarget
 from syncline.connectors.sql.target_filter import Clause
+from syncline.connectors.sql.uniques import UniqueIndex
 from syncline.connectors.sql.values import Converter
 from syncline.connectors.writing import WriteColumn
 from syncline.errors import ConnectorError
@@ -78,6 +79,9 @@ class WriteDialect(ABC):
     row_type: ClassVar[str] = "BIGINT"
     """The type of the staging table's record index column, as `CAST` spells it."""
     clear_stage_sql: ClassVar[str] = "DELETE FROM {stage}"
+    screen_settings_sql: ClassVar[str | None] = None
+    """Run in the savepoint of a set-wise screen, undone with it: settings
+    that suit its queries."""
     """Empties the temporary staging table at the start of each batch's transaction."""
     column_types: ClassVar[Mapping[str, str]]
     """The type of a new column by the kind of its values (`ddl.arrow_kind`)."""
@@ -145,6 +149,30 @@ class WriteDialect(ABC):
     def _has_triggers(self, ref: TableRef) -> bool:
         """Whether a user trigger may change or refuse rows of `ref`."""
         return True
+
+    def _unique_indexes(self, ref: TableRef) -> list[UniqueIndex] | None:
+        """The unique indexes of `ref` (primary key included) when every one
+        can be decided set-wise and nothing but NOT NULL, CHECK and column
+        types refuses a record before them (see `sql.uniques`); else None.
+        None by default."""
+        return None
+
+    def _duplicate_value_sql(
+        self, index: UniqueIndex, columns: Mapping[str, Column], values: Sequence[str]
+    ) -> str | None:
+        """SQL spelling the key values `values` (expressions for `index.columns`)
+        as the database's message on a clash shows them; None when it needs none
+        or they cannot be spelt exactly."""
+        return None
+
+    def _duplicate_key(self, message: str) -> str | None:
+        """The name of the unique index `message` says a record clashed on, if it says so."""
+        return None
+
+    def _duplicate_message(self, index: UniqueIndex, value: str | None) -> str | None:
+        """The database's message for a record clashing on `index`, whose key
+        values `_duplicate_value_sql` spelt `value`; None when not known exactly."""
+        return None
 
     def upsert_usable(self, keys: Sequence[UniqueKey], identity: frozenset[str]) -> bool:
         """Whether an upsert may rely on `keys` to find the row of an identity."""

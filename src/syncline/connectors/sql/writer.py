@@ -9,7 +9,8 @@ a column's definition refuses for certain (too long, out of range, NULL
 into NOT NULL) are rejected in Arrow (`sql.screen`). The rest is applied in
 one transaction, isolating bad records inside it: each attempt at a part
 runs in a savepoint (`isolate`), and after a failure the CHECK constraints
-that can be decided set-wise are evaluated on the server (`sql.checks`).
+and unique indexes that can be decided set-wise are evaluated on the server
+(`sql.checks`, `sql.uniques`).
 
 A clean batch takes the bulk path first, when the dialect loads Arrow and
 every column's values load exactly (`_can_load_arrow`, decided at open):
@@ -38,13 +39,19 @@ import pyarrow.compute as pc
 from syncline.connectors.sql.catalog import Column, TableRef
 from syncline.connectors.sql.checks import CheckConstraint
 from syncline.connectors.sql.dialect import BulkRefused, Row
-from syncline.connectors.sql.isolating import NULL_SCREENED_MODES, IsolatingWriter, result_of
+from syncline.connectors.sql.isolating import (
+    NULL_SCREENED_MODES,
+    IsolatingWriter,
+    UniquesMisjudged,
+    result_of,
+)
 from syncline.connectors.sql.markers import encode_outcomes, marker_ref
 from syncline.connectors.sql.merge import IDENTITY_MODES, outcomes
 from syncline.connectors.sql.prepare import Prepared, prepare
 from syncline.connectors.sql.records import ArrowRecords, Records
 from syncline.connectors.sql.screen import ColumnLimits, column_faults
 from syncline.connectors.sql.target import SqlTarget
+from syncline.connectors.sql.uniques import UniqueIndex
 from syncline.connectors.vocabulary import SyncMode
 from syncline.connectors.writing import (
     BatchResult,
@@ -81,8 +88,15 @@ class SqlWriter(IsolatingWriter, Writer):
         self._checks: list[CheckConstraint] = []
         """CHECK constraints decided set-wise on a failure (set at open, see `sql.checks`)."""
         self._check_stage: tuple[TableRef, list[str], list[int]] | None = None
+        """Where records are staged to screen them: table, columns, value positions."""
         self._screen_first = False
-        """Where records are staged to evaluate `_checks`: table, columns, value positions."""
+        self._uniques: list[tuple[UniqueIndex, str | None]] = []
+        """Unique indexes decided set-wise on a failure (set at open, see `sql.uniques`)."""
+        self._uniques_off = False
+        self._leaders: set[int] = set()
+        self._whole = False
+        self._unique_first = False
+        """Set while a whole clean batch is attempted in bulk (see `_insert_directly`)."""
 
     @classmethod
     def open(cls, target: SqlTarget, plan: WritePlan) -> Self:
@@ -124,6 +138,7 @@ class SqlWriter(IsolatingWriter, Writer):
                 return self._write_rows(batch, faults, None, prescreen=True)
             taken = batch if not faults else batch.take(pa.array(rest, pa.int64()))
             records = ArrowRecords(taken.select(self.prepared.names), rest)
+            self._whole = True
             try:
                 applied = self._transaction(lambda: self._apply_marked(records))
             except BulkRefused as exc:
@@ -132,6 +147,9 @@ class SqlWriter(IsolatingWriter, Writer):
                 failed = self._record_fault(exc)  # raises unless a record is at fault
             else:
                 return result_of(batch.num_rows, faults, dict(zip(rest, applied, strict=True)))
+            finally:
+                self._whole = False
+        self._unique_first = False
         return self._write_rows(batch, faults, failed)
 
     def _write_rows(
@@ -160,7 +178,20 @@ class SqlWriter(IsolatingWriter, Writer):
         indexes = [index for index in indexes if index not in faults]
         if rows is None and not (self._bulk and self._typed(batch)):
             rows = self._rows(batch)  # every attempt goes by rows: convert once
-        decided = self._transaction(lambda: self._isolate(batch, indexes, rows, failed, prescreen))
+        try:
+            decided = self._transaction(
+                lambda: self._isolate(batch, indexes, rows, failed, prescreen)
+            )
+        except UniquesMisjudged:
+            # Rare (a record refused by what no screen sees, such as a value too
+            # large for an index): written again, every record attempted.
+            self._uniques_off = True
+            try:
+                decided = self._transaction(
+                    lambda: self._isolate(batch, indexes, rows, failed, prescreen)
+                )
+            finally:
+                self._uniques_off = False
         for index, result in enumerate(results):
             if result is not None:
                 decided[index] = result
@@ -383,6 +414,11 @@ class SqlWriter(IsolatingWriter, Writer):
             if self._breaks_a_check(exc):
                 # The staged path would write the same values: certain to fail too. The
                 # identities may still all be new: the next attempt inserts directly again.
+                raise
+            if self._whole and self._clashes_on_a_screened_key(exc):
+                # Most likely the staged path fails too: the batch goes straight to
+                # isolation, screened first. Were it wrong, isolation would only
+                # try more parts (its results never rest on this failure).
                 raise
             self._looks_new = False
             return None
