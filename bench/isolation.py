@@ -11,7 +11,8 @@ Two parts, each per target (PostgreSQL, MariaDB) and mode (append, updateOrCreat
    (median), each on a fresh table.
 2. Runs: `syncline serve` runs a sync of a `--rows` source through the HTTP
    API, each on a fresh table and a fresh sync: clean (the floor), 1% bad
-   records scattered, and a mapping where every record is bad.
+   records scattered, 1% clashing on `email`'s unique key with rows already
+   in the table, and a mapping where every record is bad.
 
 The target table is `(id bigint primary key, email varchar(64), plan text,
 mrr numeric(10,2) CHECK (mrr >= 0), note text)`. Half the bad records
@@ -134,6 +135,25 @@ class Target:
                 cursor.execute(
                     f"INSERT INTO `{name}` (id, email) SELECT -seq,"
                     f" concat('taken', seq, '@example.com') FROM seq_1_to_{count}"
+                )
+
+    def hold_source_emails(self, table: str, rows: int) -> None:
+        """Rows with negative ids holding the emails of 1% of a clean source's records
+        (`user<i>@example.com`, i % 100 == 37): a run's records clash there."""
+        name = table.split(".", 1)[1]
+        if self.key == "pg":
+            with data.pg_connect() as conn:
+                conn.execute(
+                    f"INSERT INTO {SCHEMA}.{name} (id, email) SELECT -i,"
+                    f" 'user' || i || '@example.com' FROM generate_series(1, {rows}) i"
+                    " WHERE i % 100 = 37"
+                )
+        else:
+            with data.mysql_connect() as conn, conn.cursor() as cursor:
+                cursor.execute(
+                    f"INSERT INTO `{name}` (id, email) SELECT -seq,"
+                    f" concat('user', seq, '@example.com') FROM seq_1_to_{rows}"
+                    " WHERE seq % 100 = 37"
                 )
 
     def ids(self, table: str) -> list[int]:
@@ -380,9 +400,11 @@ def runs(targets: list[Target], modes: list[str], rows: int, timeout: float) -> 
     _say(f"preparing the {rows:,}-row sources ...")
     _prepare_source(rows)
     bad = sum(1 for i in range(1, rows + 1) if _bad_kind(i) is not None)
+    taken = sum(1 for i in range(1, rows + 1) if i % 100 == 37)
     cases = (
         ("clean", CLEAN_SOURCE, "mrr", 0),
         ("one_percent", SOURCE, "mrr", bad),
+        ("one_percent_unique", CLEAN_SOURCE, "mrr", taken),
         ("all_bad_check", CLEAN_SOURCE, "neg_mrr", rows),
     )
     lines = []
@@ -399,9 +421,13 @@ def runs(targets: list[Target], modes: list[str], rows: int, timeout: float) -> 
                 floor = None
                 for case, table, mrr_from, errors in cases:
                     target_table = target.fresh_table()
+                    held = 0
+                    if case == "one_percent_unique":
+                        target.hold_source_emails(target_table, rows)
+                        held = errors
                     sync = _sync(api, models[table], connection, target_table, mode, mrr_from)
                     seconds, counts = _execute(api, sync, timeout)
-                    landed = len(target.ids(target_table))
+                    landed = len(target.ids(target_table)) - held
                     if counts.get("error", 0) != errors or landed != rows - errors:
                         raise BenchError(
                             f"{target.key} {mode} {case}: counts {counts}, {landed} rows landed;"
@@ -413,7 +439,7 @@ def runs(targets: list[Target], modes: list[str], rows: int, timeout: float) -> 
                         None
                         if case == "clean"
                         else ONE_PERCENT_LIMIT
-                        if case == "one_percent"
+                        if case.startswith("one_percent")
                         else ALL_BAD_LIMIT
                     )
                     line = Line("run", TARGETS[target.key], mode, case, seconds, floor, limit)
