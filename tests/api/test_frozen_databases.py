@@ -16,12 +16,11 @@ from __future__ import annotations
 import time
 import uuid
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
 import psycopg
-import pymysql
 import pytest
 from fastapi.testclient import TestClient
 
@@ -30,16 +29,14 @@ from syncline.settings import Settings
 from tests.api.conftest import ADMIN_KEY, DEPLOYMENT_KEY, Org, Server, make_org
 from tests.api.execution_fixtures import TERMINAL, wait_for_advisory_waiter
 from tests.conftest import (
-    MYSQL_HOST,
-    MYSQL_PORT,
-    MYSQL_USER,
     PG_DSN,
     PG_HOST,
     PG_PORT,
-    temporary_maria_database,
     temporary_pg_schema,
 )
 from tests.faults import FaultProxy
+from tests.proxied_tables import KINDS, proxied_table
+from tests.proxied_tables import ProxiedTable as Target
 
 ROWS = 3000
 BATCH = 500
@@ -90,55 +87,25 @@ def source_table() -> Iterator[str]:
         yield f"{schema}.people"
 
 
-@dataclass
-class Target:
-    kind: str
-    proxy: FaultProxy
-    configuration: dict[str, Any]
-    object_id: str
-    ids: Callable[[], list[int]]
-
-
 def _pg_ids(table: str) -> list[int]:
     schema, name = table.split(".")
     with psycopg.connect(PG_DSN) as conn:
         return [r[0] for r in conn.execute(f'SELECT id FROM "{schema}"."{name}"')]
 
 
-@pytest.fixture(params=["postgresql", "mysql"])
+COLUMNS = {
+    "postgresql": "(id bigint, email text, note text)",
+    "mysql": "(id BIGINT, email TEXT, note TEXT) ENGINE=InnoDB",
+}
+
+
+@pytest.fixture(params=KINDS)
 def target(
     request: pytest.FixtureRequest, pg_config: dict[str, Any], mysql_config: dict[str, Any]
 ) -> Iterator[Target]:
     """An empty table `t (id, email, note)` reached through a `FaultProxy`."""
-    kind: str = request.param
-    if kind == "postgresql":
-        with (
-            temporary_pg_schema(
-                "frozen_t", "CREATE TABLE {schema}.t (id bigint, email text, note text)"
-            ) as schema,
-            FaultProxy(PG_HOST, PG_PORT) as proxy,
-        ):
-            config = {**pg_config, "hostname": proxy.host, "port": proxy.port}
-            yield Target(kind, proxy, config, f"{schema}.t", lambda: _pg_ids(f"{schema}.t"))
-        return
-    with (
-        temporary_maria_database(
-            "frozen_t", "CREATE TABLE {database}.t (id BIGINT, email TEXT, note TEXT) ENGINE=InnoDB"
-        ) as database,
-        FaultProxy(MYSQL_HOST, MYSQL_PORT) as proxy,
-    ):
-        config = {**mysql_config, "dbname": database, "hostname": proxy.host, "port": proxy.port}
-
-        def maria_ids() -> list[int]:
-            conn = pymysql.connect(host=MYSQL_HOST, port=MYSQL_PORT, user=MYSQL_USER)
-            try:
-                with conn.cursor() as cursor:
-                    cursor.execute(f"SELECT id FROM `{database}`.t")
-                    return [int(r[0]) for r in cursor.fetchall()]
-            finally:
-                conn.close()
-
-        yield Target(kind, proxy, config, f"{database}.t", maria_ids)
+    with proxied_table(request.param, pg_config, mysql_config, "frozen_t", COLUMNS) as table:
+        yield table
 
 
 # ------------------------------------------------------------ API helpers

@@ -19,18 +19,12 @@ from __future__ import annotations
 import threading
 import uuid
 from collections import Counter
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import psycopg
-import pymysql
 import pytest
 
-from syncline.connectors.base import TargetConnector
-from syncline.connectors.mysql import MysqlConnector
-from syncline.connectors.mysql.config import MysqlConfig
 from syncline.connectors.postgresql import PostgresqlConnector
 from syncline.connectors.postgresql.config import PostgresqlConfig
 from syncline.connectors.vocabulary import SyncMode
@@ -38,17 +32,11 @@ from syncline.engine.run import run_sync
 from syncline.engine.spec import FieldMapping, RunSpec
 from syncline.errors import SynclineError
 from tests.conftest import (
-    MYSQL_HOST,
-    MYSQL_PORT,
-    MYSQL_USER,
-    PG_DSN,
-    PG_HOST,
-    PG_PORT,
-    temporary_maria_database,
     temporary_pg_schema,
 )
 from tests.engine.memory import RecordingHooks
-from tests.faults import FaultProxy
+from tests.proxied_tables import KINDS, proxied_table
+from tests.proxied_tables import ProxiedTable as Target
 
 ROWS = 3000
 BATCH = 500
@@ -57,15 +45,6 @@ LOADS = {"postgresql": b"COPY ", "mysql": b"LOAD DATA LOCAL"}
 COMMITS = {"postgresql": b"COMMIT\x00", "mysql": b"\x03COMMIT"}
 """A COMMIT statement as it travels (PostgreSQL: NUL-terminated; MySQL: a COM_QUERY)."""
 WAIT = 30
-
-
-@dataclass
-class Target:
-    kind: str
-    proxy: FaultProxy
-    connector: TargetConnector
-    object_id: str
-    ids: Callable[[], list[int]]
 
 
 @pytest.fixture(scope="module")
@@ -79,46 +58,18 @@ def source(pg_config: dict[str, Any]) -> Iterator[tuple[PostgresqlConnector, str
         yield PostgresqlConnector(PostgresqlConfig.model_validate(pg_config)), f"{schema}.people"
 
 
-@pytest.fixture(params=["postgresql", "mysql"])
+COLUMNS = {
+    "postgresql": "(id bigint, email text, note text)",
+    "mysql": "(id BIGINT, email TEXT, note TEXT) ENGINE=InnoDB",
+}
+
+
+@pytest.fixture(params=KINDS)
 def target(
     request: pytest.FixtureRequest, pg_config: dict[str, Any], mysql_config: dict[str, Any]
 ) -> Iterator[Target]:
-    kind: str = request.param
-    if kind == "postgresql":
-        with (
-            temporary_pg_schema(
-                "drop_t", "CREATE TABLE {schema}.t (id bigint, email text, note text)"
-            ) as schema,
-            FaultProxy(PG_HOST, PG_PORT) as proxy,
-        ):
-            config = {**pg_config, "hostname": proxy.host, "port": proxy.port}
-
-            def pg_ids() -> list[int]:
-                with psycopg.connect(PG_DSN) as conn:
-                    return [r[0] for r in conn.execute(f'SELECT id FROM "{schema}".t')]
-
-            connector = PostgresqlConnector(PostgresqlConfig.model_validate(config))
-            yield Target(kind, proxy, connector, f"{schema}.t", pg_ids)
-        return
-    with (
-        temporary_maria_database(
-            "drop_t", "CREATE TABLE {database}.t (id BIGINT, email TEXT, note TEXT) ENGINE=InnoDB"
-        ) as database,
-        FaultProxy(MYSQL_HOST, MYSQL_PORT) as proxy,
-    ):
-        config = {**mysql_config, "dbname": database, "hostname": proxy.host, "port": proxy.port}
-
-        def maria_ids() -> list[int]:
-            conn = pymysql.connect(host=MYSQL_HOST, port=MYSQL_PORT, user=MYSQL_USER)
-            try:
-                with conn.cursor() as cursor:
-                    cursor.execute(f"SELECT id FROM `{database}`.t")
-                    return [int(r[0]) for r in cursor.fetchall()]
-            finally:
-                conn.close()
-
-        connector = MysqlConnector(MysqlConfig.model_validate(config))
-        yield Target(kind, proxy, connector, f"{database}.t", maria_ids)
+    with proxied_table(request.param, pg_config, mysql_config, "drop_t", COLUMNS) as table:
+        yield table
 
 
 def _run(target: Target, source: tuple[PostgresqlConnector, str], state: Path) -> None:
@@ -133,7 +84,7 @@ def _run(target: Target, source: tuple[PostgresqlConnector, str], state: Path) -
         state_dir=state,
         batch_size=BATCH,
     )
-    run_sync(spec, connector, target.connector, RecordingHooks())
+    run_sync(spec, connector, target.connector(), RecordingHooks())
 
 
 def _recovered_exactly(

@@ -20,17 +20,11 @@ from __future__ import annotations
 import uuid
 from collections import Counter
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import psycopg
-import pymysql
 import pytest
 
-from syncline.connectors.base import TargetConnector
-from syncline.connectors.mysql import MysqlConnector
-from syncline.connectors.mysql.config import MysqlConfig
 from syncline.connectors.postgresql import PostgresqlConnector
 from syncline.connectors.postgresql.config import PostgresqlConfig
 from syncline.connectors.vocabulary import SyncMode
@@ -38,17 +32,11 @@ from syncline.engine.run import run_sync
 from syncline.engine.spec import FieldMapping, RunSpec
 from syncline.errors import SynclineError
 from tests.conftest import (
-    MYSQL_HOST,
-    MYSQL_PORT,
-    MYSQL_USER,
-    PG_DSN,
-    PG_HOST,
-    PG_PORT,
-    temporary_maria_database,
     temporary_pg_schema,
 )
 from tests.engine.memory import RecordingHooks
-from tests.faults import FaultProxy
+from tests.proxied_tables import KINDS, proxied_table
+from tests.proxied_tables import ProxiedTable as Target
 
 ROWS = 2000
 BATCH = 400
@@ -66,27 +54,6 @@ COMMITS = {"postgresql": b"COMMIT\x00", "mysql": b"\x03COMMIT"}
 WAIT = 30
 
 
-@dataclass
-class Target:
-    kind: str
-    proxy: FaultProxy
-    connector: TargetConnector
-    object_id: str
-    database: str
-
-    def ids(self) -> list[int]:
-        if self.kind == "postgresql":
-            with psycopg.connect(PG_DSN) as conn:
-                return [r[0] for r in conn.execute(f'SELECT id FROM "{self.database}".t')]
-        conn = pymysql.connect(host=MYSQL_HOST, port=MYSQL_PORT, user=MYSQL_USER)
-        try:
-            with conn.cursor() as cursor:
-                cursor.execute(f"SELECT id FROM `{self.database}`.t")
-                return [int(r[0]) for r in cursor.fetchall()]
-        finally:
-            conn.close()
-
-
 @pytest.fixture(scope="module")
 def source(pg_config: dict[str, Any]) -> Iterator[tuple[PostgresqlConnector, str]]:
     bad = ", ".join(str(i) for i in sorted(BAD))
@@ -100,32 +67,18 @@ def source(pg_config: dict[str, Any]) -> Iterator[tuple[PostgresqlConnector, str
         yield PostgresqlConnector(PostgresqlConfig.model_validate(pg_config)), f"{schema}.people"
 
 
-@pytest.fixture(params=["postgresql", "mysql"])
+COLUMNS = {
+    "postgresql": "(id bigint, note text CHECK (note <> 'bad'))",
+    "mysql": "(id BIGINT, note TEXT CHECK (note <> 'bad')) ENGINE=InnoDB",
+}
+
+
+@pytest.fixture(params=KINDS)
 def target(
     request: pytest.FixtureRequest, pg_config: dict[str, Any], mysql_config: dict[str, Any]
 ) -> Iterator[Target]:
-    kind: str = request.param
-    if kind == "postgresql":
-        with (
-            temporary_pg_schema(
-                "iso_t", "CREATE TABLE {schema}.t (id bigint, note text CHECK (note <> 'bad'))"
-            ) as schema,
-            FaultProxy(PG_HOST, PG_PORT) as proxy,
-        ):
-            config = {**pg_config, "hostname": proxy.host, "port": proxy.port}
-            connector = PostgresqlConnector(PostgresqlConfig.model_validate(config))
-            yield Target(kind, proxy, connector, f"{schema}.t", schema)
-        return
-    with (
-        temporary_maria_database(
-            "iso_t",
-            "CREATE TABLE {database}.t (id BIGINT, note TEXT CHECK (note <> 'bad')) ENGINE=InnoDB",
-        ) as database,
-        FaultProxy(MYSQL_HOST, MYSQL_PORT) as proxy,
-    ):
-        config = {**mysql_config, "dbname": database, "hostname": proxy.host, "port": proxy.port}
-        connector = MysqlConnector(MysqlConfig.model_validate(config))
-        yield Target(kind, proxy, connector, f"{database}.t", database)
+    with proxied_table(request.param, pg_config, mysql_config, "iso_t", COLUMNS) as table:
+        yield table
 
 
 def _run(target: Target, source: tuple[PostgresqlConnector, str], state: Path) -> RecordingHooks:
@@ -141,7 +94,7 @@ def _run(target: Target, source: tuple[PostgresqlConnector, str], state: Path) -
         batch_size=BATCH,
     )
     hooks = RecordingHooks()
-    run_sync(spec, connector, target.connector, hooks)
+    run_sync(spec, connector, target.connector(), hooks)
     return hooks
 
 
