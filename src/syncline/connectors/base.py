@@ -37,6 +37,7 @@ from pydantic import Field as PydanticField
 
 from syncline.connectors.calls import CallLimits
 from syncline.connectors.compatibility import ANY_NAME, Acceptance, NameRules, ValueDomain
+from syncline.connectors.delivery.shared import SharedState
 from syncline.connectors.vocabulary import (
     FieldType,
     FilterFunction,
@@ -46,6 +47,7 @@ from syncline.connectors.vocabulary import (
 from syncline.connectors.writing import (
     CommitLedger,
     CommitMarking,
+    SyncContext,
     TargetFilter,
     WritePlan,
     Writer,
@@ -334,6 +336,19 @@ class Connector(ABC):
         self.config = config
         self.call_limits = CallLimits()
         """What bounds this connector's calls to its system (`limit_calls`)."""
+        self.shared_state: SharedState | None = None
+        """Where this connection's rate budget is kept for every process (`share_state`)."""
+        self.connection_key = ""
+
+    def share_state(self, state: SharedState, connection_key: str) -> None:
+        """Keep state shared by every process using this connection (an API's rate
+        budget) in `state`, under `connection_key` (the connection's id).
+
+        Types with nothing to share ignore it; without it, a type that has
+        shares only within its process.
+        """
+        self.shared_state = state
+        self.connection_key = connection_key
 
     def limit_calls(self, limits: CallLimits) -> None:
         """Bound every later call to the remote system by `limits` (see `connectors.calls`).
@@ -422,6 +437,26 @@ class TargetConnector(Connector):
     """The target side: list and describe what can be written to."""
 
     target_capabilities: ClassVar[TargetCapabilities]
+    sync_context: SyncContext | None = None
+    """The sync this connector writes for, once the engine attached it (`attach`)."""
+
+    def attach(self, context: SyncContext) -> None:
+        """Write for the sync `context` describes: called by the engine before a run
+        asks for commit markers or opens a writer. Types that need nothing of it
+        ignore it."""
+        self.sync_context = context
+
+    def check_target_configuration(
+        self, object_id: str, configuration: Mapping[str, Any], fields: Mapping[str, FieldType]
+    ) -> dict[str, Any]:
+        """The sync's `target.configuration` for `object_id`, validated against the
+        model fields the sync maps (target field name to type), normalized as stored.
+
+        Raises `ValidationFailed` whose `path` points inside the configuration
+        (`configuration.insert.body`). Types that read no configuration keep
+        it as sent.
+        """
+        return dict(configuration)
 
     @abstractmethod
     def target_objects(self) -> list[TargetObject]:

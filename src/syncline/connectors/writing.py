@@ -38,10 +38,11 @@ batches they prove as written.
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
+from pathlib import Path
 from types import TracebackType
 from typing import Any, ClassVar
 
@@ -136,6 +137,40 @@ class CommitLedger(ABC):
 
 
 @dataclass(frozen=True)
+class SyncContext:
+    """The sync a target connector writes for, given before a run uses it
+    (`TargetConnector.attach`).
+
+    - `directory`: this sync's own folder beside its state, where a target
+      may keep what it must remember of each record between runs (an API's
+      remote ids, the values it was last sent); removed with the sync.
+    - `test`: a test run limited to some identities: a target may show each
+      request and response in the console (`log`).
+    - `log`: a console line for the execution (`info`, `warning`, `error`).
+    """
+
+    sync_id: str
+    execution_id: str
+    directory: Path
+    sync_name: str = ""
+    test: bool = False
+    log: Callable[[str, str], None] = lambda level, message: None
+
+
+@dataclass(frozen=True)
+class RecordKeys:
+    """Who the records of a batch are, for writers that ask (`KeyedWriter`).
+
+    `identities[i]` is record i's identity as text (with no identity: its
+    hash as text) and `hashes[i]` the change hash of its mapped values: the
+    same record with the same values has the same pair in every run.
+    """
+
+    identities: Sequence[str]
+    hashes: Sequence[int]
+
+
+@dataclass(frozen=True)
 class WriteColumn:
     """A target column the engine sends values for."""
 
@@ -184,6 +219,8 @@ class WritePlan:
     snapshot_column: str | None = None
     snapshot_time: datetime | None = None
     allow_empty_replace: bool = False
+    configuration: Mapping[str, Any] = field(default_factory=dict)
+    """The sync's target configuration, as `check_target_configuration` stored it."""
     mark: CommitMark | None = None
     """Record commit markers naming this sync and execution, where the writer can
     (`Writer.commit_marking`); a replace never needs them (it is all or nothing)."""
@@ -202,6 +239,8 @@ class Writer(ABC):
 
     `commit_marking` says how this writer records commit markers for a plan
     with a `mark` (see `CommitMarking`); it is `none` without one.
+
+    A `KeyedWriter` is also told who the records are.
     """
 
     publishes_at_finish: ClassVar[bool] = False
@@ -249,3 +288,14 @@ class Writer(ABC):
         traceback: TracebackType | None,
     ) -> None:
         self.close()
+
+
+class KeyedWriter(Writer):
+    """A writer that is told each record's identity and change hash (an API target
+    derives idempotency keys from them and remembers records by identity)."""
+
+    @abstractmethod
+    def write(
+        self, batch: pa.RecordBatch, number: int | None = None, *, keys: RecordKeys | None = None
+    ) -> BatchResult:
+        """`Writer.write`, with the batch's `keys` (the engine always gives them)."""

@@ -45,6 +45,7 @@ def write_plan(spec: RunSpec, columns: pa.Schema, now: datetime) -> WritePlan:
         snapshot_column=spec.snapshot_column if snapshot else None,
         snapshot_time=now if snapshot else None,
         allow_empty_replace=spec.options.resync,
+        configuration=spec.target_configuration,
         mark=(
             CommitMark(spec.sync_id, spec.execution_id)
             if spec.options.only_identities is None

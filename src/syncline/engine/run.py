@@ -56,7 +56,15 @@ import pyarrow.compute as pc
 
 from syncline.connectors.base import SourceConnector, TargetConnector
 from syncline.connectors.vocabulary import SyncMode
-from syncline.connectors.writing import CommitMarking, TargetCondition, TargetFilter, Writer
+from syncline.connectors.writing import (
+    CommitMarking,
+    KeyedWriter,
+    RecordKeys,
+    SyncContext,
+    TargetCondition,
+    TargetFilter,
+    Writer,
+)
 from syncline.engine import snapshots
 from syncline.engine.canonical import VERSION as HASH_VERSION
 from syncline.engine.diff import Diff, confirmed_state_sql
@@ -80,6 +88,8 @@ from syncline.engine.values import plain, plain_type, row_numbers
 from syncline.errors import CallCanceled, CallTimedOut, ConnectorError, SynclineError
 
 _SEND_EVERYTHING = (SyncMode.REPLACE, SyncMode.SNAPSHOT)
+TARGET_DIRECTORY = "target"
+"""The folder of a sync's state directory where its target keeps its own memory."""
 FEW_RECORDS = 1_000_000
 """Up to this many records read since a watermark, the diff probes the state with a join
 (`Diff.records(few=True)`); beyond, it aggregates, which DuckDB keeps within its limit."""
@@ -163,6 +173,7 @@ class _Run:
         with StateStore(self.spec.state_dir) as store:
             if generation is not None:
                 generation.settle(store)
+            self.target.attach(self._context())
             recover(store, self.target, self.spec, self.hooks)
             model_path = store.run_dir / "model.parquet"
             if store.hash_version != HASH_VERSION:
@@ -206,6 +217,18 @@ class _Run:
             finally:
                 connection.close()
         return self.counts
+
+    def _context(self) -> SyncContext:
+        """What the target is told of the sync it writes for."""
+        spec = self.spec
+        return SyncContext(
+            sync_id=spec.sync_id,
+            execution_id=spec.execution_id,
+            directory=spec.state_dir / TARGET_DIRECTORY,
+            sync_name=spec.sync_name,
+            test=spec.options.only_identities is not None,
+            log=self.hooks.log,
+        )
 
     def _generation(self) -> Generation | None:
         """The check of the state against the metadata store's record, when the spec has one."""
@@ -491,8 +514,13 @@ class _Run:
         if log is not None and writer.commit_marking is CommitMarking.BATCH:
             # Durable before the commit, so a crash right after it cannot lose the batch.
             number = log.intend(*(batch.column(name) for name in (KEY_HIGH, KEY_LOW, HASH)))
-        # A writer that marks nothing is called as before: it may not take a number.
-        result = writer.write(values) if number is None else writer.write(values, number)
+        if isinstance(writer, KeyedWriter):
+            result = writer.write(values, number, keys=_record_keys(batch))
+        elif number is None:
+            # A writer that marks nothing is called as before: it may not take a number.
+            result = writer.write(values)
+        else:
+            result = writer.write(values, number)
         confirmed = self.recorder.written(values, keys.to_pylist(), result)
         if log is not None:
             mask = pa.array(confirmed, pa.bool_())
@@ -531,6 +559,13 @@ class _Run:
     def _check_cancelled(self) -> None:
         if self.hooks.cancelled():
             raise RunCanceled(f"execution {self.spec.execution_id} was canceled")
+
+
+def _record_keys(batch: pa.RecordBatch) -> RecordKeys:
+    """The identities (a record without one: its hash, as text) and hashes of `batch`."""
+    hashes = batch.column(HASH)
+    identities = pc.coalesce(batch.column(KEY), pc.cast(hashes, pa.string()))
+    return RecordKeys(identities.to_pylist(), hashes.to_pylist())
 
 
 @dataclass

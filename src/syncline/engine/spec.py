@@ -141,7 +141,8 @@ class RunSpec:
     it finds it.
     `model_name` names the model in messages; `source_connection` and
     `target_connection` name the connections (their names, never their
-    configuration), so an error says which side failed.
+    configuration), so an error says which side failed. `sync_name` is
+    the sync's name, for targets that send it.
     """
 
     sync_id: str
@@ -168,6 +169,9 @@ class RunSpec:
     model_name: str = ""
     source_connection: str = ""
     target_connection: str = ""
+    sync_name: str = ""
+    target_configuration: Mapping[str, Any] = field(default_factory=dict)
+    """The sync's target configuration (templates, batch sizes of an API target)."""
 
 
 @dataclass

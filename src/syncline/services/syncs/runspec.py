@@ -116,6 +116,8 @@ def run_spec(
         model_name=model_name,
         source_connection=source_connection,
         target_connection=target_connection,
+        sync_name=config.name,
+        target_configuration=dict(config.target.configuration or {}),
     )
 
 

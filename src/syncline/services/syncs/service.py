@@ -16,7 +16,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from syncline.connectors.base import MASK, Connector
+from syncline.connectors.base import MASK, Connector, TargetConnector
 from syncline.connectors.compatibility import ValueDomain
 from syncline.connectors.registry import connector_class
 from syncline.connectors.vocabulary import FieldType
@@ -27,6 +27,7 @@ from syncline.services.syncs.config import SyncConfig, SyncWrite
 from syncline.services.syncs.context import ModelFieldInfo, ModelInfo, ValidationContext
 from syncline.services.syncs.schedule import ScheduleRules, upstreams_of, validate_schedule
 from syncline.services.syncs.target import resolve_target
+from syncline.services.syncs.target_configuration import check_target_configuration
 from syncline.services.syncs.validation import validate_sync
 from syncline.store.connections import ConnectionRepository
 from syncline.store.models import ModelRepository
@@ -225,6 +226,9 @@ class SyncService:
             )
             schedule = validate_schedule(write.schedule, rules)
         config = validate_sync(write, ValidationContext(models, target, exists))
+        connector = self.connections.connector(config.target.connection_id)
+        if isinstance(connector, TargetConnector):
+            config = check_target_configuration(connector, config, models.get(config.model_id))
         return config.model_copy(update={"schedule": schedule})
 
     def _apply(

@@ -1,0 +1,216 @@
+"""What a sync remembers of an API's records, and which requests each run got confirmed.
+
+An API target keeps, in the sync's own folder (`SyncContext.directory`), a
+small SQLite database:
+
+- `records`: every identity the API confirmed, with its change hash, its
+  remote id, and (for types that send only what changed) the values sent;
+- `marks`: which records of which batch of which execution the API
+  confirmed: the commit markers of `connectors.writing`. A marker is
+  written right after the API answered, before the engine journals the
+  batch, so a crash in between resends only the requests still in flight
+  (with the same idempotency keys).
+
+Staged changes are committed together (`flush`), at most `FLUSH_SECONDS`
+apart and at the end of every batch; SQLite's WAL keeps a commit through a
+killed process.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import time
+from collections.abc import Iterable, Sequence
+from itertools import islice
+from pathlib import Path
+
+from syncline.connectors.delivery.records import Known
+from syncline.connectors.writing import CommitLedger, CommittedBatch, RecordResult
+from syncline.errors import ConnectorError
+
+FILE_NAME = "records.sqlite"
+FLUSH_SECONDS = 0.05
+"""Staged markers are committed at least this often while replies come in."""
+_CHUNK = 500
+"""Identities looked up per statement."""
+_SIGN = 1 << 63
+
+
+def _signed(value: int) -> int:
+    """An unsigned 64-bit hash as SQLite's signed integer."""
+    return value - (1 << 64) if value >= _SIGN else value
+
+
+def _unsigned(value: int) -> int:
+    return value + (1 << 64) if value < 0 else value
+
+
+class RecordMemory:
+    """The memory of one sync's API target (see the module docstring).
+
+    Opened lazily; `close` releases the file. Not for use from two threads.
+    """
+
+    def __init__(self, directory: Path) -> None:
+        self.path = directory / FILE_NAME
+        self._connection: sqlite3.Connection | None = None
+        self._records: list[tuple[str, int, str | None, str | None]] = []
+        self._forgotten: list[str] = []
+        self._marks: list[tuple[str, int, int, int, str]] = []
+        self._flushed = time.monotonic()
+
+    def _open(self) -> sqlite3.Connection:
+        if self._connection is None:
+            try:
+                self.path.parent.mkdir(parents=True, exist_ok=True)
+                connection = sqlite3.connect(self.path, isolation_level=None)
+                connection.execute("PRAGMA journal_mode=WAL")
+                connection.execute("PRAGMA synchronous=NORMAL")
+                connection.execute(
+                    "CREATE TABLE IF NOT EXISTS records (identity TEXT PRIMARY KEY, "
+                    "hash INTEGER NOT NULL, remote_id TEXT, vals TEXT)"
+                )
+                connection.execute(
+                    "CREATE TABLE IF NOT EXISTS marks (execution_id TEXT NOT NULL, "
+                    "batch INTEGER NOT NULL, first INTEGER NOT NULL, count INTEGER NOT NULL, "
+                    "result TEXT NOT NULL)"
+                )
+            except (OSError, sqlite3.Error) as error:
+                raise ConnectorError(
+                    f"cannot keep this sync's record memory in {self.path}: {error}"
+                ) from error
+            self._connection = connection
+        return self._connection
+
+    # ------------------------------------------------------------- records
+
+    def known(self, identities: Sequence[str]) -> dict[str, Known]:
+        """What is remembered of these identities (absent: the API never confirmed them)."""
+        connection = self._open()
+        found: dict[str, Known] = {}
+        unique = iter(dict.fromkeys(identities))
+        while chunk := list(islice(unique, _CHUNK)):
+            marks = ",".join("?" * len(chunk))
+            rows = connection.execute(
+                f"SELECT identity, hash, remote_id, vals FROM records WHERE identity IN ({marks})",
+                chunk,
+            )
+            for identity, content, remote_id, values in rows:
+                found[identity] = Known(
+                    _unsigned(content), remote_id, json.loads(values) if values else None
+                )
+        return found
+
+    def remember(
+        self, identity: str, content: int, remote_id: str | None, values: str | None
+    ) -> None:
+        """Stage: the API confirmed `identity` with these values (JSON text, or None)."""
+        self._records.append((identity, _signed(content), remote_id, values))
+
+    def forget_record(self, identity: str) -> None:
+        """Stage: the API deleted `identity`."""
+        self._forgotten.append(identity)
+
+    def mark(
+        self, execution_id: str, batch: int, runs: Iterable[tuple[int, int, RecordResult]]
+    ) -> None:
+        """Stage commit markers: records `first..first+count` of `batch` had `result`."""
+        self._marks.extend((execution_id, batch, f, c, r.value) for f, c, r in runs)
+
+    def flush(self, *, force: bool = True) -> None:
+        """Commit what is staged (unless `force` is False and the last commit is recent)."""
+        if not force and time.monotonic() - self._flushed < FLUSH_SECONDS:
+            return
+        self._flushed = time.monotonic()
+        if not (self._records or self._forgotten or self._marks):
+            return
+        connection = self._open()
+        try:
+            connection.execute("BEGIN IMMEDIATE")
+            # A record keeps its remote id when a later answer carries none.
+            connection.executemany(
+                "INSERT INTO records (identity, hash, remote_id, vals) VALUES (?, ?, ?, ?) "
+                "ON CONFLICT (identity) DO UPDATE SET hash = excluded.hash, "
+                "remote_id = coalesce(excluded.remote_id, records.remote_id), "
+                "vals = coalesce(excluded.vals, records.vals)",
+                self._records,
+            )
+            connection.executemany(
+                "DELETE FROM records WHERE identity = ?", [(i,) for i in self._forgotten]
+            )
+            connection.executemany("INSERT INTO marks VALUES (?, ?, ?, ?, ?)", self._marks)
+            connection.execute("COMMIT")
+        except sqlite3.Error as error:
+            if connection.in_transaction:
+                connection.execute("ROLLBACK")
+            raise ConnectorError(
+                f"cannot record delivered records in {self.path}: {error}"
+            ) from error
+        self._records.clear()
+        self._forgotten.clear()
+        self._marks.clear()
+
+    # ------------------------------------------------------------- ledger
+
+    def committed(self, execution_ids: Sequence[str]) -> list[CommittedBatch]:
+        """What the markers prove these executions got confirmed (`CommitLedger.committed`)."""
+        if not self.path.exists():
+            return []
+        connection = self._open()
+        batches: dict[tuple[str, int], list[tuple[int, int, RecordResult]]] = {}
+        for execution_id in dict.fromkeys(execution_ids):
+            rows = connection.execute(
+                "SELECT batch, first, count, result FROM marks WHERE execution_id = ? "
+                "ORDER BY rowid",
+                (execution_id,),
+            )
+            for batch, first, count, result in rows:
+                batches.setdefault((execution_id, batch), []).append(
+                    (first, count, RecordResult(result))
+                )
+        return [
+            CommittedBatch(execution_id, batch, tuple(runs))
+            for (execution_id, batch), runs in batches.items()
+        ]
+
+    def forget(self, execution_id: str) -> None:
+        """Remove one execution's markers (`CommitLedger.forget`)."""
+        if not self.path.exists():
+            return
+        try:
+            self._open().execute("DELETE FROM marks WHERE execution_id = ?", (execution_id,))
+        except sqlite3.Error as error:
+            raise ConnectorError(
+                f"cannot remove delivery markers in {self.path}: {error}"
+            ) from error
+
+    def close(self) -> None:
+        """Commit what is staged and release the file."""
+        if self._connection is not None:
+            try:
+                self.flush()
+            finally:
+                self._connection.close()
+                self._connection = None
+
+
+class MemoryLedger(CommitLedger):
+    """The commit markers in a sync's record memory, opened for each question."""
+
+    def __init__(self, directory: Path) -> None:
+        self.directory = directory
+
+    def committed(self, sync_id: str, execution_ids: Sequence[str]) -> list[CommittedBatch]:
+        memory = RecordMemory(self.directory)
+        try:
+            return memory.committed(execution_ids)
+        finally:
+            memory.close()
+
+    def forget(self, sync_id: str, execution_id: str) -> None:
+        memory = RecordMemory(self.directory)
+        try:
+            memory.forget(execution_id)
+        finally:
+            memory.close()

@@ -1,0 +1,124 @@
+"""The records of one batch as an API target sees them: events, values, and what is known.
+
+An API cannot be asked which records it holds, so a sync remembers it
+(`memory.RecordMemory`): which identities the API confirmed, their remote
+ids, and, when a type sends only what changed, the values it last sent.
+From that and the mode, each record becomes an event:
+
+| mode | known identity | unknown identity |
+|---|---|---|
+| `append` | insert | insert |
+| `create` | skipped | insert |
+| `update` | update | update |
+| `updateOrCreate` | update | insert |
+| `remove` | delete | delete |
+"""
+
+from __future__ import annotations
+
+import base64
+import datetime as dt
+import math
+from dataclasses import dataclass, field
+from decimal import Decimal
+from enum import StrEnum
+from typing import Any
+
+from syncline.connectors.vocabulary import SyncMode
+from syncline.connectors.writing import RecordResult
+
+
+class Event(StrEnum):
+    """What a request does to the records it carries."""
+
+    INSERT = "insert"
+    UPDATE = "update"
+    DELETE = "delete"
+
+
+RESULT_OF = {
+    Event.INSERT: RecordResult.INSERTED,
+    Event.UPDATE: RecordResult.UPDATED,
+    Event.DELETE: RecordResult.DELETED,
+}
+"""The result of a record whose request succeeded."""
+
+
+@dataclass(frozen=True)
+class Known:
+    """What the sync remembers of one record the API confirmed."""
+
+    hash: int
+    remote_id: str | None = None
+    values: dict[str, Any] | None = None
+
+
+@dataclass
+class Record:
+    """One record of a batch: its place, who it is, its values, and its event.
+
+    `previous` is what the API was last sent for it (when the type remembers
+    values), `remote_id` the id the API gave it (when the type reads one).
+    """
+
+    index: int
+    identity: str
+    hash: int
+    values: dict[str, Any]
+    event: Event
+    previous: dict[str, Any] | None = None
+    remote_id: str | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def changed_fields(self) -> list[str]:
+        """The fields whose value differs from what the API was last sent (all of
+        them when nothing was sent before)."""
+        if self.previous is None:
+            return list(self.values)
+        return [name for name, value in self.values.items() if self.previous.get(name) != value]
+
+
+def event_of(mode: SyncMode, known: Known | None) -> Event | None:
+    """The event `mode` makes of a record the sync does (or does not) know; None: skip it."""
+    if mode is SyncMode.REMOVE:
+        return Event.DELETE
+    if mode is SyncMode.CREATE:
+        return None if known is not None else Event.INSERT
+    if mode is SyncMode.UPDATE:
+        return Event.UPDATE
+    if mode is SyncMode.UPDATE_OR_CREATE:
+        return Event.UPDATE if known is not None else Event.INSERT
+    return Event.INSERT
+
+
+def jsonable(value: Any) -> Any:
+    """A value read from Arrow as JSON carries it: times in ISO 8601 (UTC as `Z`),
+    decimals as numbers, bytes as base64, NaN and infinities as null."""
+    if value is None or isinstance(value, bool | int | str):
+        return value
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if isinstance(value, Decimal):
+        if not value.is_finite():
+            return None
+        return int(value) if value == value.to_integral_value() else float(value)
+    if isinstance(value, dt.datetime):
+        if value.tzinfo is not None:
+            value = value.astimezone(dt.UTC)
+            return value.replace(tzinfo=None).isoformat() + "Z"
+        return value.isoformat()
+    if isinstance(value, dt.date | dt.time):
+        return value.isoformat()
+    if isinstance(value, dt.timedelta):
+        return value.total_seconds()
+    if isinstance(value, bytes):
+        return base64.b64encode(value).decode()
+    if isinstance(value, dict):
+        return {str(k): jsonable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        if all(isinstance(item, tuple) and len(item) == 2 for item in value) and value:
+            # Arrow maps read as lists of (key, value) pairs.
+            return {str(k): jsonable(v) for k, v in value}
+        return [jsonable(item) for item in value]
+    return str(value)

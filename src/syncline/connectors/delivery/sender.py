@@ -1,0 +1,261 @@
+"""Sending requests: many in flight, each retried, inside the rate budget, cancellable.
+
+`Sender.send` takes a list of requests and keeps as many in flight as the
+connection's concurrency permits allow (`budget.RateBudget.lease`), starting
+each attempt at a rate slot (`RateBudget.reserve`). A request is retried by
+`policy` on a retryable status or when no answer came (refused, reset, timed
+out); every attempt sends the same bytes and the same idempotency key.
+Answers are handed to `done` as they come, in completion order, on the
+caller's thread. Requests run on an event loop this sender owns, driven from
+the calling thread, so nothing outlives a call to `send`.
+
+A cancel (`CallLimits.cancelled`) is looked at every `POLL_SECONDS`: every
+request in flight is dropped and `CallCanceled` raised. A request that runs
+out of attempts or time stops the batch: the requests still in flight are
+dropped (their answers are unknown, and a rerun sends them again with the
+same keys) and `DeliveryFailed` is raised.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+
+import httpx
+
+from syncline.connectors.delivery.budget import RENEW_SECONDS, RateBudget, Slots
+from syncline.connectors.delivery.policy import Backoff, StatusRules, retry_after
+from syncline.connectors.delivery.records import Event, Record
+from syncline.errors import CallCanceled, ConnectorError
+
+POLL_SECONDS = 0.1
+"""How often a sender looks for a cancel while it waits."""
+
+
+class DeliveryFailed(ConnectorError):
+    """A request got no acceptable answer within its attempts or time: the run stops."""
+
+
+@dataclass
+class Request:
+    """One HTTP request and the records it carries (all with one event)."""
+
+    method: str
+    url: str
+    body: bytes
+    records: list[Record]
+    event: Event
+    headers: dict[str, str] = field(default_factory=dict)
+    key: str = ""
+    """The idempotency key (set by the writer)."""
+
+
+@dataclass(frozen=True)
+class Reply:
+    """The final answer to a request: a success, or a status that is not retried."""
+
+    status: int
+    headers: httpx.Headers
+    body: bytes
+    attempts: int
+    seconds: float
+
+
+Prepare = Callable[[Request], dict[str, str]]
+"""Headers made afresh for each attempt (a signature over a new timestamp)."""
+
+
+class Sender:
+    """Sends requests for one writer (see the module docstring). Close it when done."""
+
+    def __init__(
+        self,
+        *,
+        client: Callable[[], httpx.AsyncClient],
+        budget: RateBudget,
+        rules: StatusRules,
+        backoff: Backoff,
+        max_attempts: int,
+        max_seconds: float,
+        cancelled: Callable[[], bool] | None = None,
+        prepare: Prepare | None = None,
+        describe: Callable[[str], str] = lambda message: message,
+    ) -> None:
+        self._make_client = client
+        self._client: httpx.AsyncClient | None = None
+        self.budget = budget
+        self.rules = rules
+        self.backoff = backoff
+        self.max_attempts = max_attempts
+        self.max_seconds = max_seconds
+        self.cancelled = cancelled or (lambda: False)
+        self.prepare = prepare
+        self.describe = describe
+        """Scrubs a message of secrets (the connector's `scrub`)."""
+        self._loop = asyncio.new_event_loop()
+        self._slots: list[float] = []
+        self._held = 0
+        self._renewed = float("-inf")
+        self._in_flight = 0
+
+    def send(self, requests: Iterable[Request], done: Callable[[Request, Reply], None]) -> None:
+        """Send every request; `done(request, reply)` for each final answer.
+
+        Raises `DeliveryFailed` (naming the request and its last error),
+        `CallCanceled`, or `ConnectorError` when the shared budget cannot be reached.
+        """
+        self._loop.run_until_complete(self._send_all(list(requests), done))
+
+    def close(self) -> None:
+        """Give the budget's permits back and close the connections."""
+        try:
+            if self._client is not None:
+                self._loop.run_until_complete(self._client.aclose())
+        finally:
+            self._client = None
+            self._loop.close()
+            with contextlib.suppress(ConnectorError):
+                self.budget.release()
+
+    # ------------------------------------------------------------- the loop
+
+    async def _send_all(
+        self, requests: list[Request], done: Callable[[Request, Reply], None]
+    ) -> None:
+        if self._client is None:
+            self._client = self._make_client()
+        pending = iter(requests)
+        running: dict[asyncio.Task[Reply], Request] = {}
+        remaining = len(requests)
+        try:
+            while remaining or running:
+                self._check_cancelled()
+                self._renew(wanted=min(self.budget.cap, len(running) + remaining))
+                while remaining and len(running) < self._held:
+                    request = next(pending)
+                    remaining -= 1
+                    running[asyncio.ensure_future(self._deliver(request))] = request
+                if not running:
+                    await asyncio.sleep(POLL_SECONDS)
+                    continue
+                finished, _ = await asyncio.wait(
+                    running, timeout=POLL_SECONDS, return_when=asyncio.FIRST_COMPLETED
+                )
+                for task in finished:
+                    request = running.pop(task)
+                    self._in_flight = len(running)
+                    done(request, task.result())
+                self._in_flight = len(running)
+        finally:
+            for task in running:
+                task.cancel()
+            if running:
+                await asyncio.gather(*running, return_exceptions=True)
+            self._in_flight = 0
+
+    def _check_cancelled(self) -> None:
+        if self.cancelled():
+            raise CallCanceled("the run was canceled while requests were in flight")
+
+    def _renew(self, *, wanted: int) -> None:
+        """Renew the concurrency lease every `RENEW_SECONDS`; sooner, but at most every
+        `POLL_SECONDS`, while it holds too few permits to send anything."""
+        now = time.monotonic()
+        since = now - self._renewed
+        starved = self._held < wanted and (self._held == 0 or self._in_flight == 0)
+        if since < RENEW_SECONDS and not (starved and since >= POLL_SECONDS):
+            return
+        self._renewed = now
+        self._held = self.budget.lease(wanted, self._in_flight)
+
+    async def _slot(self) -> None:
+        """Wait for this process's next rate slot (reserving more when out)."""
+        if not self._slots:
+            slots: Slots = self.budget.reserve(max(1, self.budget.cap))
+            self._slots = [slots.at(i) for i in range(slots.count)][::-1]
+        start = self._slots.pop()
+        await self._sleep(start - time.time())
+
+    async def _sleep(self, seconds: float) -> None:
+        """Sleep, looking for a cancel every `POLL_SECONDS` (the loop's own check
+        runs between tasks; this one wakes a long backoff)."""
+        end = time.monotonic() + seconds
+        while (left := end - time.monotonic()) > 0:
+            self._check_cancelled()
+            await asyncio.sleep(min(left, POLL_SECONDS))
+
+    async def _deliver(self, request: Request) -> Reply:
+        """Send `request` until it gets a final answer; raise `DeliveryFailed` when it cannot."""
+        assert self._client is not None
+        started = time.monotonic()
+        attempt = 0
+        while True:
+            attempt += 1
+            await self._slot()
+            headers = dict(request.headers)
+            if self.prepare is not None:
+                headers.update(self.prepare(request))
+            wait_hint: float | None = None
+            try:
+                response = await self._client.request(
+                    request.method, request.url, content=request.body, headers=headers
+                )
+                body = await response.aread()
+            except httpx.TransportError as error:
+                problem = _transport_problem(error)
+            else:
+                status = response.status_code
+                if not self.rules.is_retryable(status):
+                    return Reply(
+                        status, response.headers, body, attempt, time.monotonic() - started
+                    )
+                wait_hint = retry_after(response.headers)
+                if status == 429:
+                    self.budget.throttled(wait_hint)
+                problem = f"HTTP {status}" + (f": {excerpt(body)}" if body else "")
+            elapsed = time.monotonic() - started
+            wait = self.backoff.wait(attempt, wait_hint)
+            if attempt >= self.max_attempts or elapsed + wait > self.max_seconds:
+                raise DeliveryFailed(
+                    self.describe(
+                        f"{request.method} {shown_url(request.url)} failed {attempt} "
+                        f"time{'s' if attempt > 1 else ''} over {elapsed:.1f} s; last: {problem}"
+                    ),
+                    metadata={"attempts": attempt},
+                )
+            await self._sleep(wait)
+
+
+def _transport_problem(error: httpx.TransportError) -> str:
+    """What went wrong without an answer, in words."""
+    kinds: list[tuple[type[Exception], str]] = [
+        (httpx.ConnectTimeout, "no connection within the connect timeout"),
+        (httpx.ReadTimeout, "no answer within the read timeout"),
+        (httpx.WriteTimeout, "the request could not be sent within the timeout"),
+        (httpx.ConnectError, "cannot connect"),
+        (httpx.RemoteProtocolError, "the connection was closed without an answer"),
+        (httpx.ReadError, "the connection was reset"),
+    ]
+    for kind, words in kinds:
+        if isinstance(error, kind):
+            detail = str(error)
+            return f"{words} ({detail})" if detail else words
+    return f"{type(error).__name__}: {error}"
+
+
+EXCERPT = 300
+"""Characters of a response body shown in a message."""
+
+
+def excerpt(body: bytes, limit: int = EXCERPT) -> str:
+    """A response body in a message: decoded, on one line, at most `limit` characters."""
+    text = " ".join(body.decode("utf-8", "replace").split())
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def shown_url(url: str) -> str:
+    """A URL as messages show it: without its query (which may carry a key)."""
+    return url.split("?", 1)[0]
