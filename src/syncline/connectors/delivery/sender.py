@@ -51,6 +51,8 @@ class Request:
     headers: dict[str, str] = field(default_factory=dict)
     key: str = ""
     """The idempotency key (set by the writer)."""
+    preview: bytes | None = None
+    """The body as a person reads it, when `body` is not (compressed)."""
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,262 @@
+"""The writer of every network destination: the framework owns the flow, a type fills hooks.
+
+For each batch, `DeliveryWriter.write`:
+
+1. reads the records and what the sync remembers of them (`memory`), and
+   turns each into an event by the mode (`records.event_of`); a record a
+   `create` finds known is skipped;
+2. asks the type for the requests of each event's records, in order
+   (`requests`), and gives each its idempotency key (`keys`);
+3. sends them (`sender`), and for each final answer asks the type what
+   happened to each record (`outcomes`): by default a success confirms
+   them all, a 404 to an update or delete is not found, and any other
+   answer rejects them with its status and body;
+4. remembers what the API confirmed and marks it for crash recovery
+   (`memory`), and returns every record's result.
+
+A type sets `remembers_values` when its requests need a record's previous
+values (to send only what changed).
+"""
+
+from __future__ import annotations
+
+import json
+from abc import abstractmethod
+from dataclasses import dataclass
+from typing import Any
+
+import pyarrow as pa
+
+from syncline.connectors.delivery.connector import DeliveryConnector
+from syncline.connectors.delivery.keys import idempotency_key
+from syncline.connectors.delivery.memory import RecordMemory
+from syncline.connectors.delivery.policy import Backoff, RetrySettings, StatusRules
+from syncline.connectors.delivery.records import RESULT_OF, Event, Known, Record, event_of, jsonable
+from syncline.connectors.delivery.sender import Reply, Request, Sender, excerpt, shown_url
+from syncline.connectors.vocabulary import SyncMode
+from syncline.connectors.writing import (
+    BatchResult,
+    CommitMarking,
+    KeyedWriter,
+    RecordKeys,
+    RecordResult,
+    WritePlan,
+)
+from syncline.errors import ConnectorError
+
+CAPTURED_BODY = 2_000
+"""Characters of a request or response body kept when requests are recorded."""
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What one record's request did: its result, a message, and the id the API gave it."""
+
+    result: RecordResult
+    message: str | None = None
+    remote_id: str | None = None
+
+
+class DeliveryWriter(KeyedWriter):
+    """Writes batches to an API (see the module docstring)."""
+
+    remembers_values = False
+    """Whether the memory keeps each record's last sent values (for `Record.previous`)."""
+
+    def __init__(self, plan: WritePlan, connector: DeliveryConnector) -> None:
+        super().__init__(plan)
+        self.connector = connector
+        self.context = connector.context()
+        self.memory = RecordMemory(self.context.directory)
+        options = connector.options
+        self.sender = Sender(
+            client=connector.client,
+            budget=connector.budget(),
+            rules=self.status_rules(),
+            backoff=Backoff(
+                RetrySettings(
+                    max_attempts=options.max_attempts, max_seconds=options.max_retry_seconds
+                )
+            ),
+            max_attempts=options.max_attempts,
+            max_seconds=options.max_retry_seconds,
+            cancelled=connector.call_limits.cancelled,
+            prepare=self.prepare,
+            describe=connector.scrub,
+        )
+        self.record_requests = bool(plan.configuration.get("record_requests"))
+        self._refused: dict[int, str] = {}
+        if plan.mark is not None:
+            self.commit_marking = CommitMarking.BATCH
+
+    # ------------------------------------------------------------- hooks
+
+    @abstractmethod
+    def requests(self, event: Event, records: list[Record]) -> list[Request]:
+        """The requests carrying `records` (all of `event`, in batch order), without keys.
+
+        Raises `ConnectorError` when they cannot be built (a template fails
+        for every record); a record that alone cannot be sent is set aside
+        with `refuse` instead.
+        """
+
+    def status_rules(self) -> StatusRules:
+        """Which statuses mean success and which are retried."""
+        return StatusRules()
+
+    def prepare(self, request: Request) -> dict[str, str]:
+        """Headers made afresh for every attempt of `request` (a signature)."""
+        return {}
+
+    def outcomes(self, request: Request, reply: Reply) -> list[Outcome]:
+        """What `reply` did to each record of `request`, in order.
+
+        By default a success confirms them all; a 404 to an update or a
+        delete finds them missing; anything else rejects them all.
+        """
+        if self.sender.rules.is_success(reply.status):
+            return [Outcome(RESULT_OF[request.event])] * len(request.records)
+        message = self.failure(request, reply)
+        result = RecordResult.REJECTED
+        if reply.status == 404 and request.event is not Event.INSERT:
+            result = RecordResult.NOT_FOUND
+        return [Outcome(result, message)] * len(request.records)
+
+    # ------------------------------------------------------------- helpers
+
+    def failure(self, request: Request, reply: Reply) -> str:
+        """A record error's message: the status, the request and the answer's start."""
+        shown = excerpt(reply.body)
+        message = f"HTTP {reply.status} from {request.method} {shown_url(request.url)}"
+        return self.connector.scrub(f"{message}: {shown}" if shown else message)
+
+    def refuse(self, record: Record, message: str) -> None:
+        """Set `record` aside as rejected, unsent (its values cannot make a request)."""
+        self._refused[record.index] = message
+
+    # ------------------------------------------------------------- the flow
+
+    def write(
+        self, batch: pa.RecordBatch, number: int | None = None, *, keys: RecordKeys | None = None
+    ) -> BatchResult:
+        if keys is None:
+            raise ConnectorError(f"a {self.connector.type_id} writer needs the records' identities")
+        rows = [{name: jsonable(value) for name, value in row.items()} for row in batch.to_pylist()]
+        identities = list(keys.identities)
+        known = self.memory.known(identities) if self._needs_memory() else {}
+        results = [RecordResult.SKIPPED] * len(rows)
+        messages: dict[int, str] = {}
+        self._refused = {}
+        grouped: dict[Event, list[Record]] = {}
+        for index, values in enumerate(rows):
+            remembered = known.get(identities[index])
+            event = event_of(self.plan.mode, remembered)
+            if event is None:
+                continue
+            grouped.setdefault(event, []).append(
+                _record(index, identities[index], keys.hashes[index], values, event, remembered)
+            )
+        requests: list[Request] = []
+        for event, records in grouped.items():
+            for request in self.requests(event, records):
+                request.key = idempotency_key(
+                    self.context.sync_id,
+                    event.value,
+                    [r.identity for r in request.records],
+                    [r.hash for r in request.records],
+                )
+                request.headers[self.connector.options.idempotency_header] = request.key
+                requests.append(request)
+        for index, message in self._refused.items():
+            results[index] = RecordResult.REJECTED
+            messages[index] = message
+
+        def done(request: Request, reply: Reply) -> None:
+            outcomes = self.outcomes(request, reply)
+            if len(outcomes) != len(request.records):
+                raise ConnectorError(
+                    f"{len(outcomes)} outcomes for a request of {len(request.records)} records"
+                )
+            captured = self._capture(request, reply)
+            for record, outcome in zip(request.records, outcomes, strict=True):
+                results[record.index] = outcome.result
+                message = outcome.message or captured
+                if message:
+                    messages[record.index] = message
+                self._remember(record, outcome)
+            if number is not None and self.plan.mark is not None:
+                self.memory.mark(
+                    self.plan.mark.execution_id,
+                    number,
+                    [
+                        (r.index, 1, o.result)
+                        for r, o in zip(request.records, outcomes, strict=True)
+                    ],
+                )
+            self.memory.flush(force=False)
+
+        try:
+            self.sender.send(requests, done)
+        finally:
+            self.memory.flush()
+        return BatchResult(results, messages)
+
+    def finish(self) -> None:
+        self.memory.flush()
+
+    def close(self) -> None:
+        try:
+            self.sender.close()
+        finally:
+            self.memory.close()
+
+    # ------------------------------------------------------------- internals
+
+    def _needs_memory(self) -> bool:
+        return self.plan.mode is not SyncMode.APPEND or self.remembers_values
+
+    def _remember(self, record: Record, outcome: Outcome) -> None:
+        if outcome.result is RecordResult.DELETED or (
+            outcome.result is RecordResult.NOT_FOUND and record.event is Event.DELETE
+        ):
+            self.memory.forget_record(record.identity)
+        elif outcome.result in (RecordResult.INSERTED, RecordResult.UPDATED):
+            values = json.dumps(record.values, sort_keys=True) if self.remembers_values else None
+            self.memory.remember(record.identity, record.hash, outcome.remote_id, values)
+
+    def _capture(self, request: Request, reply: Reply) -> str | None:
+        """The request and its answer as a record log message (`record_requests`) or
+        a console line (a test run); secrets scrubbed. None when neither asks."""
+        if not (self.record_requests or self.context.test):
+            return None
+        sent = excerpt(request.preview or request.body, CAPTURED_BODY)
+        answered = excerpt(reply.body, CAPTURED_BODY)
+        attempts = f"{reply.attempts} attempt{'s' if reply.attempts != 1 else ''}"
+        text = (
+            f"{request.method} {shown_url(request.url)} -> {reply.status} "
+            f"in {reply.seconds * 1000:.0f} ms ({attempts}); "
+            f"request: {sent}; response: {answered}"
+        )
+        text = self.connector.scrub(text)
+        if self.context.test:
+            self.context.log("info", text)
+        return text if self.record_requests else None
+
+
+def _record(
+    index: int,
+    identity: str,
+    content: int,
+    values: dict[str, Any],
+    event: Event,
+    known: Known | None,
+) -> Record:
+    return Record(
+        index=index,
+        identity=identity,
+        hash=content,
+        values=values,
+        event=event,
+        previous=known.values if known is not None else None,
+        remote_id=known.remote_id if known is not None else None,
+    )
