@@ -280,6 +280,9 @@ class TargetCapabilities:
     supports_filter_value_fields: bool = False
     """Target filters may compare with a model field's value (`value_source`)."""
     target_creator: bool = False
+    open_fields: bool = False
+    """Any field name is a field of its objects (an API's payload keys): a mapping to
+    a name it does not list needs no `new` flag."""
     mappings_not_required: bool = False
     new_target_label: str = ""
     primary_metadata_object: str = ""

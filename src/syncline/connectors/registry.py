@@ -17,6 +17,7 @@ _TYPES: dict[str, str] = {
     "mysql": "syncline.connectors.mysql:MysqlConnector",
     "sqlite": "syncline.connectors.sqlite:SqliteConnector",
     "files": "syncline.connectors.files:FilesConnector",
+    "webhook": "syncline.connectors.webhook:WebhookConnector",
 }
 
 

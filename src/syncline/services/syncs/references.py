@@ -74,7 +74,7 @@ def target_field(
     A field marked new that already exists is treated as existing, so a
     configuration read back after its first run validates again. Raises
     `ValidationFailed` at `new_path` when creation is asked for but
-    `creatable` is False, and at `path` for an unknown field that is not new
+    `creatable` is False (a target with open fields creates any field unasked), and at `path` for an unknown field that is not new
     (on a target not created yet, the message advises `how_to_create`,
     by default setting the flag at `new_path`).
     """
@@ -83,7 +83,7 @@ def target_field(
         return found
     target = context.target
     flag = new_path.rsplit(".", 1)[-1]
-    if new:
+    if new or target.properties.open_fields:
         if not creatable:
             raise ValidationFailed(
                 f"target {target.name!r} cannot create field {field_id!r}; "

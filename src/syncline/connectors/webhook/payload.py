@@ -1,0 +1,96 @@
+"""What a webhook receives: Polytomic's `sync.records` body, gzipped, and its signatures.
+
+The body is `{"event": "sync.records", "object": {"id", "name", "records":
+[{"hash", "fields"}]}}` (plus `metadata` when the sync configures some). It
+is signed twice:
+
+- Polytomic's way: `Authorization: Bearer <secret>` (with the default
+  authentication) and `Polytomic-Signature-Timestamp`;
+- the Standard Webhooks way: `webhook-id` (the idempotency key: stable
+  across retries and reruns), `webhook-timestamp` (Unix seconds of the
+  attempt) and `webhook-signature`: `v1,` and the base64 HMAC-SHA256, keyed
+  by the secret, of `"{webhook-id}.{webhook-timestamp}.{body}"`, where the
+  body is the JSON before gzip (what a receiver reads after decoding it).
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import gzip
+import hashlib
+import hmac
+import json
+import re
+from collections.abc import Mapping
+from datetime import UTC, datetime
+from typing import Any
+
+from syncline.connectors.delivery.keys import record_hash
+from syncline.connectors.delivery.records import Record
+
+EVENT = "sync.records"
+SECRET_PREFIX = "whsec_"  # noqa: S105 - the format's marker, not a secret
+GZIP_LEVEL = 5
+_NOT_NAME = re.compile(r"[^A-Za-z0-9_\-. ]+")
+
+
+def normalized(name: str) -> str:
+    """A field name as Polytomic sends it: characters other than letters, digits, `_`,
+    `-`, `.` and spaces removed (`$first_name` becomes `first_name`)."""
+    return _NOT_NAME.sub("", name)
+
+
+def body(
+    sync_id: str,
+    sync_name: str,
+    records: list[Record],
+    *,
+    normalize: bool,
+    metadata: Mapping[str, Any] | None = None,
+) -> bytes:
+    """The JSON body carrying `records` (not yet gzipped)."""
+    items = [
+        {
+            "hash": record_hash(record.hash),
+            "fields": {normalized(k) if normalize else k: v for k, v in record.values.items()},
+        }
+        for record in records
+    ]
+    document: dict[str, Any] = {
+        "event": EVENT,
+        "object": {"id": sync_id, "name": sync_name, "records": items},
+    }
+    if metadata:
+        document["metadata"] = dict(metadata)
+    return json.dumps(document, separators=(",", ":"), ensure_ascii=False).encode()
+
+
+def compressed(content: bytes) -> bytes:
+    """`content` gzipped, with no time stamp, so the same body is the same bytes."""
+    return gzip.compress(content, compresslevel=GZIP_LEVEL, mtime=0)
+
+
+def signing_key(secret: str) -> bytes:
+    """The HMAC key of a secret: the decoded part of `whsec_<base64>`, else its bytes."""
+    if secret.startswith(SECRET_PREFIX):
+        try:
+            return base64.b64decode(secret.removeprefix(SECRET_PREFIX), validate=True)
+        except binascii.Error:
+            pass
+    return secret.encode()
+
+
+def signature_headers(
+    secret: str, message_id: str, content: bytes, now: datetime
+) -> dict[str, str]:
+    """The Standard Webhooks and Polytomic headers of one attempt at time `now`."""
+    timestamp = int(now.timestamp())
+    signed = f"{message_id}.{timestamp}.".encode() + content
+    digest = hmac.new(signing_key(secret), signed, hashlib.sha256).digest()
+    return {
+        "webhook-id": message_id,
+        "webhook-timestamp": str(timestamp),
+        "webhook-signature": "v1," + base64.b64encode(digest).decode(),
+        "Polytomic-Signature-Timestamp": now.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+    }

@@ -1,0 +1,57 @@
+"""Writing records to a webhook: Polytomic's batches, signed, with an idempotency key."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from syncline.connectors.delivery.records import Event, Record
+from syncline.connectors.delivery.sender import Request
+from syncline.connectors.delivery.writer import DeliveryWriter
+from syncline.connectors.webhook.payload import body, compressed, signature_headers
+from syncline.connectors.webhook.target import WebhookTarget, WebhookTargetConfig
+from syncline.connectors.writing import WritePlan
+
+
+class WebhookWriter(DeliveryWriter):
+    """POSTs records in batches of `batch_size` (see `payload`)."""
+
+    def __init__(self, plan: WritePlan, connector: WebhookTarget) -> None:
+        super().__init__(plan, connector)
+        self.webhook = connector
+        self.settings = WebhookTargetConfig.model_validate(dict(plan.configuration))
+        self.url = str(connector.webhook_config.url)
+        self.secret = connector.webhook_config.secret.get_secret_value()
+
+    def requests(self, event: Event, records: list[Record]) -> list[Request]:
+        settings = self.settings
+        metadata = {item.name: item.value for item in settings.metadata}
+        made = []
+        for start in range(0, len(records), settings.batch_size):
+            part = records[start : start + settings.batch_size]
+            content = body(
+                self.context.sync_id,
+                self.context.sync_name,
+                part,
+                normalize=settings.normalize_field_names,
+                metadata=metadata,
+            )
+            made.append(
+                Request(
+                    method="POST",
+                    url=self.url,
+                    body=compressed(content),
+                    records=part,
+                    event=event,
+                    headers={
+                        "Content-Type": "application/json",
+                        "Content-Encoding": "gzip",
+                        "Accept-Encoding": "gzip",
+                    },
+                    preview=content,
+                )
+            )
+        return made
+
+    def prepare(self, request: Request) -> dict[str, str]:
+        assert request.preview is not None
+        return signature_headers(self.secret, request.key, request.preview, datetime.now(UTC))
