@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import os
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from typing import Any
 
 import psycopg
 import pymysql
 import pytest
+
+from tests.receivers import Receiver
 
 PG_HOST = os.environ.get("SYNCLINE_TEST_PG_HOST", "127.0.0.1")
 PG_PORT = int(os.environ.get("SYNCLINE_TEST_PG_PORT", "5432"))
@@ -86,3 +89,26 @@ def temporary_maria_database(prefix: str, *statements: str) -> Iterator[str]:
         with conn.cursor() as cur:
             cur.execute(f"DROP DATABASE IF EXISTS `{name}`")
         conn.close()
+
+
+@pytest.fixture
+def receiver() -> Iterator[Receiver]:
+    """A started HTTP receiver on 127.0.0.1 (tests/receivers.py), stopped after the test."""
+    with Receiver() as started:
+        yield started
+
+
+@pytest.fixture
+def receivers() -> Iterator[Callable[..., Receiver]]:
+    """A factory of started receivers (`receivers(**options)`), all stopped after the test."""
+    started: list[Receiver] = []
+
+    def make(**options: Any) -> Receiver:
+        started.append(Receiver(**options).start())
+        return started[-1]
+
+    try:
+        yield make
+    finally:
+        for each in started:
+            each.stop()
