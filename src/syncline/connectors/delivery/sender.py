@@ -41,13 +41,14 @@ class DeliveryFailed(ConnectorError):
 
 @dataclass
 class Request:
-    """One HTTP request and the records it carries (all with one event)."""
+    """One HTTP request and the records it carries (with one event, unless the type
+    mixes them: `event` None)."""
 
     method: str
     url: str
     body: bytes
     records: list[Record]
-    event: Event
+    event: Event | None
     headers: dict[str, str] = field(default_factory=dict)
     key: str = ""
     """The idempotency key (set by the writer)."""

@@ -62,6 +62,9 @@ class DeliveryWriter(KeyedWriter):
 
     remembers_values = False
     """Whether the memory keeps each record's last sent values (for `Record.previous`)."""
+    mixes_events = False
+    """Whether one request may carry records of several events (`requests` is then
+    given every record of a batch at once, with `event` None)."""
 
     def __init__(self, plan: WritePlan, connector: DeliveryConnector) -> None:
         super().__init__(plan)
@@ -92,8 +95,9 @@ class DeliveryWriter(KeyedWriter):
     # ------------------------------------------------------------- hooks
 
     @abstractmethod
-    def requests(self, event: Event, records: list[Record]) -> list[Request]:
-        """The requests carrying `records` (all of `event`, in batch order), without keys.
+    def requests(self, event: Event | None, records: list[Record]) -> list[Request]:
+        """The requests carrying `records` (all of `event`, or of any event when the type
+        `mixes_events`, in batch order), without keys.
 
         Raises `ConnectorError` when they cannot be built (a template fails
         for every record); a record that alone cannot be sent is set aside
@@ -115,12 +119,18 @@ class DeliveryWriter(KeyedWriter):
         delete finds them missing; anything else rejects them all.
         """
         if self.sender.rules.is_success(reply.status):
-            return [Outcome(RESULT_OF[request.event])] * len(request.records)
+            return [Outcome(RESULT_OF[record.event]) for record in request.records]
         message = self.failure(request, reply)
-        result = RecordResult.REJECTED
-        if reply.status == 404 and request.event is not Event.INSERT:
-            result = RecordResult.NOT_FOUND
-        return [Outcome(result, message)] * len(request.records)
+        missing = reply.status == 404
+        return [
+            Outcome(
+                RecordResult.NOT_FOUND
+                if missing and record.event is not Event.INSERT
+                else RecordResult.REJECTED,
+                message,
+            )
+            for record in request.records
+        ]
 
     # ------------------------------------------------------------- helpers
 
@@ -147,13 +157,13 @@ class DeliveryWriter(KeyedWriter):
         results = [RecordResult.SKIPPED] * len(rows)
         messages: dict[int, str] = {}
         self._refused = {}
-        grouped: dict[Event, list[Record]] = {}
+        grouped: dict[Event | None, list[Record]] = {}
         for index, values in enumerate(rows):
             remembered = known.get(identities[index])
             event = event_of(self.plan.mode, remembered)
             if event is None:
                 continue
-            grouped.setdefault(event, []).append(
+            grouped.setdefault(None if self.mixes_events else event, []).append(
                 _record(index, identities[index], keys.hashes[index], values, event, remembered)
             )
         requests: list[Request] = []
@@ -161,7 +171,7 @@ class DeliveryWriter(KeyedWriter):
             for request in self.requests(event, records):
                 request.key = idempotency_key(
                     self.context.sync_id,
-                    event.value,
+                    event.value if event is not None else "records",
                     [r.identity for r in request.records],
                     [r.hash for r in request.records],
                 )

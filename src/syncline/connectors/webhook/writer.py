@@ -13,7 +13,10 @@ from syncline.connectors.writing import WritePlan
 
 
 class WebhookWriter(DeliveryWriter):
-    """POSTs records in batches of `batch_size` (see `payload`)."""
+    """POSTs records in batches of `batch_size` (see `payload`), inserts and updates
+    together: the receiver tells them apart by what it holds, as with Polytomic."""
+
+    mixes_events = True
 
     def __init__(self, plan: WritePlan, connector: WebhookTarget) -> None:
         super().__init__(plan, connector)
@@ -22,7 +25,7 @@ class WebhookWriter(DeliveryWriter):
         self.url = str(connector.webhook_config.url)
         self.secret = connector.webhook_config.secret.get_secret_value()
 
-    def requests(self, event: Event, records: list[Record]) -> list[Request]:
+    def requests(self, event: Event | None, records: list[Record]) -> list[Request]:
         settings = self.settings
         metadata = {item.name: item.value for item in settings.metadata}
         made = []

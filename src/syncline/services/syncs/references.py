@@ -74,9 +74,10 @@ def target_field(
     A field marked new that already exists is treated as existing, so a
     configuration read back after its first run validates again. Raises
     `ValidationFailed` at `new_path` when creation is asked for but
-    `creatable` is False (a target with open fields creates any field unasked), and at `path` for an unknown field that is not new
+    `creatable` is False, and at `path` for an unknown field that is not new
     (on a target not created yet, the message advises `how_to_create`,
-    by default setting the flag at `new_path`).
+    by default setting the flag at `new_path`). A target with open fields (an
+    API's payload keys) takes any name, new or not.
     """
     found = _find_target_field(context, field_id)
     if found is not None:
