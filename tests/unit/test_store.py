@@ -3,11 +3,9 @@
 from __future__ import annotations
 
 import stat
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
-import psycopg
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.config import Config
@@ -27,31 +25,14 @@ from syncline.store.organizations import OrganizationRepository
 from syncline.store.secrets import InvalidSecretKey, SecretBox, SecretKeyMismatch
 from syncline.store.syncs import SyncRepository
 from syncline.store.tables import Base
-from tests.conftest import PG_HOST, PG_PORT, PG_USER
+from tests.store_fixtures import STORE_BACKENDS, migrated_store
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
+@pytest.fixture(params=STORE_BACKENDS)
 def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Store]:
     """A migrated, empty store on each backend."""
-    if request.param == "sqlite":
-        url = f"sqlite:///{tmp_path / 'meta.db'}"
-        yield _migrated(url)
-        return
-    name = f"syncline_unit_{uuid.uuid4().hex[:10]}"
-    admin = f"host={PG_HOST} port={PG_PORT} user={PG_USER} dbname=postgres"
-    with psycopg.connect(admin, autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{name}"')
-    store = _migrated(f"postgresql+psycopg://{PG_USER}@{PG_HOST}:{PG_PORT}/{name}")
-    yield store
-    store.dispose()
-    with psycopg.connect(admin, autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-
-
-def _migrated(url: str) -> Store:
-    store = Store(url)
-    store.migrate()
-    return store
+    with migrated_store(request.param, tmp_path) as store:
+        yield store
 
 
 def _head_revision() -> str | None:

@@ -349,3 +349,17 @@ class SyncState(Base):
     hash_version: Mapped[int | None] = mapped_column(nullable=True)
     """The change hash version the state's records were stored with."""
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class SharedStateDocument(Base):
+    """One document of the state shared by every process (`store.shared_state`).
+
+    `document` is JSON text; while a row is being created inside an update it
+    holds `null` (no document yet), which no other transaction ever sees.
+    """
+
+    __tablename__ = "shared_states"
+
+    key: Mapped[str] = mapped_column(Text, primary_key=True)
+    document: Mapped[str] = mapped_column(Text)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
