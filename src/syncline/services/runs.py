@@ -28,6 +28,7 @@ from syncline.services.auth import Principal
 from syncline.services.connections import ConnectionService, call_limits
 from syncline.services.full_disk import failed_path, fullest, no_space_left, no_space_message
 from syncline.services.record_logging import RecordLogPipe
+from syncline.services.shared_state import shared_state
 from syncline.services.sync_files import remove_sync_files
 from syncline.services.sync_state import record_state, state_check
 from syncline.services.syncs.config import SyncConfig
@@ -228,6 +229,8 @@ def _prepare(
     target = connections.connector(config.target.connection_id)
     if not isinstance(target, TargetConnector):
         raise SynclineError(f"connection {config.target.connection_id} cannot be a sync target")
+    # An API's rate budget is the connection's, shared with every process using it.
+    target.share_state(shared_state(runtime.settings, runtime.store), config.target.connection_id)
     spec = run_spec(
         config,
         sync_id=sync_id,

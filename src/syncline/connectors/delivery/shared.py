@@ -35,7 +35,9 @@ class SharedState(Protocol):
         returned. Every process sharing the backend sees one order of updates:
         no two changes ever start from the same document.
 
-        Raises `syncline.errors.ConnectorError` when the backend cannot be reached.
+        Raises `syncline.errors.ConnectorError` when the backend cannot be reached,
+        or its answer to the commit was lost: the change may then have been
+        applied (once), so callers must not count on it either way.
         """
         ...
 
