@@ -7,6 +7,7 @@ import itertools
 import pytest
 
 from syncline.connectors.delivery.budget import (
+    HEADROOM,
     LEASE_SECONDS,
     MIN_SCALE,
     RECOVERY_SECONDS,
@@ -37,7 +38,7 @@ def test_slots_of_every_holder_are_spaced_by_the_rate() -> None:
         starts.extend(slots.at(i) for i in range(slots.count))
     gaps = [b - a for a, b in itertools.pairwise(starts)]
     assert starts[0] == clock.now
-    assert gaps == pytest.approx([0.1] * len(gaps))
+    assert gaps == pytest.approx([0.1 / HEADROOM] * len(gaps))
 
 
 def test_without_a_rate_every_slot_is_now() -> None:
@@ -52,12 +53,12 @@ def test_a_429_halves_the_rate_honours_retry_after_and_recovers() -> None:
     holder.throttled(3.0)
     slots = holder.reserve(1)
     assert slots.first == pytest.approx(clock.now + 3.0)
-    assert slots.interval == pytest.approx(0.2)
+    assert slots.interval == pytest.approx(0.2 / HEADROOM)
     for _ in range(10):
         holder.throttled(None)
-    assert holder.reserve(1).interval == pytest.approx(0.1 / MIN_SCALE)
+    assert holder.reserve(1).interval == pytest.approx(0.1 / HEADROOM / MIN_SCALE)
     clock.now += RECOVERY_SECONDS * 10
-    assert holder.reserve(1).interval == pytest.approx(0.1)
+    assert holder.reserve(1).interval == pytest.approx(0.1 / HEADROOM)
 
 
 def test_leases_share_the_cap_fairly_and_never_exceed_it() -> None:

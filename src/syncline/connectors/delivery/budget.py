@@ -4,12 +4,16 @@ Every sync using a connection, in every process and on every machine,
 draws from one budget kept in a `SharedState` under the connection's key:
 
 - **Rate** (generic cell rate): the document keeps the time after which the
-  next request may start (`next`). Reserving `n` slots moves it on by
-  `n / rate` seconds; a process sends its reserved requests at their slot
-  times, so requests are spaced `1 / rate` apart across everyone. A process
-  reserves a few slots at a time (about a fifth of a second's worth, at most
-  its concurrency), so the shared state is touched a few times a second,
-  not once a request.
+  next request may start (`next`). Reserving `n` slots moves it on by `n`
+  intervals; a process sends its reserved requests at their slot times, so
+  requests are spaced one interval apart across everyone. The interval is
+  `1 / (rate × HEADROOM)`: an API counts requests when they arrive, and
+  arrivals jitter, so the budget keeps a little under the limit for the
+  jitter never to push a second over it. A process reserves a few slots at
+  a time (about a fifth of a second's worth, at most its concurrency), so
+  the shared state is touched a few times a second, not once a request; a
+  slot the process could not use in time (it was busy) is dropped rather
+  than used late, so late requests never bunch up.
 - **Backing off**: a 429 halves the rate everyone uses (down to a
   sixteenth) and, with `Retry-After`, stops every slot before that time.
   The rate doubles back every `RECOVERY_SECONDS` without a 429.
@@ -42,6 +46,8 @@ RENEW_SECONDS = 0.5
 """How often a holder renews its lease and asks for its fair share."""
 RESERVE_SECONDS = 0.2
 """How far ahead a process reserves rate slots at a time."""
+HEADROOM = 0.95
+"""The fraction of a connection's rate limit the budget spends (see the module docstring)."""
 
 _PROCESS_STATE = LocalState()
 """The state shared by the syncs of a process when nothing wider was given."""
@@ -97,7 +103,7 @@ class RateBudget:
         def change(document: Document | None) -> tuple[Document, Slots]:
             document = dict(document or {})
             scale = _scale(document, now)
-            interval = 1.0 / (rate * scale)
+            interval = 1.0 / (rate * HEADROOM * scale)
             first = max(float(document.get("next", 0.0)), now, float(document.get("pause", 0.0)))
             document["next"] = first + count * interval
             return document, Slots(first, interval, count)

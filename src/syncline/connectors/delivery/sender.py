@@ -100,6 +100,7 @@ class Sender:
         """Scrubs a message of secrets (the connector's `scrub`)."""
         self._loop = asyncio.new_event_loop()
         self._slots: list[float] = []
+        self._interval = 0.0
         self._held = 0
         self._renewed = float("-inf")
         self._in_flight = 0
@@ -175,11 +176,16 @@ class Sender:
         self._held = self.budget.lease(wanted, self._in_flight)
 
     async def _slot(self) -> None:
-        """Wait for this process's next rate slot (reserving more when out)."""
-        if not self._slots:
-            slots: Slots = self.budget.reserve(max(1, self.budget.cap))
-            self._slots = [slots.at(i) for i in range(slots.count)][::-1]
-        start = self._slots.pop()
+        """Wait for this process's next rate slot, reserving more when out; a slot
+        missed by more than half an interval is dropped, never used late."""
+        while True:
+            if not self._slots:
+                slots: Slots = self.budget.reserve(max(1, self.budget.cap))
+                self._slots = [slots.at(i) for i in range(slots.count)][::-1]
+                self._interval = slots.interval
+            start = self._slots.pop()
+            if not self._interval or time.time() <= start + self._interval / 2:
+                break
         await self._sleep(start - time.time())
 
     async def _sleep(self, seconds: float) -> None:
