@@ -185,6 +185,23 @@ def test_a_body_over_16_mib_once_gunzipped_gets_413(checking: Printed) -> None:
     assert "-> 413" in line
 
 
+def test_a_body_over_16_mib_as_sent_gets_413_declared_or_chunked(checking: Printed) -> None:
+    big = b"x" * (17 << 20)
+
+    def chunks() -> Iterator[bytes]:
+        for start in range(0, len(big), 1 << 20):
+            yield big[start : start + (1 << 20)]
+
+    start = len(checking.lines())
+    declared = httpx.post(checking.url + "declared", content=big, timeout=PATIENCE)
+    chunked = httpx.post(checking.url + "chunked", content=chunks(), timeout=PATIENCE)
+    assert (declared.status_code, chunked.status_code) == (413, 413)
+    assert declared.json() == {"ok": False, "error": "body larger than 16 MiB"}
+    for path in ("declared", "chunked"):
+        _, line = checking.wait_line(f"POST /{path} ", after=start)
+        assert "-> 413" in line
+
+
 def test_json_lines_and_a_chosen_status() -> None:
     with dev_receiver("--json", "--status", "503") as printed:
         url = printed.url

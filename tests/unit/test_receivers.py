@@ -179,6 +179,13 @@ def test_a_hook_answers_per_record_results_inside_a_200(receiver: Receiver) -> N
     }
 
 
+def test_records_rejected_one_by_one_inside_a_200_are_not_delivered(receiver: Receiver) -> None:
+    receiver.on_request(lambda request: Reply(json={"results": []}, rejected=frozenset({1})))
+    httpx.post(receiver.url, json=[{"n": 1}, {"n": 2}, {"n": 3}])
+    assert receiver.records() == [{"n": 1}, {"n": 3}]
+    assert len(receiver.records(everything=True)) == 3
+
+
 def test_a_non_2xx_from_the_hook_does_not_take_effect_nor_keep_the_key(
     receiver: Receiver,
 ) -> None:
@@ -205,6 +212,15 @@ def test_arrivals_are_counted_per_wall_clock_second(receiver: Receiver) -> None:
     counts = receiver.per_second()
     assert set(counts) == seconds
     assert sum(counts.values()) == 5
+
+
+def test_the_most_arrivals_in_a_sliding_window_are_counted(receiver: Receiver) -> None:
+    with httpx.Client() as client:
+        for _ in range(3):
+            client.post(receiver.url, json={})
+    moments = [r.arrived_monotonic for r in receiver.received()]
+    assert receiver.most_in_window(moments[-1] - moments[0] + 1.0) == 3
+    assert receiver.most_in_window(1e-9) == 1
 
 
 def test_the_peak_of_requests_in_flight_is_measured(receiver: Receiver) -> None:
