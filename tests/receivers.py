@@ -36,7 +36,8 @@ it (a method, a path, a predicate), in the order they were queued:
 - `reset(processed=...)`: the TCP connection is aborted (RST) without an
   answer, before or after the request took effect; the second is exactly
   the case idempotency keys protect against;
-- `malformed()`: 200 with a body that is not JSON (the request took effect).
+- `malformed()`: 200 with a body that is not JSON (the request took effect,
+  unless `processed=False`).
 
 Faults change only what goes over the wire: the answer stored for a key is
 always the application's own (the default reply or the `on_request` hook),
@@ -46,7 +47,8 @@ so a retry after a reset or a malformed answer gets the real one.
 `most_in_window()` the most in any sliding window, and `peak_in_flight` is
 the most requests that were being handled at once. `hold()` keeps every
 answer back until `release()` (so a client's concurrency shows,
-deterministically), and `latency` slows every answer.
+deterministically), and `latency` slows every answer; neither holds back
+a fault's answer.
 """
 
 from __future__ import annotations
@@ -584,18 +586,15 @@ class Receiver:
             self._requests.append(request)
         fault = self._take_fault(request)
         request.fault = fault.kind if fault else None
-        if fault is not None and not fault.processed and fault.kind in ("fail", "reset"):
+        if fault is not None and not fault.processed:
             # Answered (or cut) before the application saw it: nothing took effect.
-            if fault.kind == "reset":
-                request.outcome = "reset"
-                return _abort(http)
-            request.outcome, request.status = "failed", fault.status
-            return _response(Reply(fault.status, json=fault.json, headers=fault.headers))
+            request.outcome = "reset" if fault.kind == "reset" else "failed"
+            return self._faulty(http, request, fault)
         reply = self._process(request)
+        if fault is not None and fault.kind != "delay":
+            return self._faulty(http, request, fault)
         if fault is not None:
-            wire = await self._apply_after(http, request, fault, reply)
-            if wire is not None:
-                return wire
+            await self._pause(fault.seconds)
         await self._held()
         if self.latency > 0:
             await self._pause(self.latency)
@@ -621,22 +620,19 @@ class Receiver:
             request.outcome = "accepted" if reply.success else "rejected"
         return reply
 
-    async def _apply_after(
-        self, http: web.BaseRequest, request: ReceivedRequest, fault: _Fault, reply: Reply
-    ) -> web.StreamResponse | None:
-        """What goes over the wire after a processed request under `fault` (None: `reply`)."""
+    def _faulty(
+        self, http: web.BaseRequest, request: ReceivedRequest, fault: _Fault
+    ) -> web.StreamResponse:
+        """What goes over the wire instead of the answer under a `fail`, `reset` or `malformed`."""
         if fault.kind == "reset":
             return _abort(http)
-        if fault.kind == "fail":
-            request.status = fault.status
-            return _response(Reply(fault.status, json=fault.json, headers=fault.headers))
         if fault.kind == "malformed":
             request.status = 200
             return _response(
                 Reply(200, body=MALFORMED_BODY, headers={"Content-Type": "application/json"})
             )
-        await self._pause(fault.seconds)
-        return None
+        request.status = fault.status
+        return _response(Reply(fault.status, json=fault.json, headers=fault.headers))
 
     async def _held(self) -> None:
         """Wait while answers are held, or until the receiver stops."""

@@ -162,6 +162,13 @@ def test_a_malformed_answer_is_a_200_that_is_not_json(receiver: Receiver) -> Non
     }
 
 
+def test_a_malformed_answer_can_come_before_processing(receiver: Receiver) -> None:
+    receiver.malformed(processed=False)
+    assert httpx.post(receiver.url, json={}).status_code == 200
+    assert receiver.received()[0].outcome == "failed"
+    assert receiver.accepted() == []
+
+
 def test_a_hook_answers_per_record_results_inside_a_200(receiver: Receiver) -> None:
     def per_record(request: ReceivedRequest) -> Reply:
         results = [
