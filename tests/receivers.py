@@ -20,7 +20,10 @@ configurable) and what became of the request.
 Deduplication, like an API that honours idempotency keys: a request whose key
 was already processed with a 2xx answer is not processed again; the stored
 answer is replayed. `received()` lists every request, `accepted()` only those
-that took effect (so once per key), and `records()` the records in those.
+that took effect (so once per key), and `records()` the records in those
+(less any that a 2xx answer rejected one by one, `Reply.rejected`). The
+answer is `respond(status, json_body)` (`{"ok": true}` by default; see
+`echo_ids` for remote ids), or whatever the `on_request` hook returns.
 
 Faults are queued and each applies to the next `times` requests that match
 it (a method, a path, a predicate), in the order they were queued:
@@ -33,16 +36,19 @@ it (a method, a path, a predicate), in the order they were queued:
 - `reset(processed=...)`: the TCP connection is aborted (RST) without an
   answer, before or after the request took effect; the second is exactly
   the case idempotency keys protect against;
-- `malformed()`: 200 with a body that is not JSON (the request took effect).
+- `malformed()`: 200 with a body that is not JSON (the request took effect,
+  unless `processed=False`).
 
 Faults change only what goes over the wire: the answer stored for a key is
 always the application's own (the default reply or the `on_request` hook),
 so a retry after a reset or a malformed answer gets the real one.
 
-`per_second()` counts arrivals per whole wall-clock second and
-`peak_in_flight` is the most requests that were being handled at once.
-`hold()` keeps every answer back until `release()` (so a client's
-concurrency shows, deterministically), and `latency` slows every answer.
+`per_second()` counts arrivals per whole wall-clock second,
+`most_in_window()` the most in any sliding window, and `peak_in_flight` is
+the most requests that were being handled at once. `hold()` keeps every
+answer back until `release()` (so a client's concurrency shows,
+deterministically), and `latency` slows every answer; neither holds back
+a fault's answer.
 """
 
 from __future__ import annotations
@@ -93,6 +99,9 @@ class Reply:
     json: Any = None
     body: bytes | None = None
     headers: dict[str, str] = field(default_factory=dict)
+    rejected: frozenset[int] = frozenset()
+    """Indexes (from 0) of the records of a 2xx batch that did not take effect (per-record
+    errors inside a 200): `Receiver.records()` leaves them out."""
 
     def encoded(self) -> tuple[bytes, str | None]:
         """The body bytes and their content type."""
@@ -136,6 +145,8 @@ class ReceivedRequest:
     """The status sent over the wire; None when the connection was reset."""
     fault: str | None = None
     """The name of the fault applied to this request, if any."""
+    rejected: frozenset[int] = frozenset()
+    """Indexes of records that a 2xx answer rejected one by one (`Reply.rejected`)."""
 
     @property
     def took_effect(self) -> bool:
@@ -143,8 +154,15 @@ class ReceivedRequest:
 
     @property
     def records(self) -> list[Any]:
-        """The records this request delivered (see `records_of`)."""
+        """The records this request carried (see `records_of`)."""
         return records_of(self.data)
+
+    @property
+    def delivered(self) -> list[Any]:
+        """The records it carried that took effect: none unless accepted, less `rejected`."""
+        if not self.took_effect:
+            return []
+        return [r for i, r in enumerate(self.records) if i not in self.rejected]
 
 
 def records_of(data: Any) -> list[Any]:
@@ -465,13 +483,30 @@ class Receiver:
         return [request for request in self.received() if request.took_effect]
 
     def records(self, *, everything: bool = False) -> list[Any]:
-        """The records delivered by the accepted requests (by every request with `everything`)."""
-        requests = self.received() if everything else self.accepted()
-        return [record for request in requests for record in request.records]
+        """The records that took effect, once per key and without per-record rejections.
+
+        With `everything`, every record of every request, replays and faults included.
+        """
+        if everything:
+            return [record for request in self.received() for record in request.records]
+        return [record for request in self.accepted() for record in request.delivered]
 
     def per_second(self) -> dict[int, int]:
         """Arrivals (every request) per whole wall-clock second: {int(time.time()): count}."""
         return dict(Counter(int(request.arrived) for request in self.received()))
+
+    def most_in_window(self, seconds: float = 1.0) -> int:
+        """The most arrivals within any `seconds` long window (sliding, monotonic clock).
+
+        Stricter than `per_second()`: a burst across a second's boundary counts whole.
+        """
+        moments = sorted(request.arrived_monotonic for request in self.received())
+        most, start = 0, 0
+        for end, moment in enumerate(moments):
+            while moment - moments[start] >= seconds:
+                start += 1
+            most = max(most, end - start + 1)
+        return most
 
     @property
     def in_flight(self) -> int:
@@ -551,18 +586,15 @@ class Receiver:
             self._requests.append(request)
         fault = self._take_fault(request)
         request.fault = fault.kind if fault else None
-        if fault is not None and not fault.processed and fault.kind in ("fail", "reset"):
+        if fault is not None and not fault.processed:
             # Answered (or cut) before the application saw it: nothing took effect.
-            if fault.kind == "reset":
-                request.outcome = "reset"
-                return _abort(http)
-            request.outcome, request.status = "failed", fault.status
-            return _response(Reply(fault.status, json=fault.json, headers=fault.headers))
+            request.outcome = "reset" if fault.kind == "reset" else "failed"
+            return self._faulty(http, request, fault)
         reply = self._process(request)
+        if fault is not None and fault.kind != "delay":
+            return self._faulty(http, request, fault)
         if fault is not None:
-            wire = await self._apply_after(http, request, fault, reply)
-            if wire is not None:
-                return wire
+            await self._pause(fault.seconds)
         await self._held()
         if self.latency > 0:
             await self._pause(self.latency)
@@ -570,7 +602,11 @@ class Receiver:
         return _response(reply)
 
     def _process(self, request: ReceivedRequest) -> Reply:
-        """The application: replay a known key's answer, or take effect and answer."""
+        """The application: replay a known key's answer, or take effect and answer.
+
+        Runs on the loop thread without awaiting (the hook is synchronous), so two
+        requests with one key are decided one after the other: never both applied.
+        """
         with self._lock:
             stored = self._answers.get(request.key) if request.key is not None else None
         if stored is not None:
@@ -578,32 +614,25 @@ class Receiver:
             return stored
         reply = self._application_reply(request)
         with self._lock:
-            # Two requests with one new key at once: the first to finish wins, the other
-            # is counted as a replay, as an API holding a lock on the key would answer it.
-            if request.key is not None and request.key in self._answers:
-                request.outcome = "replayed"
-                return self._answers[request.key]
             if reply.success and request.key is not None:
                 self._answers[request.key] = reply
+            request.rejected = frozenset(reply.rejected) if reply.success else frozenset()
             request.outcome = "accepted" if reply.success else "rejected"
         return reply
 
-    async def _apply_after(
-        self, http: web.BaseRequest, request: ReceivedRequest, fault: _Fault, reply: Reply
-    ) -> web.StreamResponse | None:
-        """What goes over the wire after a processed request under `fault` (None: `reply`)."""
+    def _faulty(
+        self, http: web.BaseRequest, request: ReceivedRequest, fault: _Fault
+    ) -> web.StreamResponse:
+        """What goes over the wire instead of the answer under a `fail`, `reset` or `malformed`."""
         if fault.kind == "reset":
             return _abort(http)
-        if fault.kind == "fail":
-            request.status = fault.status
-            return _response(Reply(fault.status, json=fault.json, headers=fault.headers))
         if fault.kind == "malformed":
             request.status = 200
             return _response(
                 Reply(200, body=MALFORMED_BODY, headers={"Content-Type": "application/json"})
             )
-        await self._pause(fault.seconds)
-        return None
+        request.status = fault.status
+        return _response(Reply(fault.status, json=fault.json, headers=fault.headers))
 
     async def _held(self) -> None:
         """Wait while answers are held, or until the receiver stops."""

@@ -326,5 +326,40 @@ def _call(
     return data
 
 
+@main.group()
+def dev() -> None:
+    """Tools for trying Syncline out and developing against it."""
+
+
+@dev.command("receiver")
+@click.option("--host", default="127.0.0.1", show_default=True, help="Interface to listen on.")
+@click.option(
+    "--port", default=8765, show_default=True, type=int, help="Port to listen on (0: any free)."
+)
+@click.option(
+    "--secret",
+    default=None,
+    envvar="SYNCLINE_RECEIVER_SECRET",
+    help="The webhook connection's secret: check each request's signature and bearer token.",
+)
+@click.option(
+    "--status", default=200, show_default=True, type=int, help="Status to answer every request."
+)
+@click.option("--json", "as_json", is_flag=True, help="Print each request as one JSON line.")
+def dev_receiver(host: str, port: int, secret: str | None, status: int, as_json: bool) -> None:
+    """Print every request that arrives, as a webhook or HTTP destination sends it.
+
+    One line per request: time, method, path, the answer, the number of
+    records and the first record's fields; with --secret, whether the
+    Standard Webhooks signature verifies and whether `Authorization: Bearer
+    <secret>` matches. Bodies may be gzipped; JSON, arrays and NDJSON are
+    read; more than 16 MiB is refused with 413.
+    """
+    from syncline.devtools.receiver import ReceiverOptions, serve
+
+    options = ReceiverOptions(status=status, secret=secret, as_json=as_json)
+    serve(options, host, port, click.echo)
+
+
 if __name__ == "__main__":
     main()

@@ -162,6 +162,13 @@ def test_a_malformed_answer_is_a_200_that_is_not_json(receiver: Receiver) -> Non
     }
 
 
+def test_a_malformed_answer_can_come_before_processing(receiver: Receiver) -> None:
+    receiver.malformed(processed=False)
+    assert httpx.post(receiver.url, json={}).status_code == 200
+    assert receiver.received()[0].outcome == "failed"
+    assert receiver.accepted() == []
+
+
 def test_a_hook_answers_per_record_results_inside_a_200(receiver: Receiver) -> None:
     def per_record(request: ReceivedRequest) -> Reply:
         results = [
@@ -177,6 +184,13 @@ def test_a_hook_answers_per_record_results_inside_a_200(receiver: Receiver) -> N
     assert response.json() == {
         "results": [{"ok": True, "id": "r1"}, {"ok": False, "error": "bad email"}]
     }
+
+
+def test_records_rejected_one_by_one_inside_a_200_are_not_delivered(receiver: Receiver) -> None:
+    receiver.on_request(lambda request: Reply(json={"results": []}, rejected=frozenset({1})))
+    httpx.post(receiver.url, json=[{"n": 1}, {"n": 2}, {"n": 3}])
+    assert receiver.records() == [{"n": 1}, {"n": 3}]
+    assert len(receiver.records(everything=True)) == 3
 
 
 def test_a_non_2xx_from_the_hook_does_not_take_effect_nor_keep_the_key(
@@ -205,6 +219,15 @@ def test_arrivals_are_counted_per_wall_clock_second(receiver: Receiver) -> None:
     counts = receiver.per_second()
     assert set(counts) == seconds
     assert sum(counts.values()) == 5
+
+
+def test_the_most_arrivals_in_a_sliding_window_are_counted(receiver: Receiver) -> None:
+    with httpx.Client() as client:
+        for _ in range(3):
+            client.post(receiver.url, json={})
+    moments = [r.arrived_monotonic for r in receiver.received()]
+    assert receiver.most_in_window(moments[-1] - moments[0] + 1.0) == 3
+    assert receiver.most_in_window(1e-9) == 1
 
 
 def test_the_peak_of_requests_in_flight_is_measured(receiver: Receiver) -> None:
