@@ -112,6 +112,8 @@ def GeneratedSecretField(*, title: str, description: str = "", prefix: str = "")
             "secret": True,
             "format": "password",
             "readOnly": True,
+            # pydantic marks every SecretStr writeOnly; this one is the opposite.
+            "writeOnly": False,
             GENERATED_MARK: prefix or True,
         },
     )

@@ -147,8 +147,9 @@ def with_stored_secrets(
 
     Raises `ValidationFailed` (422):
     - at `<path>.<secret>` when the request keeps a stored secret and changes
-      a destination field (`DestinationField`, at any depth): the secret must
-      be sent again;
+      a destination field (`DestinationField`, at any depth) or adds one (an
+      optional object holding one); removing one is no change. The secret
+      must be sent again;
     - at `<path>.<list>[i].<secret>` when it sends `MASK` inside a list item
       that is not the stored item at that index (another name, or any other
       plain value changed, or no stored item there): a list item keeps its
@@ -226,14 +227,14 @@ def _same_destination(
     kept: list[ConfigPath],
     prefix: tuple[str, ...],
 ) -> None:
-    """Refuse keeping the secrets at `kept` when a destination field changes."""
+    """Refuse keeping the secrets at `kept` when a destination field changes or appears.
+
+    A destination whose place is gone (its optional object removed) is no
+    change: nothing is sent there any more.
+    """
     before = _destinations(model, stored)
     after = _destinations(model, wanted)
-    changed = sorted(
-        key
-        for key in before.keys() | after.keys()
-        if before.get(key, MISSING) != after.get(key, MISSING)
-    )
+    changed = sorted(key for key, value in after.items() if before.get(key, MISSING) != value)
     if not changed:
         return
     changed_paths = [parse_key(key) for key in changed]
