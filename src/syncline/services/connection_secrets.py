@@ -158,8 +158,9 @@ def with_stored_secrets(
     """
     generated = model.generated_secret_fields()
     stored = stored_configuration(plain, secrets)
-    asked = copy.deepcopy(without_generated(model, requested))
-    raw = {**stored, **asked} if merge else asked
+    asked = without_generated(model, requested)
+    # A copy: the places sent as MASK are filled in below, and `stored` stays as saved.
+    raw = copy.deepcopy({**stored, **asked} if merge else asked)
     for name in generated:
         if secrets.get(name):
             raw[name] = secrets[name]
