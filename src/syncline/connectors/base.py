@@ -12,12 +12,19 @@ imported inside the methods that use them.
 Secrets and where they go: a configuration declares its secret fields with
 `SecretField` (encrypted at rest, shown as `MASK`) and every field that
 decides where those secrets are sent with `DestinationField`: a host name,
-a port, a Unix socket or file path, a URL. A caller may send `MASK` back to
-keep a stored secret, but only while every destination field keeps its
-value; the service layer checks this in one place
-(`services.connections`), so a type declares its destination fields and
-nothing else. Declare too many rather than too few: a field missed here
-lets a stored secret be sent wherever a caller points it.
+a port, a Unix socket or file path, a URL. Both may sit in the
+configuration itself or inside nested models and lists of models
+(`basic.password`, `headers[0].value`, `oauth.token_endpoint`; see
+`config_paths`). A caller may send `MASK` back to keep a stored secret, but
+only while every destination field keeps its value (and, inside a list,
+while the item keeps its other values); the service layer checks this in
+one place (`services.connection_secrets`), so a type declares its
+destination fields and nothing else. Declare too many rather than too few:
+a field missed here lets a stored secret be sent wherever a caller points it.
+
+A secret the server makes itself, such as a webhook's signing secret, is
+declared with `GeneratedSecretField`: read-only, generated on create, kept
+across every update, and shown in full only in the create response.
 
 Errors: methods raise `syncline.errors.ConnectorError` subclasses whose message
 is the remote system's own explanation, with secrets scrubbed
@@ -37,6 +44,7 @@ from pydantic import Field as PydanticField
 
 from syncline.connectors.calls import CallLimits
 from syncline.connectors.compatibility import ANY_NAME, Acceptance, NameRules, ValueDomain
+from syncline.connectors.config_paths import FieldPattern, expand, get_path, marked
 from syncline.connectors.delivery.shared import SharedState
 from syncline.connectors.vocabulary import (
     FieldType,
@@ -65,13 +73,49 @@ LOCAL_PATH_MARK = "localPath"
 """The JSON schema key marking a path on the Syncline server (`LocalPathField`)."""
 
 
+GENERATED_MARK = "generatedSecret"
+"""The JSON schema key marking a secret the server generates (`GeneratedSecretField`);
+its value is the generated secret's prefix."""
+
+
 def SecretField(*, title: str, description: str = "", default: Any = ...) -> Any:  # noqa: N802
-    """A configuration field holding a secret: encrypted at rest, masked in responses."""
+    """A configuration field holding a secret: encrypted at rest, masked in responses.
+
+    The field is a `SecretStr`, in the configuration model itself or in a model
+    nested in it, directly, optionally or in a list (`headers[0].value`).
+    """
     return PydanticField(
         default,
         title=title,
         description=description,
         json_schema_extra={"secret": True, "format": "password", "writeOnly": True},
+    )
+
+
+def GeneratedSecretField(*, title: str, description: str = "", prefix: str = "") -> Any:  # noqa: N802
+    """A read-only secret the server generates when the connection is created.
+
+    The value is `prefix` followed by the base64 of 32 random bytes (with
+    `whsec_`, the Standard Webhooks format). It is read-only: whatever a
+    caller sends for it, on create, update or test, is ignored. It is kept
+    across every update, destination changes included (it is the receiver's
+    shared secret, not a credential for someone else's host). Like every
+    secret it is encrypted at rest, masked in responses and scrubbed from
+    messages, except that the response creating the connection shows it in
+    full, once. The field is a top-level `SecretStr` defaulting to empty.
+    """
+    return PydanticField(
+        SecretStr(""),
+        title=title,
+        description=description,
+        json_schema_extra={
+            "secret": True,
+            "format": "password",
+            "readOnly": True,
+            # pydantic marks every SecretStr writeOnly; this one is the opposite.
+            "writeOnly": False,
+            GENERATED_MARK: prefix or True,
+        },
     )
 
 
@@ -114,13 +158,43 @@ class ConnectorConfig(BaseModel):
 
     @classmethod
     def secret_fields(cls) -> frozenset[str]:
-        """Names of the fields declared with `SecretField`."""
+        """Names of the top-level fields declared with `SecretField` or
+        `GeneratedSecretField` (nested ones too: `secret_paths`)."""
         return cls._marked("secret")
 
     @classmethod
+    def secret_paths(cls) -> frozenset[FieldPattern]:
+        """Every secret field, nested ones included, as patterns (`config_paths`):
+        `("password",)`, `("basic", "password")`, `("headers", ITEM, "value")`."""
+        return frozenset(marked(cls, "secret"))
+
+    @classmethod
+    def generated_secret_fields(cls) -> dict[str, str]:
+        """The fields declared with `GeneratedSecretField`, each with its prefix.
+
+        Raises `TypeError` for one declared inside a nested model: a generated
+        secret belongs to the connection, not to an item of it.
+        """
+        generated: dict[str, str] = {}
+        for pattern, prefix in marked(cls, GENERATED_MARK).items():
+            if len(pattern) != 1:
+                raise TypeError(
+                    f"{cls.__name__}: generated secret {'.'.join(pattern)} must be a "
+                    "top-level field of the configuration"
+                )
+            generated[pattern[0]] = prefix if isinstance(prefix, str) else ""
+        return generated
+
+    @classmethod
     def destination_fields(cls) -> frozenset[str]:
-        """Names of the fields declared with `DestinationField` (or `LocalPathField`)."""
+        """Names of the top-level fields declared with `DestinationField` (or
+        `LocalPathField`); nested ones too: `destination_paths`."""
         return cls._marked(DESTINATION_MARK)
+
+    @classmethod
+    def destination_paths(cls) -> frozenset[FieldPattern]:
+        """Every destination field, nested ones included, as patterns (`config_paths`)."""
+        return frozenset(marked(cls, DESTINATION_MARK))
 
     @classmethod
     def local_path_fields(cls) -> frozenset[str]:
@@ -137,14 +211,17 @@ class ConnectorConfig(BaseModel):
         return frozenset(names)
 
     def secret_values(self) -> list[str]:
-        """The plain values of this configuration's secrets, for scrubbing messages."""
+        """The plain values of this configuration's secrets, nested and generated ones
+        included, for scrubbing messages. Empty secrets are left out."""
+        dumped = self.model_dump()  # Python mode keeps each SecretStr as it is
         values = []
-        for name in self.secret_fields():
-            value = getattr(self, name)
-            if isinstance(value, SecretStr):
-                value = value.get_secret_value()
-            if value:
-                values.append(str(value))
+        for pattern in sorted(self.secret_paths()):
+            for path in expand(dumped, pattern):
+                value = get_path(dumped, path)
+                if isinstance(value, SecretStr):
+                    value = value.get_secret_value()
+                if value:
+                    values.append(str(value))
         return values
 
 
@@ -388,8 +465,10 @@ class Connector(ABC):
         )
 
     def scrub(self, message: str) -> str:
-        """Remove every secret of this configuration from a message."""
-        for secret in self.config.secret_values():
+        """Remove every secret of this configuration, nested and generated ones included,
+        from a message."""
+        # Longest first: a secret containing another is replaced whole.
+        for secret in sorted(set(self.config.secret_values()), key=len, reverse=True):
             message = message.replace(secret, MASK)
         return message
 

@@ -2,16 +2,23 @@
 
 Secrets are split from the configuration before anything is stored: the
 plain part goes to `connections.configuration`, the secret part is encrypted
-into `connections.secrets`. Responses see secrets only as `MASK`; sending
-`MASK` back in an update keeps the stored value.
+into `connections.secrets` (secrets may sit at any depth of the
+configuration; `connection_secrets` says how they are kept). Responses see
+secrets only as `MASK`, at their place; sending `MASK` back in an update
+keeps the stored value.
 
 A stored secret follows its destination: a request may keep it (send `MASK`,
 or leave it out where the request is merged over the stored configuration)
 only while every field its type declares with `DestinationField` keeps its
-value. Otherwise the stored secret would go wherever the request points, so
-the request is refused (422) until it sends the secret again. Every request
-that combines stored secrets with a configuration from the caller goes
-through `_with_stored_secrets`.
+value, and, inside a list, only while its item keeps its position and its
+other values. Otherwise the stored secret would go wherever the request
+points, so the request is refused (422) until it sends the secret again.
+Every request that combines stored secrets with a configuration from the
+caller goes through `connection_secrets.with_stored_secrets`.
+
+Generated secrets (`GeneratedSecretField`) are the server's: made on create,
+ignored when a caller sends them, kept across updates, and shown in full only
+by the response of the request that made them (`SavedConnection`).
 """
 
 from __future__ import annotations
@@ -20,13 +27,22 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from pydantic import SecretStr, ValidationError
-
-from syncline.connectors.base import MASK, Connector, ConnectorConfig, ParameterValues
+from syncline.connectors.base import Connector, ConnectorConfig, ParameterValues
 from syncline.connectors.calls import CallLimits
 from syncline.connectors.registry import connector_class
-from syncline.errors import InUse, NotFound, ValidationFailed, validation_failed
+from syncline.errors import InUse, NotFound, ValidationFailed
+from syncline.services import connection_secrets
 from syncline.services.auth import Principal
+from syncline.services.connection_secrets import (
+    split_secrets as split_secrets,  # part of this module's interface, as it always was
+)
+from syncline.services.connection_secrets import (
+    stored_configuration,
+    validate_configuration,
+    with_generated,
+    with_stored_secrets,
+    without_generated,
+)
 from syncline.services.local_paths import LocalRoots
 from syncline.services.sync_files import remove_sync_files
 from syncline.settings import Settings
@@ -48,6 +64,16 @@ class ConnectionInput:
     healthcheck_interval: str | None = None
     policies: list[str] | None = None
     validate: bool = True
+
+
+@dataclass(frozen=True)
+class SavedConnection:
+    """A connection just created or updated, and its configuration as the response shows it."""
+
+    connection: Connection
+    configuration: dict[str, Any]
+    """Secrets masked, except the generated secrets this request made: those are shown
+    in full, this once."""
 
 
 def call_limits(settings: Settings, cancelled: Callable[[], bool] | None = None) -> CallLimits:
@@ -74,23 +100,7 @@ def parse_configuration(
     cls: type[Connector], raw: dict[str, Any], *, path: str = "configuration"
 ) -> ConnectorConfig:
     """Validate a raw configuration against a type's model (422 naming the field)."""
-    try:
-        return cls.config_model.model_validate(raw)
-    except ValidationError as exc:
-        raise validation_failed(
-            [dict(e) for e in exc.errors()], prefix=tuple(path.split("."))
-        ) from None
-
-
-def split_secrets(config: ConnectorConfig) -> tuple[dict[str, Any], dict[str, str]]:
-    """The plain and the secret parts of a validated configuration."""
-    secret_names = config.secret_fields()
-    plain = config.model_dump(mode="json", exclude=set(secret_names))
-    secrets: dict[str, str] = {}
-    for name in secret_names:
-        value = getattr(config, name)
-        secrets[name] = value.get_secret_value() if isinstance(value, SecretStr) else str(value)
-    return plain, secrets
+    return validate_configuration(cls.config_model, raw, path=path)
 
 
 class ConnectionService:
@@ -116,19 +126,24 @@ class ConnectionService:
             return self._repo(session).get(connection_id)
 
     def masked_configuration(self, connection: Connection) -> dict[str, Any]:
-        """The configuration as responses show it: every set secret is `MASK`."""
+        """The configuration as responses show it: every set secret is `MASK` at its
+        place (nested ones too), every empty one `""`; generated ones are masked too."""
         secrets = self.box.decrypt(connection.secrets)
-        masked = {name: MASK if value else "" for name, value in secrets.items()}
-        return {**connection.configuration, **masked}
+        return connection_secrets.masked_configuration(connection.configuration, secrets)
 
-    def create(self, request: ConnectionInput) -> Connection:
+    def create(self, request: ConnectionInput) -> SavedConnection:
         """Validate, optionally check, and store a new connection.
 
-        Raises `ValidationFailed` for an unknown type or a bad configuration and
-        `ConnectionCheckFailed` when `validate` is set and the check fails.
+        Generated secrets are made here (whatever the request sends for them
+        is ignored), and the returned configuration shows them in full: the
+        create response is the only one that does. Raises `ValidationFailed`
+        for an unknown type or a bad configuration and `ConnectionCheckFailed`
+        when `validate` is set and the check fails.
         """
         cls = connector_type(request.type or "")
-        config, usable = self._configure(cls, request.configuration)
+        model = cls.config_model
+        raw, fresh = with_generated(model, without_generated(model, request.configuration), {})
+        config, usable = self._configure(cls, raw)
         status = self._check(cls, usable, request.validate)
         plain, secrets = split_secrets(config)
         connection = Connection(
@@ -144,14 +159,20 @@ class ConnectionService:
             updated_by=self.principal.user_id,
         )
         with self.store.session() as session:
-            return self._repo(session).add(connection)
+            saved = self._repo(session).add(connection)
+        return SavedConnection(
+            saved, connection_secrets.masked_configuration(plain, secrets, reveal=fresh)
+        )
 
-    def update(self, connection_id: str, request: ConnectionInput) -> Connection:
+    def update(self, connection_id: str, request: ConnectionInput) -> SavedConnection:
         """Replace a connection's name and configuration (a full replacement).
 
-        Secrets sent back as `MASK` keep their stored value, unless a
-        destination field changes (`ValidationFailed` naming the secret);
-        omitted keys are cleared. The type cannot change.
+        Secrets sent back as `MASK` at their place keep their stored value,
+        unless a destination field changes, or, inside a list, the item at
+        that index is another one (`ValidationFailed` naming the secret);
+        omitted keys are cleared. Generated secrets are kept whatever the
+        request sends (one missing is made, and shown in the returned
+        configuration this once). The type cannot change.
         """
         with self.store.session() as session:
             connection = self._repo(session).get(connection_id)
@@ -162,9 +183,15 @@ class ConnectionService:
                 )
             cls = connector_class(connection.type)
             stored = self.box.decrypt(connection.secrets)
-            raw = _with_stored_secrets(
-                cls, connection, stored, request.configuration, merge=False, path="configuration"
+            raw = with_stored_secrets(
+                cls.config_model,
+                connection.configuration,
+                stored,
+                request.configuration,
+                merge=False,
+                path="configuration",
             )
+            raw, fresh = with_generated(cls.config_model, raw, stored)
             config, usable = self._configure(cls, raw)
             status = self._check(cls, usable, request.validate)
             plain, secrets = split_secrets(config)
@@ -179,7 +206,8 @@ class ConnectionService:
                 connection.policies = list(request.policies)
             connection.updated_by = self.principal.user_id
             session.flush()
-            return connection
+            shown = connection_secrets.masked_configuration(plain, secrets, reveal=fresh)
+            return SavedConnection(connection, shown)
 
     def delete(self, connection_id: str, *, force: bool = False) -> None:
         """Delete a connection.
@@ -214,9 +242,10 @@ class ConnectionService:
         """Check a configuration without storing anything.
 
         With `connection_id`, `configuration` is merged over the stored one;
-        stored secrets are kept only while the destination is unchanged.
-        Raises `ValidationFailed` (a changed destination, another type) and
-        `ConnectionCheckFailed` with the system's own message.
+        stored secrets are kept only while the destination is unchanged (see
+        `update`). Generated secrets sent are ignored. Raises
+        `ValidationFailed` (a changed destination, a moved list item, another
+        type) and `ConnectionCheckFailed` with the system's own message.
         """
         raw = dict(configuration)
         if connection_id:
@@ -228,15 +257,17 @@ class ConnectionService:
                     path="type",
                 )
             type_id = connection.type
-            raw = _with_stored_secrets(
-                connector_class(type_id),
-                connection,
+            raw = with_stored_secrets(
+                connector_class(type_id).config_model,
+                connection.configuration,
                 self.box.decrypt(connection.secrets),
                 raw,
                 merge=True,
                 path="configuration",
             )
         cls = connector_type(type_id)
+        if not connection_id:
+            raw = without_generated(cls.config_model, raw)
         _, usable = self._configure(cls, raw)
         cls(usable).check()
 
@@ -244,7 +275,7 @@ class ConnectionService:
         """A connector for a stored connection, secrets decrypted. Raises `NotFound`."""
         connection = self.get(connection_id)
         cls = connector_class(connection.type)
-        raw = {**connection.configuration, **self.box.decrypt(connection.secrets)}
+        raw = stored_configuration(connection.configuration, self.box.decrypt(connection.secrets))
         # Stored connections are confined again: the roots may have changed
         # since they were saved.
         _, usable = self._configure(cls, raw)
@@ -270,10 +301,11 @@ class ConnectionService:
 
         With `connection_id`, `parameters` are merged over that connection's
         configuration; stored secrets are kept only while the destination is
-        unchanged (`ValidationFailed` otherwise, or for another type).
+        unchanged (`ValidationFailed` otherwise, or for another type; see
+        `update`). Generated secrets sent are ignored.
         """
         cls = connector_class(type_id)
-        raw = dict(parameters)
+        raw = without_generated(cls.config_model, parameters)
         if connection_id:
             connection = self.get(connection_id)
             if connection.type != cls.type_id:
@@ -282,9 +314,9 @@ class ConnectionService:
                     f"connection, not {cls.type_id!r}",
                     path="connection_id",
                 )
-            raw = _with_stored_secrets(
-                cls,
-                connection,
+            raw = with_stored_secrets(
+                cls.config_model,
+                connection.configuration,
                 self.box.decrypt(connection.secrets),
                 raw,
                 merge=True,
@@ -309,61 +341,3 @@ class ConnectionService:
 
     def _repo(self, session: Any) -> ConnectionRepository:
         return ConnectionRepository(session, self.principal.organization_id)
-
-
-def _with_stored_secrets(
-    cls: type[Connector],
-    connection: Connection,
-    secrets: dict[str, str],
-    requested: dict[str, Any],
-    *,
-    merge: bool,
-    path: str,
-) -> dict[str, Any]:
-    """The raw configuration a request asks for, with the stored secrets it keeps.
-
-    A request keeps a stored secret by sending `MASK` for it or, when
-    `merge` (the request is laid over the stored configuration), by leaving
-    it out. Raises `ValidationFailed` at `<path>.<secret>` when it keeps a
-    secret and changes a destination field: the secret must be sent again.
-    """
-    config_model = cls.config_model
-    stored = {**connection.configuration, **secrets}
-    absent = MASK if merge else ""
-    kept = sorted(
-        name
-        for name in config_model.secret_fields()
-        if secrets.get(name) and requested.get(name, absent) == MASK
-    )
-    raw = {**stored, **requested} if merge else dict(requested)
-    raw = {key: stored.get(key, "") if value == MASK else value for key, value in raw.items()}
-    if not kept:
-        return raw
-    wanted = _destination(parse_configuration(cls, raw, path=path))
-    changed = [name for name in sorted(wanted) if wanted[name] != stored.get(name)]
-    if changed:
-        secret = kept[0]
-        raise ValidationFailed(
-            f"{path}.{secret}: {_listing(changed)} changed, and a stored secret goes only "
-            f"where it was saved for; send {_listing(kept)} again",
-            path=f"{path}.{secret}",
-            metadata={
-                "changed": [f"{path}.{name}" for name in changed],
-                "secrets": [f"{path}.{name}" for name in kept],
-            },
-        )
-    return raw
-
-
-def _destination(config: ConnectorConfig) -> dict[str, Any]:
-    """The values of a configuration's destination fields, as they are stored."""
-    names = config.destination_fields()
-    values = config.model_dump(mode="json", include=set(names))
-    for name in names & config.secret_fields():
-        value = getattr(config, name)
-        values[name] = value.get_secret_value() if isinstance(value, SecretStr) else str(value)
-    return values
-
-
-def _listing(names: list[str]) -> str:
-    return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]

@@ -46,12 +46,12 @@ def create_demo(connections: ConnectionService) -> Demo:
         ConnectionInput(
             name="Demo customers (SQLite)", type="sqlite", configuration={"path": str(source_path)}
         )
-    )
+    ).connection
     export = connections.create(
         ConnectionInput(
             name="Demo export (files)", type="files", configuration={"path": str(export_dir)}
         )
-    )
+    ).connection
     model = ModelService(connections).create(
         ModelWrite(
             name="Demo customers",

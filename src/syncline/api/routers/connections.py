@@ -6,6 +6,8 @@ literal path wins.
 
 from __future__ import annotations
 
+from typing import Any
+
 from fastapi import APIRouter
 
 from syncline.api.access import allow
@@ -14,7 +16,7 @@ from syncline.api.schemas import connections as schemas
 from syncline.api.schemas.common import Envelope, actor, timestamp
 from syncline.connectors.base import ParameterValues
 from syncline.connectors.registry import connector_class
-from syncline.services.connections import ConnectionInput, ConnectionService
+from syncline.services.connections import ConnectionInput, ConnectionService, SavedConnection
 from syncline.services.roles import READ, WRITE, Role, at_least
 from syncline.store.tables import Connection
 
@@ -34,14 +36,17 @@ def _type_ref(type_id: str) -> schemas.ConnectionTypeRef:
     return schemas.ConnectionTypeRef(id=cls.type_id, name=cls.name, operations=operations)
 
 
-def connection_out(service: ConnectionService, row: Connection) -> schemas.Connection:
-    """A stored connection as `Connection`, secrets masked."""
+def connection_out(
+    service: ConnectionService, row: Connection, configuration: dict[str, Any] | None = None
+) -> schemas.Connection:
+    """A stored connection as `Connection`, secrets masked (or its `configuration` as the
+    service showed it when saving it)."""
     return schemas.Connection(
         id=row.id,
         name=row.name,
         organization_id=row.organization_id,
         type=_type_ref(row.type),
-        configuration=service.masked_configuration(row),
+        configuration=service.masked_configuration(row) if configuration is None else configuration,
         status=row.status,
         status_error=row.status_error,
         policies=list(row.policies),
@@ -53,8 +58,10 @@ def connection_out(service: ConnectionService, row: Connection) -> schemas.Conne
     )
 
 
-def _created_out(service: ConnectionService, row: Connection) -> schemas.ConnectionCreated:
-    full = connection_out(service, row)
+def _created_out(service: ConnectionService, saved: SavedConnection) -> schemas.ConnectionCreated:
+    """A connection just saved, its configuration as the service shows it to this response
+    (a generated secret made by this request in full, once)."""
+    full = connection_out(service, saved.connection, saved.configuration)
     return schemas.ConnectionCreated(
         id=full.id,
         name=full.name,
@@ -103,8 +110,8 @@ def create_connection(
     body: schemas.ConnectionCreate, connections: Connections
 ) -> Envelope[schemas.ConnectionCreated]:
     """Create a connection; it is checked first unless `validate` is false."""
-    row = connections.create(_input(body))
-    return Envelope(data=_created_out(connections, row))
+    saved = connections.create(_input(body))
+    return Envelope(data=_created_out(connections, saved))
 
 
 CHECK_CONFIGURATION = at_least(
@@ -135,8 +142,8 @@ def update_connection(
     connection_id: str, body: schemas.ConnectionUpdate, connections: Connections
 ) -> Envelope[schemas.ConnectionCreated]:
     """Replace a connection's name and configuration."""
-    row = connections.update(connection_id, _input(body))
-    return Envelope(data=_created_out(connections, row))
+    saved = connections.update(connection_id, _input(body))
+    return Envelope(data=_created_out(connections, saved))
 
 
 @router.delete("/{connection_id}", dependencies=[allow(WRITE)])
