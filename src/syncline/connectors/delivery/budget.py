@@ -7,7 +7,7 @@ draws from one budget kept in a `SharedState` under the connection's key:
   next request may start (`next`). Reserving `n` slots moves it on by `n`
   intervals; a process sends its reserved requests at their slot times, so
   requests are spaced one interval apart across everyone. The interval is
-  `1 / (rate × HEADROOM)`: an API counts requests when they arrive, and
+  `1 / (rate * HEADROOM)`: an API counts requests when they arrive, and
   arrivals jitter, so the budget keeps a little under the limit for the
   jitter never to push a second over it. A process reserves a few slots at
   a time (about a fifth of a second's worth, at most its concurrency), so

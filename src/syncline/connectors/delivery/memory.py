@@ -11,16 +11,16 @@ small SQLite database:
   batch, so a crash in between resends only the requests still in flight
   (with the same idempotency keys).
 
-Staged changes are committed together (`flush`), at most `FLUSH_SECONDS`
-apart and at the end of every batch; SQLite's WAL keeps a commit through a
-killed process.
+Staged changes are committed together (`flush`): the writer flushes the
+answers that came in together before it starts another request, so a
+crash leaves unrecorded at most the requests in flight. SQLite's WAL
+keeps a commit through a killed process.
 """
 
 from __future__ import annotations
 
 import json
 import sqlite3
-import time
 from collections.abc import Iterable, Sequence
 from itertools import islice
 from pathlib import Path
@@ -30,8 +30,6 @@ from syncline.connectors.writing import CommitLedger, CommittedBatch, RecordResu
 from syncline.errors import ConnectorError
 
 FILE_NAME = "records.sqlite"
-FLUSH_SECONDS = 0.05
-"""Staged markers are committed at least this often while replies come in."""
 _CHUNK = 500
 """Identities looked up per statement."""
 _SIGN = 1 << 63
@@ -58,7 +56,6 @@ class RecordMemory:
         self._records: list[tuple[str, int, str | None, str | None]] = []
         self._forgotten: list[str] = []
         self._marks: list[tuple[str, int, int, int, str]] = []
-        self._flushed = time.monotonic()
 
     def _open(self) -> sqlite3.Connection:
         if self._connection is None:
@@ -118,11 +115,8 @@ class RecordMemory:
         """Stage commit markers: records `first..first+count` of `batch` had `result`."""
         self._marks.extend((execution_id, batch, f, c, r.value) for f, c, r in runs)
 
-    def flush(self, *, force: bool = True) -> None:
-        """Commit what is staged (unless `force` is False and the last commit is recent)."""
-        if not force and time.monotonic() - self._flushed < FLUSH_SECONDS:
-            return
-        self._flushed = time.monotonic()
+    def flush(self) -> None:
+        """Commit what is staged."""
         if not (self._records or self._forgotten or self._marks):
             return
         connection = self._open()

@@ -105,13 +105,21 @@ class Sender:
         self._renewed = float("-inf")
         self._in_flight = 0
 
-    def send(self, requests: Iterable[Request], done: Callable[[Request, Reply], None]) -> None:
-        """Send every request; `done(request, reply)` for each final answer.
+    def send(
+        self,
+        requests: Iterable[Request],
+        done: Callable[[Request, Reply], None],
+        settled: Callable[[], None] = lambda: None,
+    ) -> None:
+        """Send every request; `done(request, reply)` for each final answer, then
+        `settled()` once the answers that came together are all done, before any
+        further request starts (so what `settled` makes durable bounds what a
+        crash can leave unknown to the requests in flight).
 
         Raises `DeliveryFailed` (naming the request and its last error),
         `CallCanceled`, or `ConnectorError` when the shared budget cannot be reached.
         """
-        self._loop.run_until_complete(self._send_all(list(requests), done))
+        self._loop.run_until_complete(self._send_all(list(requests), done, settled))
 
     def close(self) -> None:
         """Give the budget's permits back and close the connections."""
@@ -127,7 +135,10 @@ class Sender:
     # ------------------------------------------------------------- the loop
 
     async def _send_all(
-        self, requests: list[Request], done: Callable[[Request, Reply], None]
+        self,
+        requests: list[Request],
+        done: Callable[[Request, Reply], None],
+        settled: Callable[[], None],
     ) -> None:
         if self._client is None:
             self._client = self._make_client()
@@ -148,10 +159,14 @@ class Sender:
                 finished, _ = await asyncio.wait(
                     running, timeout=POLL_SECONDS, return_when=asyncio.FIRST_COMPLETED
                 )
-                for task in finished:
-                    request = running.pop(task)
-                    self._in_flight = len(running)
-                    done(request, task.result())
+                try:
+                    for task in finished:
+                        request = running.pop(task)
+                        self._in_flight = len(running)
+                        done(request, task.result())
+                finally:
+                    if finished:
+                        settled()
                 self._in_flight = len(running)
         finally:
             for task in running:

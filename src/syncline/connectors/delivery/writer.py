@@ -203,10 +203,9 @@ class DeliveryWriter(KeyedWriter):
                         for r, o in zip(request.records, outcomes, strict=True)
                     ],
                 )
-            self.memory.flush(force=False)
 
         try:
-            self.sender.send(requests, done)
+            self.sender.send(requests, done, self.memory.flush)
         finally:
             self.memory.flush()
         return BatchResult(results, messages)
