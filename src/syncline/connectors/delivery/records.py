@@ -24,6 +24,10 @@ from decimal import Decimal
 from enum import StrEnum
 from typing import Any
 
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.types as pt
+
 from syncline.connectors.vocabulary import SyncMode
 from syncline.connectors.writing import RecordResult
 
@@ -122,3 +126,48 @@ def jsonable(value: Any) -> Any:
             return {str(k): jsonable(v) for k, v in value}
         return [jsonable(item) for item in value]
     return str(value)
+
+
+def json_rows(batch: pa.RecordBatch) -> list[dict[str, Any]]:
+    """The rows of `batch` as JSON-ready dicts (see `jsonable`), converted column by
+    column: Arrow turns times into ISO 8601 text and decimals into floats in bulk,
+    and only what it cannot (nested values, bytes) goes value by value."""
+    names = batch.schema.names
+    columns = [_json_column(column) for column in batch.columns]
+    return [dict(zip(names, values, strict=True)) for values in zip(*columns, strict=True)]
+
+
+def _json_column(column: pa.Array) -> list[Any]:
+    kind = column.type
+    if pt.is_timestamp(kind):
+        zone = "Z" if kind.tz is not None else ""
+        if kind.tz is not None:
+            column = column.cast(pa.timestamp(kind.unit, "UTC"))
+        return _iso_times(column, zone)
+    if pt.is_date(kind):
+        return pc.strftime(column, format="%Y-%m-%d").to_pylist()  # type: ignore[no-any-return]
+    if pt.is_floating(kind):
+        finite = pc.is_finite(column)
+        return pc.if_else(finite, column, pa.scalar(None, kind)).to_pylist()  # type: ignore[no-any-return]
+    if pt.is_integer(kind) or pt.is_boolean(kind) or pt.is_string(kind) or pt.is_large_string(kind):
+        return column.to_pylist()  # type: ignore[no-any-return]
+    return [jsonable(value) for value in column.to_pylist()]
+
+
+def _iso_times(times: pa.Array, zone: str) -> list[Any]:
+    """ISO 8601 texts of timestamps, with the sub-second part `isoformat` would show
+    (none when zero), and `zone` after them."""
+    seconds = pc.floor_temporal(times, unit="second")
+    text = pc.strftime(seconds.cast(pa.timestamp("s", times.type.tz)), format="%Y-%m-%dT%H:%M:%S")
+    if times.type.unit == "s":
+        return [None if t is None else t + zone for t in text.to_pylist()]
+    per_second = {"ms": 1_000, "us": 1_000_000, "ns": 1_000_000_000}[times.type.unit]
+    ticks = pc.subtract(pc.cast(times, pa.int64()), pc.cast(seconds, pa.int64())).to_pylist()
+    shown: list[str | None] = []
+    for value, tick in zip(text.to_pylist(), ticks, strict=True):
+        if value is None:
+            shown.append(None)
+            continue
+        micro = tick * 1_000_000 // per_second
+        shown.append(f"{value}.{micro:06d}{zone}" if micro else value + zone)
+    return shown

@@ -31,7 +31,14 @@ from syncline.connectors.delivery.connector import DeliveryConnector
 from syncline.connectors.delivery.keys import idempotency_key
 from syncline.connectors.delivery.memory import RecordMemory
 from syncline.connectors.delivery.policy import Backoff, RetrySettings, StatusRules
-from syncline.connectors.delivery.records import RESULT_OF, Event, Known, Record, event_of, jsonable
+from syncline.connectors.delivery.records import (
+    RESULT_OF,
+    Event,
+    Known,
+    Record,
+    event_of,
+    json_rows,
+)
 from syncline.connectors.delivery.sender import Reply, Request, Sender, excerpt, shown_url
 from syncline.connectors.vocabulary import SyncMode
 from syncline.connectors.writing import (
@@ -151,7 +158,7 @@ class DeliveryWriter(KeyedWriter):
     ) -> BatchResult:
         if keys is None:
             raise ConnectorError(f"a {self.connector.type_id} writer needs the records' identities")
-        rows = [{name: jsonable(value) for name, value in row.items()} for row in batch.to_pylist()]
+        rows = json_rows(batch)
         identities = list(keys.identities)
         known = self.memory.known(identities) if self._needs_memory() else {}
         results = [RecordResult.SKIPPED] * len(rows)

@@ -1,0 +1,69 @@
+"""Records as an API target sends them: values in JSON, and events by mode."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+
+import pyarrow as pa
+import pytest
+
+from syncline.connectors.delivery.records import Event, Known, event_of, json_rows, jsonable
+from syncline.connectors.vocabulary import SyncMode
+
+
+def test_json_rows_convert_every_type_as_each_value_would_be() -> None:
+    plus_two = dt.timezone(dt.timedelta(hours=2))
+    batch = pa.record_batch(
+        {
+            "utc": pa.array(
+                [
+                    dt.datetime(2024, 1, 2, 3, 4, 5, 123456, tzinfo=dt.UTC),
+                    None,
+                    dt.datetime(2024, 1, 2, 3, 4, 5, tzinfo=plus_two),
+                ],
+                pa.timestamp("us", "UTC"),
+            ),
+            "naive": pa.array(
+                [
+                    dt.datetime(2024, 1, 2, 3, 4, 5, 500000),
+                    dt.datetime(2024, 1, 2),
+                    dt.datetime(1960, 1, 1, 0, 0, 0, 250000),
+                ],
+                pa.timestamp("ms"),
+            ),
+            "seconds": pa.array([dt.datetime(2020, 1, 1)] * 3, pa.timestamp("s")),
+            "nanos": pa.array([1000, 0, None], pa.timestamp("ns", "UTC")),
+            "day": pa.array([dt.date(2024, 5, 6), None, dt.date(1999, 1, 1)]),
+            "real": pa.array([1.5, float("nan"), float("inf")]),
+            "money": pa.array([Decimal("1.50"), Decimal("2"), None], pa.decimal128(5, 2)),
+            "text": ["a", None, "ü"],
+            "flag": [True, False, None],
+            "list": pa.array([[1, 2], None, []]),
+            "bytes": pa.array([b"\x00\x01", None, b""]),
+            "object": pa.array([{"a": 1}, None, {"a": None}]),
+        }
+    )
+    expected = [{k: jsonable(v) for k, v in row.items()} for row in batch.to_pylist()]
+    assert json_rows(batch) == expected
+    assert expected[0]["utc"] == "2024-01-02T03:04:05.123456Z"
+    assert expected[2]["utc"] == "2024-01-02T01:04:05Z"
+    assert expected[1]["real"] is None
+    assert expected[0]["money"] == 1.5
+    assert expected[1]["money"] == 2
+    assert expected[0]["bytes"] == "AAE="
+
+
+@pytest.mark.parametrize(
+    ("mode", "known", "unknown"),
+    [
+        (SyncMode.APPEND, Event.INSERT, Event.INSERT),
+        (SyncMode.CREATE, None, Event.INSERT),
+        (SyncMode.UPDATE, Event.UPDATE, Event.UPDATE),
+        (SyncMode.UPDATE_OR_CREATE, Event.UPDATE, Event.INSERT),
+        (SyncMode.REMOVE, Event.DELETE, Event.DELETE),
+    ],
+)
+def test_each_mode_makes_its_events(mode: SyncMode, known: Event | None, unknown: Event) -> None:
+    assert event_of(mode, Known(hash=1)) is known
+    assert event_of(mode, None) is unknown
