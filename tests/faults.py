@@ -174,6 +174,11 @@ class FaultProxy:
             held, fault = b"", None
             if upward:
                 data, held, fault = self._upward(data)
+                if fault == "lose_reply":
+                    # Silence the server before it gets the request: its answer can
+                    # come back (and be forwarded by the other pump) before `_fire`
+                    # runs, and a delivered answer is no lost reply.
+                    self._silenced.add(target)
             elif source in self._silenced:
                 self.replied.set()
                 continue
@@ -236,7 +241,7 @@ class FaultProxy:
             self._thawed.clear()
             self.fired.set()
         else:
-            self._silenced.add(server)
+            # `server` was silenced before the request reached it (see `_pump`).
             self.fired.set()
             _reset(client)
 
