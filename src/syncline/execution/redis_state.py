@@ -80,7 +80,7 @@ class RedisState:
         name = KEY_PREFIX + key
         try:
             with self._client.pipeline() as pipe:
-                while True:
+                for _ in range(MAX_ATTEMPTS):
                     committing = False
                     try:
                         pipe.watch(name)  # type: ignore[no-untyped-call]
@@ -108,11 +108,20 @@ class RedisState:
                         # dropped before anything was sent): start again from the
                         # stored version, on a clean pipeline.
                         pipe.reset()
+                raise ConnectorError(
+                    f"could not update shared connection state (rate budgets) {key!r} in Redis "
+                    f"at {self._where} in {MAX_ATTEMPTS} attempts: other processes kept "
+                    "changing it first, or the connection kept dropping"
+                )
         except RedisError as exc:
             raise ConnectorError(
                 f"cannot use Redis at {self._where} to share connection state "
                 f"(rate budgets): {_first_line(exc)}"
             ) from None
+
+
+MAX_ATTEMPTS = 100
+"""Tries of one update before giving up (each lost a race, or its connection before the commit)."""
 
 
 def _first_line(exc: BaseException) -> str:
