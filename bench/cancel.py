@@ -12,7 +12,9 @@ temporary data directory) over PostgreSQL, and times, from the cancel request
    scattered, canceled once isolating. A trigger, because its verdict is
    only known record by record (CHECK constraints and unique keys are
    decided set-wise, too fast to cancel in the middle of);
-4. isolation, every row bad: a target whose trigger refuses every row.
+4. isolation, every row bad: a target whose trigger refuses every row;
+5. a webhook whose endpoint takes each request and never answers (its read
+   timeout is 10 minutes): the cancel stops the requests in flight.
 
 Each case runs `--repeat` times; the report gives the median and the worst,
 and each worst as a ratio to the target and to the baseline. Timings are
@@ -45,6 +47,7 @@ from fastapi.testclient import TestClient
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from tests.faults import FaultProxy
+from tests.receivers import Receiver
 
 from syncline.api.app import create_app
 from syncline.settings import Settings
@@ -96,7 +99,14 @@ class Api:
         data: dict[str, Any] = self.client.get(path).json()["data"]
         return data
 
-    def sync(self, source_table: str, target_connection: str, target_table: str) -> str:
+    def sync(
+        self,
+        source_table: str,
+        target_connection: str,
+        target_table: str,
+        mode: str = "append",
+        identity: dict[str, Any] | None = None,
+    ) -> str:
         source = self.post(
             "/api/connections",
             {
@@ -117,22 +127,23 @@ class Api:
             "/api/syncs",
             {
                 "name": f"cancel {uuid.uuid4().hex[:6]}",
-                "mode": "append",
+                "mode": mode,
                 "active": True,
                 "schedule": {"frequency": "manual"},
                 "target": {"connection_id": target_connection, "object": target_table},
                 "fields": fields,
+                **({"identity": identity} if identity else {}),
             },
         )
         sync_id: str = sync["id"]
         return sync_id
 
-    def connection(self, configuration: dict[str, Any]) -> str:
+    def connection(self, configuration: dict[str, Any], kind: str = "postgresql") -> str:
         created = self.post(
             "/api/connections",
             {
                 "name": f"dst-{uuid.uuid4().hex[:6]}",
-                "type": "postgresql",
+                "type": kind,
                 "configuration": configuration,
             },
         )
@@ -243,6 +254,20 @@ def case_isolation(api: Api, rows: int, refuse: str) -> float | None:
         return api.cancel_after(sync_id, isolating(name))
 
 
+def case_hung_webhook(api: Api, rows: int) -> float | None:
+    """A webhook whose endpoint takes every request and never answers (read timeout 10 min)."""
+    with schema(rows, None) as name, Receiver() as receiver:
+        hook = api.connection(
+            {"url": receiver.url_for("/hook"), "read_timeout": 600}, kind="webhook"
+        )
+        sync_id = api.sync(f"{name}.people", hook, "http", mode="updateOrCreate")
+        receiver.hold()  # after the connection's check, which reaches the URL too
+        try:
+            return api.cancel_after(sync_id, lambda _: receiver.in_flight > 0)
+        finally:
+            receiver.release()
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--rows", type=int, default=50_000)
@@ -283,6 +308,7 @@ def measure(args: argparse.Namespace) -> dict[str, list[float]]:
                     lambda: case_isolation(api, args.rows, "NEW.id % 97 = 0"),
                 ),
                 ("isolation, every row bad", lambda: case_isolation(api, args.rows, "true")),
+                ("webhook endpoint that never answers", lambda: case_hung_webhook(api, args.rows)),
             ]
             results: dict[str, list[float]] = {}
             for title, run in cases:
