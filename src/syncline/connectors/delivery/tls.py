@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 import ssl
 import tempfile
+from functools import cache
 from pathlib import Path
 
 import certifi
@@ -22,18 +23,25 @@ class CertificateProblem(ConnectorError):
     """A CA bundle, client certificate or key cannot be used; the message says which."""
 
 
+@cache
+def default_context() -> ssl.SSLContext:
+    """The usual trust store (certifi's, as `httpx` uses), loaded once per process:
+    loading it takes tens of milliseconds, and every writer makes a client."""
+    return ssl.create_default_context(cafile=certifi.where())
+
+
 def ssl_context(
     ca_bundle: str = "", client_certificate: str = "", client_key: str = ""
-) -> ssl.SSLContext | bool:
-    """What `httpx` takes as `verify`: True (the default trust store) when nothing is
-    given, else a context trusting the default store plus `ca_bundle`, presenting
+) -> ssl.SSLContext:
+    """What `httpx` takes as `verify`: the default context when nothing is given, else
+    a new context trusting the default store plus `ca_bundle`, presenting
     `client_certificate` with `client_key` (mutual TLS).
 
     Raises `CertificateProblem` naming the field that cannot be loaded; the key
     never appears in a message.
     """
     if not (ca_bundle or client_certificate or client_key):
-        return True
+        return default_context()
     context = ssl.create_default_context(cafile=certifi.where())
     if ca_bundle:
         try:

@@ -116,7 +116,10 @@ class HttpConnection(DeliveryConnector):
         except (CertificateProblem, TokenRefused) as error:
             raise ConnectionCheckFailed(self.scrub(error.message)) from None
         except httpx.HTTPError as error:
-            raise ConnectionCheckFailed(self.scrub(_unreachable(shown, error))) from None
+            presents = bool(config.client_certificate)
+            raise ConnectionCheckFailed(
+                self.scrub(_unreachable(shown, error, presents_certificate=presents))
+            ) from None
         if response.status_code in (401, 403):
             raise ConnectionCheckFailed(
                 self.scrub(
@@ -127,14 +130,28 @@ class HttpConnection(DeliveryConnector):
             )
 
 
-def _unreachable(url: str, error: httpx.HTTPError) -> str:
+def _unreachable(url: str, error: httpx.HTTPError, *, presents_certificate: bool) -> str:
     detail = str(error) or type(error).__name__
     message = f"cannot reach {url}: {detail}"
     lowered = detail.lower()
+    tls = url.startswith("https:")
     if "certificate_verify_failed" in lowered or "certificate verify failed" in lowered:
         message += "; if the API uses a private CA, add its certificate to ca_bundle"
-    elif "certificate required" in lowered or "handshake" in lowered or "alert" in lowered:
-        message += "; the API may require a client certificate (client_certificate, client_key)"
     elif isinstance(error, httpx.TimeoutException):
         message += "; raise connect_timeout or read_timeout if the API is only slow"
+    elif (
+        tls
+        and not presents_certificate
+        and (
+            "certificate required" in lowered
+            or isinstance(error, httpx.RemoteProtocolError | httpx.ReadError)
+        )
+    ):
+        # A server that requires a client certificate hangs up after the handshake.
+        message += (
+            "; if the API requires a client certificate (mutual TLS), set "
+            "client_certificate and client_key"
+        )
+    elif tls and presents_certificate and ("alert" in lowered or "disconnected" in lowered):
+        message += "; the API may not accept the client certificate"
     return message

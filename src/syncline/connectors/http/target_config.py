@@ -306,6 +306,11 @@ def _problem(
 ) -> ValidationFailed:
     where = f"configuration.{event.value}.{part}"
     message = f"{where}: against a sample record, {problem.message}"
-    if "undefined" in problem.message or "attribute" in problem.message:
+    if "'None'" in problem.message and event is Event.INSERT:
+        message += (
+            "; an insert is of a record never sent, so its previous and remote_id are None"
+            " (`previous.email if previous`)"
+        )
+    elif "'dict object' has no attribute" in problem.message:
         message += f"; the record's fields are {', '.join(sorted(record)) or 'none'}"
     return ValidationFailed(message, path=where)
