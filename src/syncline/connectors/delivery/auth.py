@@ -136,8 +136,6 @@ class OAuthClientCredentials(httpx.Auth):
     """OAuth2 client credentials (see the module docstring). Safe to share between
     threads and event loops; each keeps one token fetch at a time."""
 
-    requires_response_body = True
-
     def __init__(
         self,
         credentials: ClientCredentials,
@@ -158,22 +156,13 @@ class OAuthClientCredentials(httpx.Auth):
 
     # ------------------------------------------------------------- flows
 
-    def auth_flow(self, request: httpx.Request) -> Generator[httpx.Request, httpx.Response, None]:
-        """The flow without sharing: fetch when needed, send, refresh once on a 401."""
-        token = self._valid()
-        if token is None:
-            token = self._accept((yield self.token_request(request)))
-        request.headers["Authorization"] = f"Bearer {token}"
-        response = yield request
-        if response.status_code == 401:
-            self._expire(token)
-            token = self._accept((yield self.token_request(request)))
-            request.headers["Authorization"] = f"Bearer {token}"
-            yield request
-
     def sync_auth_flow(
         self, request: httpx.Request
     ) -> Generator[httpx.Request, httpx.Response, None]:
+        """Fetch a token unless one is valid (one fetch at a time across threads), send
+        the request, and on a 401 fetch a new token and send it once more. The flows
+        read the token endpoint's answers themselves (`requires_response_body` is for
+        the default flows, which these replace)."""
         token = yield from self._sync_token(request, None)
         request.headers["Authorization"] = f"Bearer {token}"
         response = yield request
@@ -185,6 +174,7 @@ class OAuthClientCredentials(httpx.Auth):
     async def async_auth_flow(
         self, request: httpx.Request
     ) -> AsyncGenerator[httpx.Request, httpx.Response]:
+        """`sync_auth_flow` on an event loop: requests in flight wait for one fetch."""
         token = self._valid()
         if token is None:
             async with self._loop_lock():
