@@ -50,7 +50,11 @@ def sync_body(runner: Runner, connection_id: str, configuration: dict[str, Any])
         "mode": "updateOrCreate",
         "active": True,
         "schedule": {"frequency": "manual"},
-        "target": {"connection_id": connection_id, "object": "http", "configuration": configuration},
+        "target": {
+            "connection_id": connection_id,
+            "object": "http",
+            "configuration": configuration,
+        },
         "fields": [
             {"source": source("id"), "target": "id"},
             {"source": source("email"), "target": "email"},
@@ -134,9 +138,7 @@ def test_a_model_syncs_to_the_api_and_updates_by_remote_id(
         "results_path": "$.items",
         "remote_id_path": "$.id",
     }
-    created = org.client.post(
-        "/api/syncs", json=sync_body(runner, connection_id, configuration)
-    )
+    created = org.client.post("/api/syncs", json=sync_body(runner, connection_id, configuration))
     assert created.status_code == 200, created.text
     sync = created.json()["data"]
     assert sync["target"]["configuration"]["insert"]["content_type"] == "application/json"

@@ -385,3 +385,31 @@ def test_a_secret_cut_by_the_excerpt_is_scrubbed_first(
 
     assert "tok-se" not in message
     assert "token=**" in message
+
+
+def test_a_form_encoded_token_answer_is_read(receiver: HttpReceiver, tmp_path: Path) -> None:
+    api = TokenApi()
+    api.live["t-form"] = 0
+    form = {"Content-Type": "application/x-www-form-urlencoded"}
+    api.failures = [Answer(200, "access_token=t-form&token_type=bearer", headers=form)]
+    receiver.respond = api
+    sync = HttpSync(receiver.url, tmp_path, {"insert": {"path": "/api"}}, oauth(receiver))
+
+    assert sync.write("create", ROWS).results == [INSERTED]
+    assert receiver.requests("/api")[0].headers["authorization"] == "Bearer t-form"
+
+
+def test_a_token_answer_that_cannot_be_read_is_never_shown(
+    receiver: HttpReceiver, tmp_path: Path
+) -> None:
+    api = TokenApi()
+    text = {"Content-Type": "text/plain"}
+    api.failures = [Answer(200, "access_token=leaky-token-1", headers=text)]
+    receiver.respond = api
+    sync = HttpSync(receiver.url, tmp_path, connection=oauth(receiver))
+
+    with pytest.raises(TokenRefused) as caught:
+        sync.write("create", ROWS)
+
+    assert "not a JSON token" in caught.value.message
+    assert "leaky" not in caught.value.message

@@ -30,6 +30,8 @@ import weakref
 from base64 import b64encode
 from collections.abc import AsyncGenerator, Callable, Generator, Sequence
 from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import parse_qsl
 
 import httpx
 
@@ -230,11 +232,14 @@ class OAuthClientCredentials(httpx.Auth):
         if credentials.audience:
             form.append(("audience", credentials.audience))
         form.extend(credentials.params)
+        data: dict[str, list[str]] = {}
+        for name, value in form:
+            data.setdefault(name, []).append(value)
         extensions = {}
         if "timeout" in request.extensions:
             extensions["timeout"] = request.extensions["timeout"]
         return httpx.Request(
-            "POST", credentials.token_url, data=dict(form), headers=headers, extensions=extensions
+            "POST", credentials.token_url, data=data, headers=headers, extensions=extensions
         )
 
     def _valid(self) -> str | None:
@@ -258,17 +263,22 @@ class OAuthClientCredentials(httpx.Auth):
         """
         where = f"the OAuth token endpoint {self.credentials.token_url.split('?', 1)[0]}"
         status = response.status_code
-        shown = self._scrubbed(" ".join(response.text.split())[:_EXCERPT])
+        # Scrubbed before it is cut, so no secret keeps its start across the cut.
+        shown = " ".join(self._scrubbed(response.text).split())[:_EXCERPT]
         if status in (408, 429) or status >= 500:
             raise TokenUnavailable(f"{where} answered HTTP {status}: {shown}".rstrip(": "))
         if not 200 <= status < 300:
             hint = "; check the client id and secret" if status in (400, 401, 403) else ""
             raise TokenRefused(f"{where} answered HTTP {status}: {shown}{hint}")
-        try:
-            answer = json.loads(response.content)
-        except ValueError:
-            raise TokenRefused(f"{where} answered no JSON: {shown}") from None
-        value = answer.get("access_token") if isinstance(answer, dict) else None
+        answer = _token_answer(response)
+        if answer is None:
+            # A success that cannot be read may still hold a token: its body is never shown.
+            kind = response.headers.get("content-type", "no content type")
+            raise TokenRefused(
+                f"{where} answered HTTP {status} with {len(response.content)} bytes of {kind}, "
+                "not a JSON token"
+            )
+        value = answer.get("access_token")
         if not isinstance(value, str) or not value:
             raise TokenRefused(f"{where} answered no access_token (keys: {_keys(answer)})")
         self._shared.token = _Token(value, self._expiry(answer.get("expires_in")))
@@ -299,7 +309,18 @@ def _basic_header(username: str, password: str) -> str:
     return "Basic " + b64encode(f"{username}:{password}".encode()).decode()
 
 
-def _keys(answer: object) -> str:
-    if isinstance(answer, dict):
-        return ", ".join(sorted(str(key) for key in answer)) or "none"
-    return f"a JSON {type(answer).__name__}, not an object"
+def _token_answer(response: httpx.Response) -> dict[str, Any] | None:
+    """A token endpoint's answer as a mapping: JSON (RFC 6749), or the form encoding some
+    older providers answer with; None when it is neither."""
+    kind = response.headers.get("content-type", "")
+    if "application/x-www-form-urlencoded" in kind:
+        return dict(parse_qsl(response.text))
+    try:
+        answer = json.loads(response.content)
+    except ValueError:
+        return None
+    return answer if isinstance(answer, dict) else None
+
+
+def _keys(answer: dict[str, Any]) -> str:
+    return ", ".join(sorted(str(key) for key in answer)) or "none"
