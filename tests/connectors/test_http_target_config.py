@@ -76,6 +76,8 @@ def test_the_stored_configuration_checks_again_unchanged() -> None:
         ({"delete": {"path": "/{{ recrod.id }}"}}, "delete.path", "unknown variable 'recrod'"),
         ({"insert": {"path": "https://elsewhere.example.com/"}}, "insert.path", "not a path"),
         ({"insert": {"body": "{{ record.__class__ }}"}}, "insert.body", "unsafe"),
+        ({"insert": {"body": '{{ ("x" * 10**9) | tojson }}'}}, "insert.body", "repetition"),
+        ({"insert": {"body": "{{ 7 ** 100000 }}"}}, "insert.body", "exponent"),
         ({"update": {"body": None}}, "update.body", "needs a body"),
         ({"insert": {"batch": "ndjson", "path": "/{{ record.id }}"}}, "insert.path", "sync only"),
         ({"insert": {"method": "GET"}}, "insert.method", ""),

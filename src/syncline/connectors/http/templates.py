@@ -17,6 +17,11 @@ output is JSON, not HTML). They see:
 Filters besides Jinja2's own: `tojson` (compact JSON, not HTML-escaped) and
 `pick(names)` (a mapping with only those keys: `record | pick(changed_fields)`).
 
+Repetition (`"-" * n`) and powers are bounded, so a typo cannot exhaust the
+server; the sandbox does not bound every resource (a filter asked for a
+huge width still gets it): templates are written by the organization's own
+users, not by its records.
+
 A path template's every `{{ value }}` is URL-quoted (`/` included), and an
 empty or null value there is an error: `DELETE /contacts/{{ remote_id }}`
 never becomes `DELETE /contacts/`. A body must render to JSON.
@@ -98,8 +103,31 @@ def _path_value(value: Any) -> str:
     return quote(text, safe="")
 
 
+MAX_PRODUCT = 1_000_000
+"""The longest text or list a template may make by repetition (`"-" * n`)."""
+MAX_EXPONENT = 1_000
+
+
+class _Sandbox(ImmutableSandboxedEnvironment):
+    """The immutable sandbox, and no repetition or power big enough to exhaust the server."""
+
+    intercepted_binops = frozenset({"*", "**"})
+
+    def call_binop(
+        self, context: jinja2.runtime.Context, operator: str, left: Any, right: Any
+    ) -> Any:
+        if operator == "*":
+            for items, times in ((left, right), (right, left)):
+                repeated = isinstance(items, str | list | tuple) and isinstance(times, int)
+                if repeated and len(items) * times > MAX_PRODUCT:
+                    raise TemplateProblem(f"a repetition would make more than {MAX_PRODUCT} items")
+        if operator == "**" and isinstance(right, int) and abs(right) > MAX_EXPONENT:
+            raise TemplateProblem(f"an exponent above {MAX_EXPONENT}")
+        return super().call_binop(context, operator, left, right)
+
+
 def _environment(*, path: bool) -> ImmutableSandboxedEnvironment:
-    environment = ImmutableSandboxedEnvironment(
+    environment = _Sandbox(
         undefined=jinja2.StrictUndefined,
         autoescape=False,
         keep_trailing_newline=False,
