@@ -1,6 +1,7 @@
 """The `http` connection type through the REST API: secrets masked, the target described,
 a broken template refused at save time where it is broken, and a PostgreSQL model
-synced to a real receiver (inserts, then an update by the remote id it gave)."""
+synced to a real receiver (inserts, then an update by the remote id it gave), with the
+secrets kept through an update that sends them back masked."""
 
 from __future__ import annotations
 
@@ -31,14 +32,16 @@ def http_connection(org: Org, receiver: HttpReceiver) -> str:
                 "base_url": receiver.url + "/v1",
                 "auth_method": "bearer",
                 "bearer_token": "api-token-1",
-                "secret_headers": "X-Tenant-Key: tenant-2",
+                "headers": [{"name": "X-Team", "value": "growth"}],
+                "secret_headers": [{"name": "X-Tenant-Key", "value": "tenant-2"}],
             },
         },
     )
     assert response.status_code == 200, response.text
     configuration = response.json()["data"]["configuration"]
     assert configuration["bearer_token"] == MASK
-    assert configuration["secret_headers"] == MASK
+    assert configuration["secret_headers"] == [{"name": "X-Tenant-Key", "value": MASK}]
+    assert configuration["headers"] == [{"name": "X-Team", "value": "growth"}]
     connection_id: str = response.json()["data"]["id"]
     return connection_id
 
@@ -129,6 +132,13 @@ def test_a_model_syncs_to_the_api_and_updates_by_remote_id(
 
     receiver.respond = api
     connection_id = http_connection(org, receiver)
+    # Saved again as read back, masks and all: the stored secrets are kept.
+    shown = org.client.get(f"/api/connections/{connection_id}").json()["data"]
+    kept = org.client.put(
+        f"/api/connections/{connection_id}",
+        json={"name": shown["name"], "configuration": shown["configuration"]},
+    )
+    assert kept.status_code == 200, kept.text
     configuration = {
         "insert": {"path": "/people/bulk", "batch": "json_array", "batch_size": 200},
         "update": {
@@ -154,6 +164,7 @@ def test_a_model_syncs_to_the_api_and_updates_by_remote_id(
     assert sorted(r["id"] for s in bulk for r in s.json()) == list(range(1, 501))
     assert {s.headers["authorization"] for s in bulk} == {"Bearer api-token-1"}
     assert {s.headers["x-tenant-key"] for s in bulk} == {"tenant-2"}
+    assert {s.headers["x-team"] for s in bulk} == {"growth"}
     [patch] = receiver.requests("/v1/people/p-7")
     assert patch.method == "PATCH"
     assert patch.json() == {"email": "seven@example.com"}

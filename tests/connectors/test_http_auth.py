@@ -53,7 +53,10 @@ def receiver() -> Iterator[HttpReceiver]:
         (
             {
                 "headers": [{"name": "X-Team", "value": "growth"}],
-                "secret_headers": "X-Secret: s-4\n\nX-Other: o-5",
+                "secret_headers": [
+                    {"name": "X-Secret", "value": "s-4"},
+                    {"name": "X-Other", "value": "o-5"},
+                ],
             },
             {"x-team": "growth", "x-secret": "s-4", "x-other": "o-5"},
         ),
@@ -90,7 +93,7 @@ def test_a_query_key_goes_in_the_url_and_never_in_a_message(
     [
         {"auth_method": "bearer", "bearer_token": "tok-secret-1"},
         {"auth_method": "basic", "basic_username": "ada", "basic_password": "pw-secret-2"},
-        {"secret_headers": "X-Secret: hdr-secret-3"},
+        {"secret_headers": [{"name": "X-Secret", "value": "hdr-secret-3"}]},
     ],
 )
 def test_an_answer_echoing_a_credential_is_scrubbed(
@@ -303,8 +306,11 @@ def test_a_connection_refuses_incomplete_authentication_naming_the_field() -> No
     fields = {error["loc"][0] for error in caught.value.errors()}
     assert fields == {"oauth_token_url", "oauth_client_id", "oauth_client_secret"}
 
-    with pytest.raises(ValidationError, match="line 1 is not"):
-        HttpConfig(base_url="https://api.example.com", secret_headers="no colon here")
+    with pytest.raises(ValidationError, match="set by Syncline itself"):
+        HttpConfig(
+            base_url="https://api.example.com",
+            secret_headers=[{"name": "Host", "value": "elsewhere.example.com"}],
+        )
     with pytest.raises(ValidationError, match="http:// or https://"):
         HttpConfig(base_url="file:///etc/passwd")
 

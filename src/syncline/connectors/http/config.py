@@ -1,10 +1,11 @@
 """The configuration of an `http` connection: where the API is, how to authenticate, TLS.
 
-Secrets are top-level `SecretField`s, because the store encrypts and the API
-masks a configuration's secrets field by field (`services.connections`):
-one field per credential of each auth method, and the secret headers as
-one field of `Name: value` lines (a list of objects with secret items would
-escape that machinery). Plain headers are a list of `{name, value}`.
+Secrets are `SecretField`s, which the store encrypts and the API masks at
+their place (`services.connection_secrets`): one field per credential of
+each auth method, and the value of each secret header. A header is secret
+or not by the list it is in, `headers` or `secret_headers` (both lists of
+`{name, value}`): secrecy is declared per field, so a `secret` flag on
+each item could not decide what is masked.
 
 Where the secrets go is decided by `base_url`, `oauth_token_url` and
 `ca_bundle` (which servers are trusted): changing any of them requires
@@ -35,6 +36,18 @@ RESERVED_HEADERS = frozenset(
 """Headers the HTTP client sets itself: a connection may not set them."""
 
 
+def _not_reserved(name: str) -> str:
+    if name.lower() in RESERVED_HEADERS:
+        raise ValueError(f"{name} is set by Syncline itself")
+    return name
+
+
+def _one_line(value: str) -> str:
+    if "\r" in value or "\n" in value:
+        raise ValueError("a header value is one line")
+    return value
+
+
 class Header(BaseModel):
     """One header sent with every request."""
 
@@ -46,15 +59,31 @@ class Header(BaseModel):
     @field_validator("name")
     @classmethod
     def _not_reserved(cls, name: str) -> str:
-        if name.lower() in RESERVED_HEADERS:
-            raise ValueError(f"{name} is set by Syncline itself")
-        return name
+        return _not_reserved(name)
 
     @field_validator("value")
     @classmethod
     def _one_line(cls, value: str) -> str:
-        if "\r" in value or "\n" in value:
-            raise ValueError("a header value is one line")
+        return _one_line(value)
+
+
+class SecretHeader(BaseModel):
+    """One header sent with every request, its value a secret (stored encrypted, masked)."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    name: str = Field(min_length=1, max_length=200, pattern=HEADER_NAME, title="Name")
+    value: SecretStr = SecretField(title="Value", default=SecretStr(""))
+
+    @field_validator("name")
+    @classmethod
+    def _not_reserved(cls, name: str) -> str:
+        return _not_reserved(name)
+
+    @field_validator("value")
+    @classmethod
+    def _one_line(cls, value: SecretStr) -> SecretStr:
+        _one_line(value.get_secret_value())
         return value
 
 
@@ -79,25 +108,6 @@ _REQUIRED_BY: dict[str, tuple[str, ...]] = {
     "oauth_client_secret": ("oauth_client_credentials",),
 }
 """The fields each auth method needs set."""
-
-
-def parse_header_lines(text: str) -> list[tuple[str, str]]:
-    """`Name: value` lines as (name, value) pairs; blank lines are skipped.
-
-    Raises `ValueError` naming the line (never its value) when one is not a header.
-    """
-    headers = []
-    for number, line in enumerate(text.splitlines(), start=1):
-        if not line.strip():
-            continue
-        name, colon, value = line.partition(":")
-        name = name.strip()
-        if not colon or not re.match(HEADER_NAME, name):
-            raise ValueError(f"line {number} is not a `Name: value` header")
-        if name.lower() in RESERVED_HEADERS:
-            raise ValueError(f"line {number}: {name} is set by Syncline itself")
-        headers.append((name, value.strip()))
-    return headers
 
 
 def _check_url(value: str, what: str) -> str:
@@ -127,11 +137,12 @@ class HttpConfig(DeliveryOptions):
         description="Headers sent with every request.",
         max_length=100,
     )
-    secret_headers: SecretStr = SecretField(
+    secret_headers: list[SecretHeader] = Field(
+        default_factory=list,
         title="Secret headers",
-        description="Headers whose values are secret, one `Name: value` per line "
+        description="Headers sent with every request whose values are secret "
         "(stored encrypted, never shown).",
-        default=SecretStr(""),
+        max_length=100,
     )
     auth_method: AuthMethod = Field(
         "none",
@@ -217,12 +228,6 @@ class HttpConfig(DeliveryOptions):
         _required("oauth_token_url", value, info)
         return _check_url(value, "oauth_token_url") if value else value
 
-    @field_validator("secret_headers")
-    @classmethod
-    def _secret_headers(cls, value: SecretStr) -> SecretStr:
-        parse_header_lines(value.get_secret_value())
-        return value
-
     @field_validator(
         "bearer_token",
         "basic_username",
@@ -265,13 +270,13 @@ class HttpConfig(DeliveryOptions):
     def header_pairs(self) -> list[tuple[str, str]]:
         """Every header of the connection, plain then secret."""
         plain = [(header.name, header.value) for header in self.headers]
-        return plain + parse_header_lines(self.secret_headers.get_secret_value())
+        secret = [(header.name, header.value.get_secret_value()) for header in self.secret_headers]
+        return plain + secret
 
     def secret_values(self) -> list[str]:
-        """The secrets, each secret header's value on its own, and the Basic credential
-        as it travels (an API may echo a header back)."""
+        """The secrets, and the Basic credential as it travels (an API may echo a
+        header back)."""
         values = super().secret_values()
-        values += [value for _, value in parse_header_lines(self.secret_headers.get_secret_value())]
         password = self.basic_password.get_secret_value()
         if self.auth_method == "basic" and password:
             values.append(b64encode(f"{self.basic_username}:{password}".encode()).decode())

@@ -63,7 +63,9 @@ class HttpWriter(DeliveryWriter):
         config = self.compiled.config
         return StatusRules(frozenset(config.success_statuses), frozenset(config.retryable_statuses))
 
-    def requests(self, event: Event, records: list[Record]) -> list[Request]:
+    def requests(self, event: Event | None, records: list[Record]) -> list[Request]:
+        # This type never mixes events (`mixes_events` is False): each call is one event's.
+        assert event is not None
         request = self.compiled.config.request(event)
         templates = self.compiled.templates[event]
         if request.batch == "none":
@@ -76,7 +78,7 @@ class HttpWriter(DeliveryWriter):
             compiled.results or compiled.remote_id
         ):
             return super().outcomes(request, reply)
-        done = RESULT_OF[request.event]
+        done = RESULT_OF[_event(request)]
         try:
             answer = json.loads(reply.body)
         except ValueError:
@@ -103,7 +105,7 @@ class HttpWriter(DeliveryWriter):
             if said.ok:
                 outcomes.append(Outcome(done, remote_id=said.remote_id))
                 continue
-            missing = said.not_found and request.event is not Event.INSERT
+            missing = said.not_found and _event(request) is not Event.INSERT
             outcomes.append(
                 Outcome(
                     RecordResult.NOT_FOUND if missing else RecordResult.REJECTED,
@@ -228,8 +230,14 @@ class HttpWriter(DeliveryWriter):
         if not self._warned:
             self._warned = True
             self.context.log("warning", self.connector.scrub(message))
-        done = RESULT_OF[request.event]
+        done = RESULT_OF[_event(request)]
         return [Outcome(done, self.connector.scrub(message))] * len(request.records)
+
+
+def _event(request: Request) -> Event:
+    """The event of a request this writer made (always one: it never mixes events)."""
+    assert request.event is not None
+    return request.event
 
 
 def _content_type(request: EventRequest) -> str:
