@@ -23,7 +23,7 @@ from syncline.engine.spec import FieldMapping, RunCanceled, RunSpec
 from syncline.errors import ConnectorError
 from tests.engine.memory import MemorySource, RecordingHooks
 from tests.engine.support import PEOPLE, make_spec, people, person, with_options
-from tests.receivers import Receiver, wait_for
+from tests.receivers import ReceivedRequest, Receiver, Reply, wait_for
 
 SECRET = "whsec_c3luY2xpbmUtd2ViaG9vay10ZXN0LXNlY3JldC0xMjM0"
 
@@ -243,3 +243,63 @@ def test_the_signature_timestamp_is_the_attempt_time(receiver: Receiver, tmp_pat
     stamps = [int(r.headers["webhook-timestamp"]) for r in (first, second)]
     assert stamps[1] >= stamps[0]
     assert abs(datetime.now().timestamp() - stamps[1]) < 300
+
+
+@pytest.mark.parametrize(
+    ("method", "settings", "expect"),
+    [
+        (
+            "basic",
+            {"basic": {"username": "ann", "password": "pw-secret-1"}},
+            ("Authorization", "Basic YW5uOnB3LXNlY3JldC0x"),
+        ),
+        (
+            "header",
+            {"header": {"name": "X-Api-Key", "value": "key-secret-2"}},
+            ("X-Api-Key", "key-secret-2"),
+        ),
+        ("query", {"query": [{"name": "token", "value": "q-secret-3"}]}, ("?token", "q-secret-3")),
+    ],
+)
+def test_each_polytomic_auth_method_authenticates_every_request(
+    receiver: Receiver,
+    tmp_path: Path,
+    method: str,
+    settings: dict[str, Any],
+    expect: tuple[str, str],
+) -> None:
+    run(spec(tmp_path), people(1), connector(receiver, auth_method=method, **settings))
+    [request] = receiver.received()
+    name, value = expect
+    if name.startswith("?"):
+        assert request.query[name[1:]] == value
+    else:
+        assert request.headers[name] == value
+    # Another method replaces the bearer secret; the signature still uses the secret.
+    assert SECRET not in request.headers.get("Authorization", "")
+    assert receiver.verify(SECRET, signed="decoded") == []
+
+
+def test_oauth_client_credentials_fetch_a_token_and_use_it(
+    receiver: Receiver, tmp_path: Path
+) -> None:
+    def answer(request: ReceivedRequest) -> Reply | None:
+        if request.path == "/token":
+            return Reply(
+                200, json={"access_token": "tok-123", "expires_in": 3600, "token_type": "Bearer"}
+            )
+        return None
+
+    receiver.on_request(answer)
+    oauth = {
+        "client_id": "syncline",
+        "client_secret": "client-secret-4",
+        "token_endpoint": receiver.url_for("/token"),
+    }
+    target = connector(receiver, auth_method="oauth_client_credentials", oauth=oauth)
+    run(spec(tmp_path), people(1, 2, 3), target)
+    token_requests = [r for r in receiver.received() if r.path == "/token"]
+    hooks = [r for r in receiver.received() if r.path == "/hook"]
+    assert len(token_requests) == 1
+    assert b"client-secret-4" in token_requests[0].body
+    assert [r.headers["Authorization"] for r in hooks] == ["Bearer tok-123"]

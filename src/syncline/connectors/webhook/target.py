@@ -5,13 +5,22 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+import httpx
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from syncline.connectors.base import (
+    MASK,
     ModeSupport,
     TargetCapabilities,
     TargetDescription,
     TargetObject,
+)
+from syncline.connectors.delivery.auth import (
+    ClientCredentials,
+    HeaderAuth,
+    OAuthClientCredentials,
+    QueryAuth,
+    basic_auth,
 )
 from syncline.connectors.delivery.connector import DeliveryConnector
 from syncline.connectors.vocabulary import FieldType, SyncMode
@@ -66,14 +75,53 @@ class WebhookTarget(DeliveryConnector):
         assert isinstance(config, WebhookConfig)
         return config
 
+    _auth: httpx.Auth | None = None
+
     def default_headers(self) -> dict[str, str]:
         config = self.webhook_config
         headers = {h.name: h.value.get_secret_value() for h in config.headers}
         if config.auth_method == "polytomic_secret" and config.secret.get_secret_value():
             headers["Authorization"] = f"Bearer {config.secret.get_secret_value()}"
-        elif config.auth_method == "header" and config.header is not None:
-            headers[config.header.name] = config.header.value.get_secret_value()
         return headers
+
+    def http_auth(self) -> httpx.Auth | None:
+        """The auth of `auth_method` (the default, `polytomic_secret`, is a header);
+        one per connector, so an OAuth token is fetched once for all its requests."""
+        if self._auth is None:
+            self._auth = self._make_auth()
+        return self._auth
+
+    def _make_auth(self) -> httpx.Auth | None:
+        config = self.webhook_config
+        if config.auth_method == "basic" and config.basic is not None:
+            return basic_auth(config.basic.username, config.basic.password.get_secret_value())
+        if config.auth_method == "header" and config.header is not None:
+            return HeaderAuth(config.header.name, config.header.value.get_secret_value())
+        if config.auth_method == "query":
+            return QueryAuth([(q.name, q.value.get_secret_value()) for q in config.query])
+        if config.auth_method == "oauth_client_credentials" and config.oauth is not None:
+            oauth = config.oauth
+            return OAuthClientCredentials(
+                ClientCredentials(
+                    token_url=str(oauth.token_endpoint),
+                    client_id=oauth.client_id,
+                    client_secret=oauth.client_secret.get_secret_value(),
+                    scopes=tuple(oauth.scopes),
+                    audience=oauth.audience,
+                    params=tuple(
+                        (item.name, item.value.get_secret_value()) for item in oauth.extra_form_data
+                    ),
+                )
+            )
+        return None
+
+    def scrub(self, message: str) -> str:
+        """Remove the configuration's secrets and the current OAuth token from a message."""
+        message = super().scrub(message)
+        if isinstance(self._auth, OAuthClientCredentials):
+            for secret in self._auth.secrets():
+                message = message.replace(secret, MASK)
+        return message
 
     def target_objects(self) -> list[TargetObject]:
         return [TargetObject(OBJECT_ID, "Webhook records", MODES)]
