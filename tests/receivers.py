@@ -771,3 +771,18 @@ def standard_webhook_headers(secret: str, body: bytes, msg_id: str) -> dict[str,
         "webhook-timestamp": stamp,
         "webhook-signature": f"v1,{base64.b64encode(digest).decode()}",
     }
+
+
+def inject_every_fault(receiver: Receiver, *, slow: float) -> None:
+    """Queue one of every fault for the next requests: a 429 with `Retry-After`, a 500,
+    a 502, a 500 after the work was done, an answer `slow` seconds late (set it beyond
+    the client's read timeout: the work is done, the answer lost), a reset after and
+    one before the work, and a 200 that is not JSON."""
+    receiver.fail(429, headers={"Retry-After": "1"})
+    receiver.fail(500)
+    receiver.fail(502)
+    receiver.fail(500, processed=True)
+    receiver.delay(slow)
+    receiver.reset(processed=True)
+    receiver.reset(processed=False)
+    receiver.malformed()

@@ -15,7 +15,7 @@ from syncline.engine.run import run_sync
 from syncline.engine.spec import RunSpec
 from tests.engine.memory import MemorySource, RecordingHooks
 from tests.engine.support import PEOPLE, make_spec, people
-from tests.receivers import ReceivedRequest, Receiver, Reply
+from tests.receivers import ReceivedRequest, Receiver, Reply, inject_every_fault
 
 BATCHING = {
     "one request per record": {"batch": "none"},
@@ -56,14 +56,7 @@ def delivered_ids(receiver: Receiver) -> Counter[int]:
 def test_every_fault_is_survived_with_each_record_delivered_once(
     receiver: Receiver, tmp_path: Path, batching: dict[str, Any]
 ) -> None:
-    receiver.fail(429, headers={"Retry-After": "1"})
-    receiver.fail(500)
-    receiver.fail(502)
-    receiver.fail(500, processed=True)
-    receiver.delay(3)  # beyond the 2 s read timeout: it took effect, the answer is lost
-    receiver.reset(processed=True)
-    receiver.reset(processed=False)
-    receiver.malformed()
+    inject_every_fault(receiver, slow=3)  # the read timeout is 2 s
 
     hooks = run(spec(tmp_path, batching), people(*range(1, 201)), connector(receiver))
 

@@ -23,7 +23,7 @@ from syncline.engine.spec import FieldMapping, RunCanceled, RunSpec
 from syncline.errors import ConnectorError
 from tests.engine.memory import MemorySource, RecordingHooks
 from tests.engine.support import PEOPLE, make_spec, people, person, with_options
-from tests.receivers import ReceivedRequest, Receiver, Reply, wait_for
+from tests.receivers import ReceivedRequest, Receiver, Reply, inject_every_fault, wait_for
 
 SECRET = "whsec_c3luY2xpbmUtd2ViaG9vay10ZXN0LXNlY3JldC0xMjM0"
 
@@ -131,14 +131,7 @@ def test_a_second_run_sends_only_what_changed_as_updates(
 def test_every_fault_is_survived_with_each_record_delivered_once(
     receiver: Receiver, tmp_path: Path
 ) -> None:
-    receiver.fail(429, headers={"Retry-After": "1"})
-    receiver.fail(500)
-    receiver.fail(502)
-    receiver.fail(500, processed=True)
-    receiver.delay(3)  # beyond the 2 s read timeout: it took effect, the answer is lost
-    receiver.reset(processed=True)
-    receiver.reset(processed=False)
-    receiver.malformed()
+    inject_every_fault(receiver, slow=3)  # the read timeout is 2 s
 
     hooks = run(spec(tmp_path), people(*range(1, 1001)), connector(receiver, concurrency=4))
 

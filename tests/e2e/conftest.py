@@ -11,6 +11,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -113,3 +114,15 @@ def _wait_until_up(base_url: str, process: subprocess.Popen[bytes], log_path: Pa
         except httpx.TransportError:
             time.sleep(0.2)
     pytest.fail(f"syncline serve did not answer within {PATIENCE} s:\n{log_path.read_text()}")
+
+
+def finished_execution(sdk: Any, sync_id: str, execution_id: str) -> Any:
+    """The execution, polled through the SDK until it ends (a bound of `PATIENCE`)."""
+    deadline = time.monotonic() + PATIENCE
+    while time.monotonic() < deadline:
+        execution = sdk.model_sync.executions.get(sync_id, execution_id).data
+        assert execution is not None
+        if execution.status in ("completed", "failed", "canceled", "interrupted"):
+            return execution
+        time.sleep(0.1)
+    raise AssertionError(f"execution {execution_id} did not end within {PATIENCE} s")

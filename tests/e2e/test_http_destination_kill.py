@@ -9,16 +9,15 @@ timed), started again on the same data directory, and the sync run again.
 
 from __future__ import annotations
 
-import time
 from collections import Counter
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
 
 from tests.conftest import temporary_pg_schema
 from tests.e2e.conftest import API_KEY, PATIENCE, serve_process
+from tests.e2e.serve_api import ServeApi
 from tests.receivers import Receiver, wait_for
 
 pytestmark = pytest.mark.e2e
@@ -26,40 +25,6 @@ pytestmark = pytest.mark.e2e
 ROWS = 3000
 BATCH = 20
 CONCURRENCY = 4
-
-
-class Api:
-    def __init__(self, url: str) -> None:
-        self.client = httpx.Client(
-            base_url=url, headers={"Authorization": f"Bearer {API_KEY}"}, timeout=30
-        )
-
-    def create(self, path: str, body: dict[str, Any]) -> dict[str, Any]:
-        response = self.client.post(path, json=body)
-        assert response.status_code == 200, response.text
-        created: dict[str, Any] = response.json()["data"]
-        return created
-
-    def start(self, sync_id: str) -> str:
-        """Start a run; while the killed server's run is still held, try again."""
-        deadline = time.monotonic() + PATIENCE
-        while True:
-            response = self.client.post(f"/api/syncs/{sync_id}/executions")
-            if response.status_code == 200:
-                started: str = response.json()["data"]["id"]
-                return started
-            assert response.status_code == 409, response.text
-            assert time.monotonic() < deadline, response.text
-            time.sleep(0.1)
-
-    def finished(self, sync_id: str, execution_id: str) -> dict[str, Any]:
-        def ended() -> dict[str, Any] | None:
-            response = self.client.get(f"/api/syncs/{sync_id}/executions/{execution_id}")
-            data: dict[str, Any] = response.json()["data"]
-            return data if data["status"] in ("completed", "failed", "canceled") else None
-
-        found: dict[str, Any] = wait_for(ended, PATIENCE)
-        return found
 
 
 TARGETS = {
@@ -98,7 +63,7 @@ def test_a_killed_server_resends_only_unconfirmed_records_with_the_same_keys(
         ) as schema,
     ):
         with serve_process(data_dir, **env) as served:
-            api = Api(served.url)
+            api = ServeApi(served.url)
             pg = api.create(
                 "/api/connections", {"name": "pg", "type": "postgresql", "configuration": pg_config}
             )
@@ -147,7 +112,7 @@ def test_a_killed_server_resends_only_unconfirmed_records_with_the_same_keys(
         assert accepted_before < rows
 
         with serve_process(data_dir, **env) as served:
-            api = Api(served.url)
+            api = ServeApi(served.url)
             execution = api.finished(sync["id"], api.start(sync["id"]))
             assert execution["status"] == "completed", execution
 

@@ -8,7 +8,8 @@ and a later change sent as a PATCH of only what changed to the remote id."""
 from __future__ import annotations
 
 import json
-import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import psycopg
@@ -25,35 +26,74 @@ from polytomic import (
 
 from syncline.connectors.base import MASK
 from tests.conftest import PG_DSN, temporary_pg_schema
-from tests.e2e.conftest import API_KEY, PATIENCE
+from tests.e2e.conftest import API_KEY, finished_execution
 from tests.receivers import Receiver, echo_ids
 
 pytestmark = pytest.mark.e2e
 
 
-def _finished(sdk: Polytomic, sync_id: str, execution_id: str) -> Any:
-    deadline = time.monotonic() + PATIENCE
-    while time.monotonic() < deadline:
-        execution = sdk.model_sync.executions.get(sync_id, execution_id).data
-        assert execution is not None
-        if execution.status in ("completed", "failed", "canceled", "interrupted"):
-            return execution
-        time.sleep(0.1)
-    raise AssertionError("the execution did not end")
+@contextmanager
+def people(rows: int) -> Iterator[str]:
+    """A PostgreSQL schema holding `people` (id, email, plan) with `rows` rows."""
+    with temporary_pg_schema(
+        "e2e_http",
+        "CREATE TABLE {schema}.people (id int PRIMARY KEY, email text, plan text)",
+        "INSERT INTO {schema}.people SELECT i, 'p' || i || '@example.com', 'pro'"
+        f" FROM generate_series(1, {rows}) i",
+    ) as schema:
+        yield schema
+
+
+def people_model(sdk: Polytomic, pg_config: dict[str, Any], schema: str) -> str:
+    """A model of `schema`.people on a new PostgreSQL connection; its id."""
+    pg = sdk.connections.create(name="warehouse", type="postgresql", configuration=pg_config)
+    assert pg.data is not None
+    model = sdk.models.create(
+        name="people", connection_id=pg.data.id, configuration={"table": f"{schema}.people"}
+    ).data
+    assert model is not None
+    assert model.id
+    return model.id
+
+
+def sync_by_id(sdk: Polytomic, model_id: str, name: str, target: ModelSyncV5Target) -> str:
+    """An active manual updateOrCreate sync of id, email and plan, identified by id; its id."""
+    sync = sdk.model_sync.create(
+        name=name,
+        mode="updateOrCreate",
+        active=True,
+        schedule=Schedule(frequency="manual"),
+        target=target,
+        fields=[
+            SyncField(source=Source(model_id=model_id, field=f), target=f)
+            for f in ("id", "email", "plan")
+        ],
+        identities=ModelSyncIdentities(
+            mappings=[
+                Identity(
+                    source=Source(model_id=model_id, field="id"), target="id", function="Equality"
+                )
+            ]
+        ),
+    ).data
+    assert sync is not None
+    assert sync.id
+    return sync.id
+
+
+def run(sdk: Polytomic, sync_id: str) -> Any:
+    started = sdk.model_sync.start(sync_id).data
+    assert started is not None
+    assert started.id
+    return finished_execution(sdk, sync_id, started.id)
 
 
 def test_the_sdk_syncs_a_postgresql_model_to_a_webhook_with_valid_signatures(
     served: tuple[str, str], receiver: Receiver, pg_config: dict[str, Any]
 ) -> None:
     sdk = Polytomic(base_url=served[0], token=API_KEY, max_retries=0)
-    with temporary_pg_schema(
-        "e2e_webhook",
-        "CREATE TABLE {schema}.people (id int PRIMARY KEY, email text, plan text)",
-        "INSERT INTO {schema}.people SELECT i, 'p' || i || '@example.com', 'pro'"
-        " FROM generate_series(1, 500) i",
-    ) as schema:
-        pg = sdk.connections.create(name="warehouse", type="postgresql", configuration=pg_config)
-        assert pg.data is not None
+    with people(500) as schema:
+        model_id = people_model(sdk, pg_config, schema)
         created = sdk.connections.create(
             name="receiver",
             type="webhook",
@@ -66,37 +106,14 @@ def test_the_sdk_syncs_a_postgresql_model_to_a_webhook_with_valid_signatures(
         shown = sdk.connections.get(created.id).data
         assert shown is not None
         assert shown.configuration["secret"] == MASK
-
         targets = sdk.model_sync.targets.list(created.id).data or []
         assert [t.id for t in targets] == ["http"]
-        model = sdk.models.create(
-            name="people", connection_id=pg.data.id, configuration={"table": f"{schema}.people"}
-        ).data
-        assert model is not None
-        assert model.id
 
-        def source(name: str) -> Source:
-            return Source(model_id=model.id, field=name)
-
-        sync = sdk.model_sync.create(
-            name="People to the receiver",
-            mode="updateOrCreate",
-            active=True,
-            schedule=Schedule(frequency="manual"),
-            target=ModelSyncV5Target(
-                connection_id=created.id, object="http", configuration={"batch_size": 100}
-            ),
-            fields=[SyncField(source=source(f), target=f) for f in ("id", "email", "plan")],
-            identities=ModelSyncIdentities(
-                mappings=[Identity(source=source("id"), target="id", function="Equality")]
-            ),
-        ).data
-        assert sync is not None
-        assert sync.id
-        started = sdk.model_sync.start(sync.id).data
-        assert started is not None
-        assert started.id
-        execution = _finished(sdk, sync.id, started.id)
+        target = ModelSyncV5Target(
+            connection_id=created.id, object="http", configuration={"batch_size": 100}
+        )
+        sync_id = sync_by_id(sdk, model_id, "People to the receiver", target)
+        execution = run(sdk, sync_id)
         assert execution.status == "completed"
         assert execution.counts.insert == 500
 
@@ -115,14 +132,8 @@ def test_the_sdk_syncs_a_postgresql_model_to_an_http_api_and_updates_by_remote_i
 ) -> None:
     receiver.respond(200, echo_ids("contact-", "id"))
     sdk = Polytomic(base_url=served[0], token=API_KEY, max_retries=0)
-    with temporary_pg_schema(
-        "e2e_http",
-        "CREATE TABLE {schema}.people (id int PRIMARY KEY, email text, plan text)",
-        "INSERT INTO {schema}.people SELECT i, 'p' || i || '@example.com', 'pro'"
-        " FROM generate_series(1, 60) i",
-    ) as schema:
-        pg = sdk.connections.create(name="warehouse", type="postgresql", configuration=pg_config)
-        assert pg.data is not None
+    with people(60) as schema:
+        model_id = people_model(sdk, pg_config, schema)
         api = sdk.connections.create(
             name="crm",
             type="http",
@@ -136,44 +147,21 @@ def test_the_sdk_syncs_a_postgresql_model_to_an_http_api_and_updates_by_remote_i
         assert api is not None
         assert api.id
         assert api.configuration["bearer_token"] == MASK
-        model = sdk.models.create(
-            name="people", connection_id=pg.data.id, configuration={"table": f"{schema}.people"}
-        ).data
-        assert model is not None
-        assert model.id
-
-        def source(name: str) -> Source:
-            return Source(model_id=model.id, field=name)
-
-        sync = sdk.model_sync.create(
-            name="People to the CRM",
-            mode="updateOrCreate",
-            active=True,
-            schedule=Schedule(frequency="manual"),
-            target=ModelSyncV5Target(
-                connection_id=api.id,
-                object="http",
-                configuration={
-                    "insert": {"method": "POST", "path": "/contacts"},
-                    "update": {
-                        "method": "PATCH",
-                        "path": "/contacts/{{ remote_id }}",
-                        "body": "{{ record | pick(changed_fields) | tojson }}",
-                    },
-                    "remote_id_path": "$.id",
+        target = ModelSyncV5Target(
+            connection_id=api.id,
+            object="http",
+            configuration={
+                "insert": {"method": "POST", "path": "/contacts"},
+                "update": {
+                    "method": "PATCH",
+                    "path": "/contacts/{{ remote_id }}",
+                    "body": "{{ record | pick(changed_fields) | tojson }}",
                 },
-            ),
-            fields=[SyncField(source=source(f), target=f) for f in ("id", "email", "plan")],
-            identities=ModelSyncIdentities(
-                mappings=[Identity(source=source("id"), target="id", function="Equality")]
-            ),
-        ).data
-        assert sync is not None
-        assert sync.id
-        first = sdk.model_sync.start(sync.id).data
-        assert first is not None
-        assert first.id
-        assert _finished(sdk, sync.id, first.id).counts.insert == 60
+                "remote_id_path": "$.id",
+            },
+        )
+        sync_id = sync_by_id(sdk, model_id, "People to the CRM", target)
+        assert run(sdk, sync_id).counts.insert == 60
         posts = [r for r in receiver.accepted() if r.method == "POST"]
         assert sorted(r.data["id"] for r in posts) == list(range(1, 61))
         assert {r.path for r in posts} == {"/contacts"}
@@ -181,10 +169,7 @@ def test_the_sdk_syncs_a_postgresql_model_to_an_http_api_and_updates_by_remote_i
 
         with psycopg.connect(PG_DSN, autocommit=True) as conn:
             conn.execute(f"UPDATE \"{schema}\".people SET plan = 'team' WHERE id IN (7, 42)")
-        second = sdk.model_sync.start(sync.id).data
-        assert second is not None
-        assert second.id
-        assert _finished(sdk, sync.id, second.id).counts.update == 2
+        assert run(sdk, sync_id).counts.update == 2
         patches = [r for r in receiver.accepted() if r.method == "PATCH"]
         assert sorted((r.path, json.dumps(r.data)) for r in patches) == [
             ("/contacts/contact-42", '{"plan": "team"}'),

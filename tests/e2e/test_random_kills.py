@@ -38,7 +38,6 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-import httpx
 import psycopg
 import pymysql
 import pytest
@@ -51,7 +50,8 @@ from tests.conftest import (
     temporary_maria_database,
     temporary_pg_schema,
 )
-from tests.e2e.conftest import API_KEY, Serve, serve_process
+from tests.e2e.conftest import API_KEY, serve_process
+from tests.e2e.serve_api import ServeApi
 
 pytestmark = pytest.mark.e2e
 
@@ -299,42 +299,6 @@ def _differences(actual: list[Row], expected: list[Row]) -> list[str]:
 # ------------------------------------------------------------ the server
 
 
-class Api:
-    """The HTTP API of one `syncline serve`."""
-
-    def __init__(self, served: Serve) -> None:
-        self.client = httpx.Client(
-            base_url=served.url, headers={"Authorization": f"Bearer {API_KEY}"}, timeout=30
-        )
-
-    def create(self, path: str, body: dict[str, Any]) -> str:
-        response = self.client.post(path, json=body)
-        assert response.status_code == 200, response.text
-        created: str = response.json()["data"]["id"]
-        return created
-
-    def start(self, sync_id: str) -> str:
-        """Start a run; while the killed server's run is still held, try again."""
-        deadline = time.monotonic() + WAIT
-        while True:
-            response = self.client.post(f"/api/syncs/{sync_id}/executions")
-            if response.status_code == 200:
-                started: str = response.json()["data"]["id"]
-                return started
-            assert response.status_code == 409, response.text
-            assert time.monotonic() < deadline, response.text
-            time.sleep(0.1)
-
-    def execution(self, sync_id: str, execution_id: str) -> dict[str, Any]:
-        response = self.client.get(f"/api/syncs/{sync_id}/executions/{execution_id}")
-        assert response.status_code == 200, response.text
-        data: dict[str, Any] = response.json()["data"]
-        return data
-
-    def close(self) -> None:
-        self.client.close()
-
-
 def _ended(execution: dict[str, Any]) -> bool:
     return execution["status"] in ("completed", "failed", "canceled", "interrupted")
 
@@ -416,20 +380,20 @@ def _stage(applied: int, remaining: int) -> str:
 
 
 def _configure(
-    suite: Suite, api: Api, pg_config: dict[str, Any], target_config: dict[str, Any]
+    suite: Suite, api: ServeApi, pg_config: dict[str, Any], target_config: dict[str, Any]
 ) -> None:
     """Connections, the model and one sync per mode, through the API."""
     source = api.create(
         "/api/connections", {"name": "source", "type": "postgresql", "configuration": pg_config}
-    )
+    )["id"]
     target = api.create(
         "/api/connections",
         {"name": "target", "type": suite.kind, "configuration": target_config},
-    )
+    )["id"]
     model = api.create(
         "/api/models",
         {"name": "people", "connection_id": source, "configuration": {"table": suite.source_table}},
-    )
+    )["id"]
     for mode, mode_target in suite.targets.items():
         field_of = {"model_id": model, "field": "id"}
         body: dict[str, Any] = {
@@ -450,7 +414,7 @@ def _configure(
             body["identities"] = {
                 "mappings": [{"source": field_of, "target": "id", "function": "Equality"}]
             }
-        suite.syncs[mode] = api.create("/api/syncs", body)
+        suite.syncs[mode] = api.create("/api/syncs", body)["id"]
 
 
 def _fraction(rng: random.Random) -> float:
@@ -465,7 +429,7 @@ def _fraction(rng: random.Random) -> float:
 
 
 def _kill_round(
-    suite: Suite, rng: random.Random, number: int, configure: Callable[[Api], None] | None
+    suite: Suite, rng: random.Random, number: int, configure: Callable[[ServeApi], None] | None
 ) -> None:
     """Start a run of every sync, kill the server once the chosen run got as far as drawn
     (`configure` first sets the syncs up, on the first round)."""
@@ -473,7 +437,7 @@ def _kill_round(
     if number > 1:
         suite.grow(suite.sizes[-1] + GROW)
     with serve_process(suite.data_dir, **suite.env) as served:
-        api = Api(served)
+        api = ServeApi(served.url)
         try:
             if configure is not None:
                 configure(api)
@@ -504,7 +468,7 @@ def _kill_round(
 def _final_runs(suite: Suite) -> dict[str, dict[str, Any]]:
     """Run every sync to its end on a fresh server; the executions."""
     with serve_process(suite.data_dir, **suite.env) as served:
-        api = Api(served)
+        api = ServeApi(served.url)
         try:
             started = {m: api.start(sync_id) for m, sync_id in suite.syncs.items()}
             deadline = time.monotonic() + WAIT
@@ -571,7 +535,7 @@ def _kill_and_check(
     suite.prepare(rounds)
     print(f"\nrandom kills: seed {seed} (SYNCLINE_KILL_SEED={seed} repeats them)")
 
-    def configure(api: Api) -> None:
+    def configure(api: ServeApi) -> None:
         _configure(suite, api, pg_config, target_config)
 
     for number in range(1, rounds + 1):

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from collections.abc import Iterator
 from decimal import Decimal
 from typing import Any
@@ -28,7 +27,7 @@ from tests.conftest import (
     temporary_maria_database,
     temporary_pg_schema,
 )
-from tests.e2e.conftest import API_KEY, PATIENCE
+from tests.e2e.conftest import API_KEY, finished_execution
 
 pytestmark = pytest.mark.e2e
 
@@ -72,14 +71,7 @@ def _run(sdk: Polytomic, sync_id: str) -> Any:
     started = sdk.model_sync.start(sync_id).data
     assert started is not None
     assert started.id
-    deadline = time.monotonic() + PATIENCE
-    while time.monotonic() < deadline:
-        execution = sdk.model_sync.executions.get(sync_id, started.id).data
-        assert execution is not None
-        if execution.status in ("completed", "failed", "canceled", "interrupted"):
-            return execution
-        time.sleep(0.1)
-    raise AssertionError("the execution did not end")
+    return finished_execution(sdk, sync_id, started.id)
 
 
 def test_sdk_runs_a_sync_and_a_second_run_moves_only_changes(

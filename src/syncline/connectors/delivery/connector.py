@@ -10,7 +10,8 @@ from typing import Any
 import httpx
 
 from syncline import __version__
-from syncline.connectors.base import TargetConnector
+from syncline.connectors.base import MASK, TargetConnector
+from syncline.connectors.delivery.auth import OAuthClientCredentials
 from syncline.connectors.delivery.budget import RateBudget, process_state
 from syncline.connectors.delivery.memory import MemoryLedger
 from syncline.connectors.delivery.options import DeliveryOptions
@@ -35,9 +36,26 @@ class DeliveryConnector(TargetConnector):
         assert isinstance(config, DeliveryOptions)
         return config
 
+    _auth: httpx.Auth | None = None
+
     def http_auth(self) -> httpx.Auth | None:
-        """How every request authenticates (None: by headers, or not at all)."""
+        """How every request authenticates (None: by headers, or not at all): one per
+        connector, so an OAuth token is fetched once for all its writers and checks."""
+        if self._auth is None:
+            self._auth = self.make_auth()
+        return self._auth
+
+    def make_auth(self) -> httpx.Auth | None:
+        """The authentication of this connection's configuration (`http_auth` keeps it)."""
         return None
+
+    def scrub(self, message: str) -> str:
+        """Remove the configuration's secrets and the current OAuth token from a message."""
+        message = super().scrub(message)
+        if isinstance(self._auth, OAuthClientCredentials):
+            for secret in self._auth.secrets():
+                message = message.replace(secret, MASK)
+        return message
 
     def default_headers(self) -> dict[str, str]:
         """Headers on every request, the connection's own included."""

@@ -7,7 +7,6 @@ from typing import Any
 
 import httpx
 
-from syncline.connectors.base import MASK
 from syncline.connectors.delivery.auth import (
     BearerAuth,
     ClientCredentials,
@@ -27,7 +26,6 @@ from syncline.errors import ConnectionCheckFailed
 class HttpConnection(DeliveryConnector):
     """An API at a base URL (see `HttpConfig`)."""
 
-    _auth: httpx.Auth | None = None
     _verify: ssl.SSLContext | bool | None = None
 
     @property
@@ -37,14 +35,7 @@ class HttpConnection(DeliveryConnector):
         assert isinstance(config, HttpConfig)
         return config
 
-    def http_auth(self) -> httpx.Auth | None:
-        """The auth of `auth_method`, one per connector: its OAuth token is fetched once
-        for all the writers and checks of this connector."""
-        if self._auth is None:
-            self._auth = self._make_auth()
-        return self._auth
-
-    def _make_auth(self) -> httpx.Auth | None:
+    def make_auth(self) -> httpx.Auth | None:
         config = self.http_config
         method = config.auth_method
         if method == "bearer":
@@ -81,14 +72,6 @@ class HttpConnection(DeliveryConnector):
                 config.ca_bundle, config.client_certificate, config.client_key.get_secret_value()
             )
         return self._verify, None
-
-    def scrub(self, message: str) -> str:
-        """Remove the configuration's secrets and the current OAuth token from a message."""
-        message = super().scrub(message)
-        if isinstance(self._auth, OAuthClientCredentials):
-            for secret in self._auth.secrets():
-                message = message.replace(secret, MASK)
-        return message
 
     def check(self) -> None:
         """Send `HEAD` to the base URL: any answer means reachable, except 401 and 403,

@@ -9,7 +9,6 @@ import httpx
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from syncline.connectors.base import (
-    MASK,
     ModeSupport,
     TargetCapabilities,
     TargetDescription,
@@ -75,8 +74,6 @@ class WebhookTarget(DeliveryConnector):
         assert isinstance(config, WebhookConfig)
         return config
 
-    _auth: httpx.Auth | None = None
-
     def default_headers(self) -> dict[str, str]:
         config = self.webhook_config
         headers = {h.name: h.value.get_secret_value() for h in config.headers}
@@ -84,14 +81,7 @@ class WebhookTarget(DeliveryConnector):
             headers["Authorization"] = f"Bearer {config.secret.get_secret_value()}"
         return headers
 
-    def http_auth(self) -> httpx.Auth | None:
-        """The auth of `auth_method` (the default, `polytomic_secret`, is a header);
-        one per connector, so an OAuth token is fetched once for all its requests."""
-        if self._auth is None:
-            self._auth = self._make_auth()
-        return self._auth
-
-    def _make_auth(self) -> httpx.Auth | None:
+    def make_auth(self) -> httpx.Auth | None:
         config = self.webhook_config
         if config.auth_method == "basic" and config.basic is not None:
             return basic_auth(config.basic.username, config.basic.password.get_secret_value())
@@ -114,14 +104,6 @@ class WebhookTarget(DeliveryConnector):
                 )
             )
         return None
-
-    def scrub(self, message: str) -> str:
-        """Remove the configuration's secrets and the current OAuth token from a message."""
-        message = super().scrub(message)
-        if isinstance(self._auth, OAuthClientCredentials):
-            for secret in self._auth.secrets():
-                message = message.replace(secret, MASK)
-        return message
 
     def target_objects(self) -> list[TargetObject]:
         return [TargetObject(OBJECT_ID, "Webhook records", MODES)]
