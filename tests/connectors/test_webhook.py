@@ -296,3 +296,13 @@ def test_oauth_client_credentials_fetch_a_token_and_use_it(
     assert len(token_requests) == 1
     assert b"client-secret-4" in token_requests[0].body
     assert [r.headers["Authorization"] for r in hooks] == ["Bearer tok-123"]
+
+
+def test_a_huge_answer_is_read_only_in_part(receiver: Receiver, tmp_path: Path) -> None:
+    receiver.on_request(lambda request: Reply(422, body=b"x" * (12 * 1024 * 1024)))
+    hooks = run(spec(tmp_path), people(1), connector(receiver))
+    [(kind, _, _, message)] = hooks.reported
+    assert kind == "errors"
+    assert message is not None
+    assert message.startswith("HTTP 422 from POST")
+    assert len(message) < 1000

@@ -33,6 +33,8 @@ from syncline.errors import CallCanceled, ConnectorError
 
 POLL_SECONDS = 0.1
 """How often a sender looks for a cancel while it waits."""
+MAX_ANSWER_BYTES = 4 * 1024 * 1024
+"""The most of an answer's body a sender reads (the rest is dropped unread)."""
 
 
 class DeliveryFailed(ConnectorError):
@@ -211,6 +213,20 @@ class Sender:
             self._check_cancelled()
             await asyncio.sleep(min(left, POLL_SECONDS))
 
+    async def _exchange(
+        self, request: Request, headers: dict[str, str]
+    ) -> tuple[httpx.Response, bytes]:
+        """Send one attempt; the answer and its body (bounded: `_read_bounded`)."""
+        assert self._client is not None
+        prepared = self._client.build_request(
+            request.method, request.url, content=request.body, headers=headers
+        )
+        response = await self._client.send(prepared, stream=True)
+        try:
+            return response, await _read_bounded(response)
+        finally:
+            await response.aclose()
+
     async def _deliver(self, request: Request) -> Reply:
         """Send `request` until it gets a final answer; raise `DeliveryFailed` when it cannot."""
         assert self._client is not None
@@ -224,10 +240,7 @@ class Sender:
                 headers.update(self.prepare(request))
             wait_hint: float | None = None
             try:
-                response = await self._client.request(
-                    request.method, request.url, content=request.body, headers=headers
-                )
-                body = await response.aread()
+                response, body = await self._exchange(request, headers)
             except httpx.TransportError as error:
                 problem = _transport_problem(error)
             else:
@@ -252,6 +265,19 @@ class Sender:
                     metadata={"attempts": attempt},
                 )
             await self._sleep(wait)
+
+
+async def _read_bounded(response: httpx.Response) -> bytes:
+    """The answer's body, at most `MAX_ANSWER_BYTES` of it (an API's answer is read
+    for a status, results and ids, never kept whole when it is huge)."""
+    parts: list[bytes] = []
+    size = 0
+    async for chunk in response.aiter_bytes():
+        parts.append(chunk[: MAX_ANSWER_BYTES - size])
+        size += len(parts[-1])
+        if size >= MAX_ANSWER_BYTES:
+            break
+    return b"".join(parts)
 
 
 def _transport_problem(error: httpx.TransportError) -> str:
