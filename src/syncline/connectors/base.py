@@ -98,8 +98,9 @@ def GeneratedSecretField(*, title: str, description: str = "", prefix: str = "")
     The value is `prefix` followed by the base64 of 32 random bytes (with
     `whsec_`, the Standard Webhooks format). It is read-only: whatever a
     caller sends for it, on create, update or test, is ignored. It is kept
-    across every update, destination changes included (it is the receiver's
-    shared secret, not a credential for someone else's host). Like every
+    across updates, except one that changes a destination field: it is sent
+    there too (a webhook's bearer secret), so it is made anew and shown in
+    that update's response, never forwarded to a new host. Like every
     secret it is encrypted at rest, masked in responses and scrubbed from
     messages, except that the response creating the connection shows it in
     full, once. The field is a top-level `SecretStr` defaulting to empty.

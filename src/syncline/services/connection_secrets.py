@@ -252,6 +252,16 @@ def _same_destination(
     )
 
 
+def destination_changed(
+    model: type[ConnectorConfig], stored: dict[str, Any], wanted: dict[str, Any]
+) -> bool:
+    """Whether a destination field of `wanted` differs from `stored` (or appears)."""
+    before = _destinations(model, stored)
+    return any(
+        before.get(key, MISSING) != value for key, value in _destinations(model, wanted).items()
+    )
+
+
 def _destinations(model: type[ConnectorConfig], whole: dict[str, Any]) -> dict[str, Any]:
     """The values of a whole configuration's destination fields, by place."""
     return {

@@ -171,8 +171,10 @@ class ConnectionService:
         unless a destination field changes, or, inside a list, the item at
         that index is another one (`ValidationFailed` naming the secret);
         omitted keys are cleared. Generated secrets are kept whatever the
-        request sends (one missing is made, and shown in the returned
-        configuration this once). The type cannot change.
+        request sends, unless a destination field changes: they are sent
+        there too, so they are then made anew (a new one, like one missing,
+        is shown in the returned configuration this once). The type cannot
+        change.
         """
         with self.store.session() as session:
             connection = self._repo(session).get(connection_id)
@@ -191,6 +193,15 @@ class ConnectionService:
                 merge=False,
                 path="configuration",
             )
+            before = connection_secrets.stored_configuration(connection.configuration, stored)
+            if connection_secrets.destination_changed(cls.config_model, before, raw):
+                # A generated secret is sent to the destination too (a webhook's bearer
+                # secret): one that goes somewhere new is made anew, never forwarded.
+                stored = {
+                    k: v
+                    for k, v in stored.items()
+                    if k not in cls.config_model.generated_secret_fields()
+                }
             raw, fresh = with_generated(cls.config_model, raw, stored)
             config, usable = self._configure(cls, raw)
             status = self._check(cls, usable, request.validate)
