@@ -11,12 +11,12 @@ def test_lists_every_connector_type_with_all_capabilities(org: Org) -> None:
     response = org.client.get("/api/connection_types")
     assert response.status_code == 200
     types = {t["id"]: t for t in response.json()["data"]}
-    assert set(types) == {"postgresql", "mysql", "sqlite", "files", "webhook"}
+    assert set(types) == {"postgresql", "mysql", "sqlite", "files", "webhook", "http"}
     for type_id, entry in types.items():
         caps = entry["capabilities"]
         assert set(caps) == {"source", "destination", "enrichment", "orchestration", "logging"}
         # Network destinations are targets only; databases and files are both.
-        assert caps["source"] is (type_id != "webhook")
+        assert caps["source"] is (type_id not in ("webhook", "http"))
         assert caps["destination"] is True
         assert entry["configurationForm"]["jsonschema"]["type"] == "object"
 

@@ -29,9 +29,9 @@ def test_sdk_reads_identity_and_organization(org: Org) -> None:
 def test_sdk_lists_connection_types_and_schema(org: Org) -> None:
     sdk = org.sdk()
     types = sdk.connections.get_types().data or []
-    assert {t.id for t in types} == {"postgresql", "mysql", "sqlite", "files", "webhook"}
+    assert {t.id for t in types} == {"postgresql", "mysql", "sqlite", "files", "webhook", "http"}
     assert all(t.capabilities.logging is False for t in types)
-    for type_id in ("postgresql", "mysql", "sqlite", "files", "webhook"):
+    for type_id in ("postgresql", "mysql", "sqlite", "files", "webhook", "http"):
         schema = sdk.connections.get_connection_type_schema(type_id)
         assert schema.properties is not None
 

@@ -18,6 +18,7 @@ _TYPES: dict[str, str] = {
     "sqlite": "syncline.connectors.sqlite:SqliteConnector",
     "files": "syncline.connectors.files:FilesConnector",
     "webhook": "syncline.connectors.webhook:WebhookConnector",
+    "http": "syncline.connectors.http:HttpConnector",
 }
 
 

@@ -239,7 +239,8 @@ class Sender:
                 wait_hint = retry_after(response.headers)
                 if status == 429:
                     self.budget.throttled(wait_hint)
-                problem = f"HTTP {status}" + (f": {excerpt(body)}" if body else "")
+                shown = excerpt(self.describe(body.decode("utf-8", "replace")))
+                problem = f"HTTP {status}" + (f": {shown}" if body else "")
             elapsed = time.monotonic() - started
             wait = self.backoff.wait(attempt, wait_hint)
             if attempt >= self.max_attempts or elapsed + wait > self.max_seconds:
@@ -274,9 +275,14 @@ EXCERPT = 300
 """Characters of a response body shown in a message."""
 
 
-def excerpt(body: bytes, limit: int = EXCERPT) -> str:
-    """A response body in a message: decoded, on one line, at most `limit` characters."""
-    text = " ".join(body.decode("utf-8", "replace").split())
+def excerpt(body: bytes | str, limit: int = EXCERPT) -> str:
+    """A response body in a message: decoded, on one line, at most `limit` characters.
+
+    Scrub secrets from the text before taking its excerpt: cut first, a secret
+    across the cut would keep its start.
+    """
+    text = body.decode("utf-8", "replace") if isinstance(body, bytes) else body
+    text = " ".join(text.split())
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 

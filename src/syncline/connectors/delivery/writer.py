@@ -143,7 +143,7 @@ class DeliveryWriter(KeyedWriter):
 
     def failure(self, request: Request, reply: Reply) -> str:
         """A record error's message: the status, the request and the answer's start."""
-        shown = excerpt(reply.body)
+        shown = excerpt(self.connector.scrub(reply.body.decode("utf-8", "replace")))
         message = f"HTTP {reply.status} from {request.method} {shown_url(request.url)}"
         return self.connector.scrub(f"{message}: {shown}" if shown else message)
 
@@ -245,8 +245,11 @@ class DeliveryWriter(KeyedWriter):
         a console line (a test run); secrets scrubbed. None when neither asks."""
         if not (self.record_requests or self.context.test):
             return None
-        sent = excerpt(request.preview or request.body, CAPTURED_BODY)
-        answered = excerpt(reply.body, CAPTURED_BODY)
+        scrub = self.connector.scrub
+        sent = excerpt(
+            scrub((request.preview or request.body).decode("utf-8", "replace")), CAPTURED_BODY
+        )
+        answered = excerpt(scrub(reply.body.decode("utf-8", "replace")), CAPTURED_BODY)
         attempts = f"{reply.attempts} attempt{'s' if reply.attempts != 1 else ''}"
         text = (
             f"{request.method} {shown_url(request.url)} -> {reply.status} "
