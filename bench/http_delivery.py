@@ -32,12 +32,14 @@ receiver's peak and mean requests in flight; and a probe: a run of
 `--probe-rows` records against a receiver answering each request
 `--probe-latency-ms` late, where `--concurrency` requests in flight make
 `concurrency / latency` records/s and serial round trips `1 / latency`.
-With `--profile`, a cProfile of a webhook run of `--profile-rows` rows
-(the run's thread and the engine's prefetch thread), top 15 functions.
+With `--profile`, where the time of a webhook run of `--profile-rows` rows
+goes: one run with the steps of a delivery timed (no profiler), and one
+under cProfile (the engine's batch writes and its prefetch thread), top 15
+functions.
 
     .venv/bin/python bench/http_delivery.py [--rows 1000000] [--single-rows 100000]
         [--batch 100] [--concurrency 8] [--repeat 1] [--cases webhook,http_array,http_single]
-        [--profile] [--profile-rows 100000] [--probe-rows 2000] [--probe-latency-ms 20]
+        [--profile] [--profile-rows 100000] [--probe-rows 800] [--probe-latency-ms 100]
 
 Needs PostgreSQL on 127.0.0.1:5432 (trust auth, user `postgres`). It works
 in a database of its own, created for the run and dropped at the end.
@@ -155,6 +157,7 @@ class Run:
     receiver: dict[str, Any]
     counts: dict[str, Any]
     profile: dict[str, Any] = field(default_factory=dict)
+    timers: list[list[Any]] = field(default_factory=list)
 
     @property
     def rate(self) -> float:
@@ -203,7 +206,14 @@ class Bench:
         return self.tables[rows]
 
     def child(
-        self, what: str, kind: Kind, rows: int, *, latency_ms: float = 0.0, profile: bool = False
+        self,
+        what: str,
+        kind: Kind,
+        rows: int,
+        *,
+        latency_ms: float = 0.0,
+        profile: bool = False,
+        timers: bool = False,
     ) -> Run:
         """Run one child (`http_runs.py syncline|floor`) against a fresh receiver."""
         args = self.args
@@ -235,6 +245,7 @@ class Bench:
                 "--result",
                 str(result),
                 *(["--profile"] if profile else []),
+                *(["--timers"] if timers else []),
             ]
             log = self.work / f"{what}-{kind.key}.log"
             log.write_text("")
@@ -256,11 +267,13 @@ class Bench:
             receiver=seen,
             counts=found["counts"],
             profile=found["profile"],
+            timers=found["timers"],
         )
 
 
-def measure(bench: Bench) -> tuple[list[Case], Run | None, Run | None]:
-    """Every case with its floor, then the in-flight probe and the profile."""
+def measure(bench: Bench) -> tuple[list[Case], Run | None, list[Run]]:
+    """Every case with its floor, then the in-flight probe, and the timed and the
+    profiled webhook runs."""
     args = bench.args
     every = kinds(args.batch)
     cases = [
@@ -294,13 +307,22 @@ def measure(bench: Bench) -> tuple[list[Case], Run | None, Run | None]:
             )
         except BenchError as error:
             say(f"FAILED probe: {error}")
-    profiled = None
+    profiled = []
     if args.profile:
-        say(f"profile: webhook, {args.profile_rows:,} records")
-        try:
-            profiled = bench.child("syncline", every["webhook"], args.profile_rows, profile=True)
-        except BenchError as error:
-            say(f"FAILED profile: {error}")
+        for how in ("timers", "profile"):
+            say(f"{how}: webhook, {args.profile_rows:,} records")
+            try:
+                profiled.append(
+                    bench.child(
+                        "syncline",
+                        every["webhook"],
+                        args.profile_rows,
+                        profile=how == "profile",
+                        timers=how == "timers",
+                    )
+                )
+            except BenchError as error:
+                say(f"FAILED {how}: {error}")
     return cases, probe, profiled
 
 
@@ -362,7 +384,7 @@ def report(
     bench: Bench,
     cases: list[Case],
     probe: Run | None,
-    profiled: Run | None,
+    profiled: list[Run],
     about: list[tuple[str, str]],
 ) -> str:
     out = [
@@ -442,6 +464,8 @@ def report(
         latency = args.probe_latency_ms / 1000
         seen = probe.receiver
         ideal = args.concurrency / latency
+        span = seen["span_seconds"]
+        sending = seen["requests"] / span if span else 0.0
         out += [
             "",
             "## One record per request: requests in flight",
@@ -449,13 +473,14 @@ def report(
             f"A Syncline run of {probe.records:,} records, one per request, against a receiver "
             f"answering each request {args.probe_latency_ms:g} ms late: {args.concurrency} "
             f"requests in flight deliver at most {ideal:,.0f} records/s, serial round trips "
-            f"{1 / latency:,.0f}.",
+            f"{1 / latency:,.0f}. The run's records/s include its start and end; while "
+            "sending counts from the first request's arrival to the last answer.",
             "",
-            "| records | wall s | records/s | of the in-flight ceiling | peak in flight "
-            "| mean in flight |",
-            "|---:|---:|---:|---:|---:|---:|",
-            f"| {probe.records:,} | {probe.seconds:.1f} | {probe.rate:,.0f} "
-            f"| {probe.rate / ideal:.0%} | {seen['peak_in_flight']} "
+            "| records | wall s | records/s | while sending | of the in-flight ceiling "
+            "| peak in flight | mean in flight |",
+            "|---:|---:|---:|---:|---:|---:|---:|",
+            f"| {probe.records:,} | {probe.seconds:.1f} | {probe.rate:,.0f} | {sending:,.0f} "
+            f"| {sending / ideal:.0%} | {seen['peak_in_flight']} "
             f"| {seen['mean_in_flight']:.2f} |",
         ]
     notes = [
@@ -485,9 +510,35 @@ def report(
             )
     notes.append(f"Load average at start {args.load_at_start}, at the end {load_average()}.")
     out += ["", "## Notes", "", *(f"- {note}" for note in notes)]
-    if profiled is not None and profiled.profile:
-        out += _profile_section(profiled)
+    for run in profiled:
+        if run.timers:
+            out += _timers_section(run)
+        if run.profile:
+            out += _profile_section(run)
     return "\n".join(out) + "\n"
+
+
+def _timers_section(timed: Run) -> list[str]:
+    out = [
+        "",
+        f"## Where the time goes: webhook, {timed.records:,} records",
+        "",
+        f"One webhook run of {timed.records:,} records ({timed.seconds:.1f} s, "
+        f"{timed.rate:,.0f} records/s) with the steps of a delivery timed (wall seconds, "
+        "no profiler). A step with dots runs inside the nearest step above it with fewer "
+        "dots; the run's thread does everything but the prefetch thread's reading and "
+        "mapping. `RecordMemory.flush` also runs at the end of each `write`, outside `send`.",
+        "",
+        "| step | calls | s | share of the run |",
+        "|---|---:|---:|---:|",
+        f"| the run, start request to end seen | 1 | {timed.seconds:.2f} | 100% |",
+    ]
+    for depth, label, calls, seconds in timed.timers:
+        indent = "· " * depth
+        out.append(
+            f"| {indent}{label} | {calls:,} | {seconds:.2f} | {seconds / timed.seconds:.0%} |"
+        )
+    return out
 
 
 def _profile_section(profiled: Run) -> list[str]:
@@ -498,7 +549,7 @@ def _profile_section(profiled: Run) -> list[str]:
         "",
         f"One webhook run of {profiled.records:,} records under cProfile: "
         f"{profiled.seconds:.1f} s ({profiled.rate:,.0f} records/s; profiling slows "
-        "call-heavy code most), of which the engine's {found['batches']} batch writes "
+        f"call-heavy code most), of which the engine's {found['batches']} batch writes "
         f"(`_Run._write`: the writer's `write`, which builds, sends and confirms the requests "
         "on the sender's event loop, and the engine's journal of the batch) took "
         f"{found['write_seconds']:.1f} s. cProfile loses the frames enclosing a connect made "
@@ -540,9 +591,9 @@ def parse() -> argparse.Namespace:
     parser.add_argument("--profile", action="store_true", help="profile a webhook run")
     parser.add_argument("--profile-rows", type=int, default=100_000, help="rows of the profile")
     parser.add_argument(
-        "--probe-rows", type=int, default=2_000, help="rows of the in-flight probe (0: none)"
+        "--probe-rows", type=int, default=800, help="rows of the in-flight probe (0: none)"
     )
-    parser.add_argument("--probe-latency-ms", type=float, default=20.0)
+    parser.add_argument("--probe-latency-ms", type=float, default=100.0)
     parser.add_argument("--timeout", type=float, default=3600, help="seconds one run may take")
     args = parser.parse_args()
     every = kinds(args.batch)

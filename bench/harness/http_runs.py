@@ -1,7 +1,7 @@
 """The children of `bench/http_delivery.py`, each one case in a process of its own.
 
     python bench/harness/http_runs.py syncline --kind webhook --database D --table T
-        --receiver URL --concurrency 8 --result PATH [--profile]
+        --receiver URL --concurrency 8 --result PATH [--profile | --timers]
     python bench/harness/http_runs.py floor --kind webhook ... (same arguments)
 
 `syncline`: the app and its local executor in this process (SQLite metadata
@@ -9,8 +9,10 @@ in a temporary data directory), driven through the API with `TestClient`:
 a PostgreSQL connection and a table model over `T`, the case's destination
 connection, an `updateOrCreate` sync of every field (identity `id`), one
 execution started and polled until it ends. The seconds are those from the
-start request to the end seen. With `--profile`, the run's thread and the
-engine's prefetch thread are profiled with cProfile.
+start request to the end seen. With `--profile`, the engine's batch
+writes and its prefetch thread are profiled with cProfile (`Profiles`);
+with `--timers`, the steps of a delivery are timed without a profiler
+(`Timers`).
 
 `floor`: what a minimal httpx script takes to send the same bytes. It reads
 the same rows from PostgreSQL and builds every request body as the case
@@ -150,6 +152,130 @@ class Profiles:
         return out
 
 
+TIMED = (
+    ("syncline.engine.run", "_Run._write", "engine batch writes (`_Run._write`)", 0),
+    (
+        "syncline.connectors.delivery.writer",
+        "DeliveryWriter.write",
+        "the writer's `write`",
+        1,
+    ),
+    (
+        "syncline.connectors.delivery.writer",
+        "json_rows",
+        "Arrow batch to JSON-ready dicts (`json_rows`)",
+        2,
+    ),
+    (
+        "syncline.connectors.delivery.memory",
+        "RecordMemory.known",
+        "what the sync remembers of the records (`RecordMemory.known`)",
+        2,
+    ),
+    (
+        "syncline.connectors.webhook.writer",
+        "WebhookWriter.requests",
+        "request bodies: JSON and gzip (`WebhookWriter.requests`)",
+        2,
+    ),
+    (
+        "syncline.connectors.http.writer",
+        "HttpWriter.requests",
+        "request bodies from the templates (`HttpWriter.requests`)",
+        2,
+    ),
+    (
+        "syncline.connectors.delivery.writer",
+        "idempotency_key",
+        "idempotency keys (`idempotency_key`)",
+        2,
+    ),
+    (
+        "syncline.connectors.delivery.sender",
+        "Sender.send",
+        "sending: requests, answers, confirmations (`Sender.send`)",
+        2,
+    ),
+    (
+        "syncline.connectors.webhook.writer",
+        "WebhookWriter.prepare",
+        "signature headers per attempt (`WebhookWriter.prepare`)",
+        3,
+    ),
+    (
+        "syncline.connectors.delivery.writer",
+        "DeliveryWriter.outcomes",
+        "outcomes of the answers (`DeliveryWriter.outcomes`)",
+        3,
+    ),
+    (
+        "syncline.connectors.delivery.memory",
+        "RecordMemory.flush",
+        "confirmed records committed to the sync's memory (`RecordMemory.flush`)",
+        3,
+    ),
+    (
+        "syncline.engine.prefetch",
+        "Prefetch._run",
+        "prefetch thread: reading and mapping the next batch, waits included",
+        0,
+    ),
+    (
+        "syncline.engine.prefetch",
+        "Prefetch._put",
+        "waiting for the writer to take a batch (`Prefetch._put`)",
+        1,
+    ),
+)
+"""What `Timers` times: (module, attribute, label, depth in the report)."""
+
+
+class Timers:
+    """Wall seconds and calls of the functions in `TIMED` (bench-only patches, no profiler).
+
+    The report shows them nested by depth; the `flush` under `send` also counts the
+    flush at the end of each `write`.
+    """
+
+    def __init__(self) -> None:
+        self.seconds: dict[str, float] = {}
+        self.calls: dict[str, int] = {}
+
+    def install(self) -> None:
+        import importlib
+
+        for module_name, attribute, label, _ in TIMED:
+            module = importlib.import_module(module_name)
+            owner: Any = module
+            *path, name = attribute.split(".")
+            for part in path:
+                owner = getattr(owner, part)
+            setattr(owner, name, self._timed(getattr(owner, name), label))
+
+    def _timed(self, function: Any, label: str) -> Any:
+        timers = self
+        timers.seconds[label] = 0.0
+        timers.calls[label] = 0
+
+        def timed(*args: Any, **kwargs: Any) -> Any:
+            start = time.perf_counter()
+            try:
+                return function(*args, **kwargs)
+            finally:
+                timers.seconds[label] += time.perf_counter() - start
+                timers.calls[label] += 1
+
+        return timed
+
+    def rows(self) -> list[list[Any]]:
+        """(depth, label, calls, seconds) of every function that was called."""
+        return [
+            [depth, label, self.calls[label], self.seconds[label]]
+            for _, _, label, depth in TIMED
+            if self.calls.get(label)
+        ]
+
+
 def _top(profiles: list[cProfile.Profile], order: str) -> list[list[str]]:
     stats = pstats.Stats(profiles[0])
     for more in profiles[1:]:
@@ -197,6 +323,9 @@ def run_syncline(args: argparse.Namespace, kind: Kind) -> dict[str, Any]:
     profiles = Profiles()
     if args.profile:
         profiles.install()
+    timers = Timers()
+    if args.timers:
+        timers.install()
     with tempfile.TemporaryDirectory(prefix="syncline-bench-http-") as data:
         settings = Settings(
             data_dir=Path(data), api_key=KEY, scheduler=False, demo=False, local_roots=[]
@@ -286,6 +415,7 @@ def run_syncline(args: argparse.Namespace, kind: Kind) -> dict[str, Any]:
         "errors": execution["errors"][:3],
         "rss_before_mb": before,
         "profile": profiles.tables(),
+        "timers": timers.rows(),
     }
 
 
@@ -418,6 +548,7 @@ def run_floor(args: argparse.Namespace, kind: Kind) -> dict[str, Any]:
         "errors": [],
         "rss_before_mb": before,
         "profile": {},
+        "timers": [],
     }
 
 
@@ -433,6 +564,7 @@ def main() -> None:
     parser.add_argument("--timeout", type=float, default=3600)
     parser.add_argument("--result", type=Path, required=True)
     parser.add_argument("--profile", action="store_true")
+    parser.add_argument("--timers", action="store_true")
     args = parser.parse_args()
     kind = kinds(args.batch)[args.kind]
     result = run_syncline(args, kind) if args.what == "syncline" else run_floor(args, kind)
