@@ -14,10 +14,21 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+import pyarrow as pa
 import pytest
 
 from syncline.connectors.calls import CallLimits
+from syncline.connectors.vocabulary import SyncMode
 from syncline.connectors.webhook import WebhookConfig, WebhookConnector
+from syncline.connectors.writing import (
+    CommitMark,
+    KeyedWriter,
+    RecordKeys,
+    RecordResult,
+    SyncContext,
+    WriteColumn,
+    WritePlan,
+)
 from syncline.engine.run import run_sync
 from syncline.engine.spec import FieldMapping, RunCanceled, RunSpec
 from syncline.errors import ConnectorError
@@ -306,3 +317,33 @@ def test_a_huge_answer_is_read_only_in_part(receiver: Receiver, tmp_path: Path) 
     assert message is not None
     assert message.startswith("HTTP 422 from POST")
     assert len(message) < 1000
+
+
+def test_each_answered_request_leaves_one_commit_marker_for_crash_recovery(
+    receiver: Receiver, tmp_path: Path
+) -> None:
+    receiver.fail(422, when=lambda request: request.records[0]["fields"]["id"] == 101)
+    target = connector(receiver)
+    target.attach(SyncContext("sync-1", "execution-1", tmp_path / "memory"))
+    columns = tuple(WriteColumn(name, PEOPLE.field(name).type) for name in PEOPLE.names)
+    plan = WritePlan(
+        "http",
+        SyncMode.UPDATE_OR_CREATE,
+        columns,
+        configuration={"batch_size": 100},
+        mark=CommitMark("sync-1", "execution-1"),
+    )
+    batch = pa.RecordBatch.from_pylist(people(*range(1, 251)), schema=PEOPLE)
+    keys = RecordKeys([str(i) for i in range(1, 251)], list(range(1, 251)))
+    with target.open_writer(plan) as writer:
+        assert isinstance(writer, KeyedWriter)
+        writer.write(batch, 7, keys=keys)
+    ledger = target.commit_ledger("http")
+    assert ledger is not None
+    [committed] = ledger.committed("sync-1", ["execution-1"])
+    assert committed.batch == 7
+    assert sorted(committed.outcomes) == [
+        (0, 100, RecordResult.INSERTED),
+        (100, 100, RecordResult.REJECTED),
+        (200, 50, RecordResult.INSERTED),
+    ]

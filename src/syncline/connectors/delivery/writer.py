@@ -202,13 +202,11 @@ class DeliveryWriter(KeyedWriter):
                     messages[record.index] = message
                 self._remember(record, outcome)
             if number is not None and self.plan.mark is not None:
+                pairs = zip(request.records, outcomes, strict=True)
                 self.memory.mark(
                     self.plan.mark.execution_id,
                     number,
-                    [
-                        (r.index, 1, o.result)
-                        for r, o in zip(request.records, outcomes, strict=True)
-                    ],
+                    _runs([(record.index, outcome.result) for record, outcome in pairs]),
                 )
 
         try:
@@ -260,6 +258,19 @@ class DeliveryWriter(KeyedWriter):
         if self.context.test:
             self.context.log("info", text)
         return text if self.record_requests else None
+
+
+def _runs(results: list[tuple[int, RecordResult]]) -> list[tuple[int, int, RecordResult]]:
+    """Records' results as runs `(first index, count, result)` of consecutive records
+    with the same result (a request's records are mostly one run: one marker row)."""
+    runs: list[tuple[int, int, RecordResult]] = []
+    for index, result in results:
+        if runs and runs[-1][0] + runs[-1][1] == index and runs[-1][2] is result:
+            first, count, _ = runs[-1]
+            runs[-1] = (first, count + 1, result)
+        else:
+            runs.append((index, 1, result))
+    return runs
 
 
 def _record(

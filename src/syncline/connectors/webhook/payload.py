@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import functools
 import gzip
 import hashlib
 import hmac
@@ -35,6 +36,7 @@ GZIP_LEVEL = 5
 _NOT_NAME = re.compile(r"[^A-Za-z0-9_\-. ]+")
 
 
+@functools.lru_cache(maxsize=4096)
 def normalized(name: str) -> str:
     """A field name as Polytomic sends it: characters other than letters, digits, `_`,
     `-`, `.` and spaces removed (`$first_name` becomes `first_name`)."""
