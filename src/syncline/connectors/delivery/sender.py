@@ -121,7 +121,7 @@ class Sender:
         Raises `DeliveryFailed` (naming the request and its last error),
         `CallCanceled`, or `ConnectorError` when the shared budget cannot be reached.
         """
-        self._loop.run_until_complete(self._send_all(list(requests), done, settled))
+        self._loop.run_until_complete(self._send_all(requests, done, settled))
 
     def close(self) -> None:
         """Give the budget's permits back and close the connections."""
@@ -138,23 +138,25 @@ class Sender:
 
     async def _send_all(
         self,
-        requests: list[Request],
+        requests: Iterable[Request],
         done: Callable[[Request, Reply], None],
         settled: Callable[[], None],
     ) -> None:
         if self._client is None:
             self._client = self._make_client()
+        # Requests are taken one at a time as permits free up: a writer building them
+        # lazily builds the next while the ones in flight wait for their answers.
         pending = iter(requests)
+        upcoming = next(pending, None)
         running: dict[asyncio.Task[Reply], Request] = {}
-        remaining = len(requests)
         try:
-            while remaining or running:
+            while upcoming is not None or running:
                 self._check_cancelled()
-                self._renew(wanted=min(self.budget.cap, len(running) + remaining))
-                while remaining and len(running) < self._held:
-                    request = next(pending)
-                    remaining -= 1
-                    running[asyncio.ensure_future(self._deliver(request))] = request
+                wanted = self.budget.cap if upcoming is not None else len(running)
+                self._renew(wanted=wanted)
+                while upcoming is not None and len(running) < self._held:
+                    running[asyncio.ensure_future(self._deliver(upcoming))] = upcoming
+                    upcoming = next(pending, None)
                 if not running:
                     await asyncio.sleep(POLL_SECONDS)
                     continue

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import json
 from abc import abstractmethod
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -102,7 +103,7 @@ class DeliveryWriter(KeyedWriter):
     # ------------------------------------------------------------- hooks
 
     @abstractmethod
-    def requests(self, event: Event | None, records: list[Record]) -> list[Request]:
+    def requests(self, event: Event | None, records: list[Record]) -> Iterable[Request]:
         """The requests carrying `records` (all of `event`, or of any event when the type
         `mixes_events`, in batch order), without keys.
 
@@ -173,20 +174,18 @@ class DeliveryWriter(KeyedWriter):
             grouped.setdefault(None if self.mixes_events else event, []).append(
                 _record(index, identities[index], keys.hashes[index], values, event, remembered)
             )
-        requests: list[Request] = []
-        for event, records in grouped.items():
-            for request in self.requests(event, records):
-                request.key = idempotency_key(
-                    self.context.sync_id,
-                    event.value if event is not None else "records",
-                    [r.identity for r in request.records],
-                    [r.hash for r in request.records],
-                )
-                request.headers[self.connector.options.idempotency_header] = request.key
-                requests.append(request)
-        for index, message in self._refused.items():
-            results[index] = RecordResult.REJECTED
-            messages[index] = message
+
+        def keyed() -> Iterator[Request]:
+            for event, records in grouped.items():
+                for request in self.requests(event, records):
+                    request.key = idempotency_key(
+                        self.context.sync_id,
+                        event.value if event is not None else "records",
+                        [r.identity for r in request.records],
+                        [r.hash for r in request.records],
+                    )
+                    request.headers[self.connector.options.idempotency_header] = request.key
+                    yield request
 
         def done(request: Request, reply: Reply) -> None:
             outcomes = self.outcomes(request, reply)
@@ -210,9 +209,13 @@ class DeliveryWriter(KeyedWriter):
                 )
 
         try:
-            self.sender.send(requests, done, self.memory.flush)
+            self.sender.send(keyed(), done, self.memory.flush)
         finally:
             self.memory.flush()
+        # Records the type set aside while it built the requests (`refuse`).
+        for index, message in self._refused.items():
+            results[index] = RecordResult.REJECTED
+            messages[index] = message
         return BatchResult(results, messages)
 
     def finish(self) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from datetime import UTC, datetime
 
 from syncline.connectors.delivery.records import Event, Record
@@ -25,10 +26,10 @@ class WebhookWriter(DeliveryWriter):
         self.url = str(connector.webhook_config.url)
         self.secret = connector.webhook_config.secret.get_secret_value()
 
-    def requests(self, event: Event | None, records: list[Record]) -> list[Request]:
+    def requests(self, event: Event | None, records: list[Record]) -> Iterator[Request]:
+        """One request per `batch_size` records, built as the sender asks for it."""
         settings = self.settings
         metadata = {item.name: item.value for item in settings.metadata}
-        made = []
         for start in range(0, len(records), settings.batch_size):
             part = records[start : start + settings.batch_size]
             content = body(
@@ -38,22 +39,19 @@ class WebhookWriter(DeliveryWriter):
                 normalize=settings.normalize_field_names,
                 metadata=metadata,
             )
-            made.append(
-                Request(
-                    method="POST",
-                    url=self.url,
-                    body=compressed(content),
-                    records=part,
-                    event=event,
-                    headers={
-                        "Content-Type": "application/json",
-                        "Content-Encoding": "gzip",
-                        "Accept-Encoding": "gzip",
-                    },
-                    preview=content,
-                )
+            yield Request(
+                method="POST",
+                url=self.url,
+                body=compressed(content),
+                records=part,
+                event=event,
+                headers={
+                    "Content-Type": "application/json",
+                    "Content-Encoding": "gzip",
+                    "Accept-Encoding": "gzip",
+                },
+                preview=content,
             )
-        return made
 
     def prepare(self, request: Request) -> dict[str, str]:
         assert request.preview is not None
