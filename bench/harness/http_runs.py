@@ -52,6 +52,8 @@ import psycopg
 
 from harness.http_cases import FIELDS, PG_HOST, PG_PORT, PG_USER, Kind, dsn, kinds
 
+from syncline.connectors.webhook.payload import GZIP_LEVEL
+
 KEY = "sl_bench_http_key"
 TERMINAL = ("completed", "failed", "canceled", "interrupted")
 PROFILE_TOP = 15
@@ -486,7 +488,7 @@ def build_requests(
                     ],
                 },
             }
-            bodies.append(gzip.compress(_compact(document), compresslevel=5, mtime=0))
+            bodies.append(gzip.compress(_compact(document), compresslevel=GZIP_LEVEL, mtime=0))
             signature = base64.b64encode(hashlib.sha256(key.encode()).digest()).decode()
             headers.append(
                 {
