@@ -51,7 +51,6 @@ import httpx
 import psycopg
 
 from harness.http_cases import FIELDS, PG_HOST, PG_PORT, PG_USER, Kind, dsn, kinds
-
 from syncline.connectors.webhook.payload import GZIP_LEVEL
 
 KEY = "sl_bench_http_key"
