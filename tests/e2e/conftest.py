@@ -126,3 +126,11 @@ def finished_execution(sdk: Any, sync_id: str, execution_id: str) -> Any:
             return execution
         time.sleep(0.1)
     raise AssertionError(f"execution {execution_id} did not end within {PATIENCE} s")
+
+
+def run_to_end(sdk: Any, sync_id: str) -> Any:
+    """Start a run of `sync_id` through the SDK; the execution once it ended."""
+    started = sdk.model_sync.start(sync_id).data
+    assert started is not None
+    assert started.id
+    return finished_execution(sdk, sync_id, started.id)

@@ -26,7 +26,7 @@ from polytomic import (
 
 from syncline.connectors.base import MASK
 from tests.conftest import PG_DSN, temporary_pg_schema
-from tests.e2e.conftest import API_KEY, finished_execution
+from tests.e2e.conftest import API_KEY, run_to_end
 from tests.receivers import Receiver, echo_ids
 
 pytestmark = pytest.mark.e2e
@@ -81,13 +81,6 @@ def sync_by_id(sdk: Polytomic, model_id: str, name: str, target: ModelSyncV5Targ
     return sync.id
 
 
-def run(sdk: Polytomic, sync_id: str) -> Any:
-    started = sdk.model_sync.start(sync_id).data
-    assert started is not None
-    assert started.id
-    return finished_execution(sdk, sync_id, started.id)
-
-
 def test_the_sdk_syncs_a_postgresql_model_to_a_webhook_with_valid_signatures(
     served: tuple[str, str], receiver: Receiver, pg_config: dict[str, Any]
 ) -> None:
@@ -113,7 +106,7 @@ def test_the_sdk_syncs_a_postgresql_model_to_a_webhook_with_valid_signatures(
             connection_id=created.id, object="http", configuration={"batch_size": 100}
         )
         sync_id = sync_by_id(sdk, model_id, "People to the receiver", target)
-        execution = run(sdk, sync_id)
+        execution = run_to_end(sdk, sync_id)
         assert execution.status == "completed"
         assert execution.counts.insert == 500
 
@@ -161,7 +154,7 @@ def test_the_sdk_syncs_a_postgresql_model_to_an_http_api_and_updates_by_remote_i
             },
         )
         sync_id = sync_by_id(sdk, model_id, "People to the CRM", target)
-        assert run(sdk, sync_id).counts.insert == 60
+        assert run_to_end(sdk, sync_id).counts.insert == 60
         posts = [r for r in receiver.accepted() if r.method == "POST"]
         assert sorted(r.data["id"] for r in posts) == list(range(1, 61))
         assert {r.path for r in posts} == {"/contacts"}
@@ -169,7 +162,7 @@ def test_the_sdk_syncs_a_postgresql_model_to_an_http_api_and_updates_by_remote_i
 
         with psycopg.connect(PG_DSN, autocommit=True) as conn:
             conn.execute(f"UPDATE \"{schema}\".people SET plan = 'team' WHERE id IN (7, 42)")
-        assert run(sdk, sync_id).counts.update == 2
+        assert run_to_end(sdk, sync_id).counts.update == 2
         patches = [r for r in receiver.accepted() if r.method == "PATCH"]
         assert sorted((r.path, json.dumps(r.data)) for r in patches) == [
             ("/contacts/contact-42", '{"plan": "team"}'),

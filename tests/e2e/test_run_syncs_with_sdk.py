@@ -27,7 +27,7 @@ from tests.conftest import (
     temporary_maria_database,
     temporary_pg_schema,
 )
-from tests.e2e.conftest import API_KEY, finished_execution
+from tests.e2e.conftest import API_KEY, run_to_end
 
 pytestmark = pytest.mark.e2e
 
@@ -67,13 +67,6 @@ def _target(database: str) -> list[tuple[Any, ...]]:
     return rows
 
 
-def _run(sdk: Polytomic, sync_id: str) -> Any:
-    started = sdk.model_sync.start(sync_id).data
-    assert started is not None
-    assert started.id
-    return finished_execution(sdk, sync_id, started.id)
-
-
 def test_sdk_runs_a_sync_and_a_second_run_moves_only_changes(
     served: tuple[str, str],
     tables: tuple[str, str],
@@ -110,7 +103,7 @@ def test_sdk_runs_a_sync_and_a_second_run_moves_only_changes(
     assert sync is not None
     assert sync.id
 
-    first = _run(sdk, sync.id)
+    first = run_to_end(sdk, sync.id)
     assert first.status == "completed"
     assert first.counts is not None
     assert first.counts.insert == 2000
@@ -119,7 +112,7 @@ def test_sdk_runs_a_sync_and_a_second_run_moves_only_changes(
     with psycopg.connect(PG_DSN, autocommit=True) as conn:
         conn.execute(f'UPDATE "{schema}".accounts SET mrr = mrr + 1 WHERE id % 100 = 0')
         conn.execute(f"INSERT INTO \"{schema}\".accounts VALUES (2001, 'new.com', 1)")
-    second = _run(sdk, sync.id)
+    second = run_to_end(sdk, sync.id)
     assert second.status == "completed"
     assert second.counts is not None
     assert (second.counts.update, second.counts.insert, second.counts.error) == (20, 1, 0)
