@@ -6,7 +6,8 @@ A raw asyncio protocol server (HTTP/1.1, keep-alive, bodies by
 `Content-Length`), run as a process of its own so it never competes with
 the sender for a GIL. Every request is answered `200 {}`; `GET /_stats`
 answers what was counted, as JSON. A `GET` (the statistics, or the
-check a connection makes when it is created) is answered and not counted:
+check a connection makes when it is created) or a `HEAD` is answered and not
+counted:
 
 - `connections` opened, `requests`, `body_bytes` (as sent: gzipped for the webhook) and
   `wire_bytes` (request lines, headers and bodies);
@@ -120,6 +121,7 @@ class Counting(asyncio.Protocol):
         self.gzipped = False
         self.stats = False
         self.counted = False
+        self.headed = False
         self.pending: list[tuple[bytes, bool]] = []
         self.closed = False
 
@@ -163,7 +165,8 @@ class Counting(asyncio.Protocol):
         self.length = 0
         self.gzipped = False
         self.stats = lines[0].startswith(b"GET /_stats")
-        self.counted = not lines[0].startswith(b"GET ")
+        self.headed = lines[0].startswith(b"HEAD ")
+        self.counted = not lines[0].startswith((b"GET ", b"HEAD "))
         if self.counted:
             self.started = True
             self.counts.arrived()
@@ -189,6 +192,9 @@ class Counting(asyncio.Protocol):
                 b"HTTP/1.1 200 OK\r\ncontent-type: application/json\r\n"
                 b"content-length: %d\r\n\r\n%s" % (len(payload), payload)
             )
+        elif self.headed:
+            # A HEAD's answer has the head of a GET's and no body.
+            answer = ANSWER[: ANSWER.index(HEAD_END) + len(HEAD_END)]
         elif self.counted:
             counts.requests += 1
             counts.body_bytes += len(body)

@@ -11,7 +11,6 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl
 
-import httpx
 import pytest
 from pydantic import ValidationError
 
@@ -21,6 +20,8 @@ from syncline.connectors.delivery.auth import (
     OAuthClientCredentials,
     TokenRefused,
 )
+from syncline.connectors.delivery.tls import default_context
+from syncline.connectors.delivery.transport import Transport
 from syncline.connectors.http import HttpConfig
 from syncline.connectors.writing import RecordResult
 from syncline.errors import ConnectionCheckFailed
@@ -233,10 +234,21 @@ def test_a_token_is_fetched_again_shortly_before_it_expires(receiver: HttpReceiv
 
     async def calls() -> list[int]:
         statuses = []
-        async with httpx.AsyncClient(auth=auth) as client:
+        transport = Transport(
+            connect_timeout=5,
+            read_timeout=5,
+            concurrency=1,
+            tls=default_context(),
+            headers={},
+            credential=auth,
+        )
+        try:
             for moment in (0.0, 3500.0, 3571.0):
                 now[0] = moment
-                statuses.append((await client.get(receiver.url + "/api")).status_code)
+                answer = await transport.exchange("GET", receiver.url + "/api", b"", {})
+                statuses.append(answer.status)
+        finally:
+            await transport.close()
         return statuses
 
     assert asyncio.run(calls()) == [200, 200, 200]

@@ -1,18 +1,18 @@
 """How requests to an API authenticate: bearer, basic, header, query, OAuth2 client credentials.
 
-Each is an `httpx.Auth` given to the client (`DeliveryConnector.http_auth`),
-so every attempt of every request carries the credential, and nothing else
-in the delivery package handles it.
+Each is a `transport.Credential` given to the connection's transport
+(`DeliveryConnector.credential`), so every attempt of every request carries
+it, and nothing else in the delivery package handles it.
 
-OAuth2 client credentials (RFC 6749 §4.4) fetches its access token through
-the auth flow itself: the token request is one more request of the flow,
-sent by the same client (same timeouts and TLS). The token is kept until
-shortly before its `expires_in`, fetched again when it expires, and once
-more when the API answers 401 (the request is then sent once again). On an
-`AsyncClient`, requests in flight share one token fetch.
+OAuth2 client credentials (RFC 6749 §4.4) fetches its access token with a
+form POST through the same transport (same timeouts and TLS). The token is
+kept until shortly before its `expires_in`, fetched again when it expires,
+and once more when the API answers 401 (the request is then sent once
+again). Requests in flight on one event loop share one token fetch; threads
+and loops share the token.
 
 A token endpoint that cannot answer now (no answer, 408, 429, 5xx) raises
-`TokenUnavailable`, an `httpx.TransportError`, so the sender retries the
+`TokenUnavailable`, a `transport.NoAnswer`, so the sender retries the
 request as it retries any request that got no answer. One that refuses
 the credentials, or answers something that is not a token, raises
 `TokenRefused` (a `ConnectorError`): every request would fail alike, so
@@ -24,17 +24,15 @@ from __future__ import annotations
 
 import asyncio
 import json
-import threading
 import time
 import weakref
 from base64 import b64encode
-from collections.abc import AsyncGenerator, Callable, Generator, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import parse_qsl
+from urllib.parse import parse_qsl, urlencode
 
-import httpx
-
+from syncline.connectors.delivery.transport import Answer, Fetch, NoAnswer
 from syncline.errors import ConnectorError
 
 EXPIRY_MARGIN = 30.0
@@ -48,54 +46,54 @@ class TokenRefused(ConnectorError):
     """The token endpoint refused the client credentials or answered no token."""
 
 
-class TokenUnavailable(httpx.TransportError):
+class TokenUnavailable(NoAnswer):
     """The token endpoint could not answer now; the request may be sent again."""
 
 
-class BearerAuth(httpx.Auth):
+class StaticCredential:
+    """Headers and query parameters that never change, on every request."""
+
+    def __init__(
+        self, headers: Mapping[str, str] | None = None, params: Sequence[tuple[str, str]] = ()
+    ) -> None:
+        self._headers = dict(headers or {})
+        self._query = urlencode(list(params))
+        self._values = [*self._headers.values(), *(value for _, value in params)]
+
+    async def authorize(self, url: str, headers: dict[str, str], fetch: Fetch) -> str:
+        headers.update(self._headers)
+        if not self._query:
+            return url
+        base, _, fragment = url.partition("#")
+        joined = base + ("&" if "?" in base else "?") + self._query
+        return f"{joined}#{fragment}" if fragment else joined
+
+    def refused(self, headers: Mapping[str, str]) -> bool:
+        return False
+
+    def secrets(self) -> list[str]:
+        return [value for value in self._values if value]
+
+
+def bearer_auth(token: str) -> StaticCredential:
     """`Authorization: Bearer <token>` on every request."""
-
-    def __init__(self, token: str) -> None:
-        self._header = f"Bearer {token}"
-
-    def auth_flow(self, request: httpx.Request) -> Generator[httpx.Request, httpx.Response, None]:
-        request.headers["Authorization"] = self._header
-        yield request
+    return StaticCredential({"Authorization": f"Bearer {token}"})
 
 
-class HeaderAuth(httpx.Auth):
+def header_auth(name: str, value: str) -> StaticCredential:
     """One header (`X-Api-Key: <key>`) on every request."""
-
-    def __init__(self, name: str, value: str) -> None:
-        self.name = name
-        self._value = value
-
-    def auth_flow(self, request: httpx.Request) -> Generator[httpx.Request, httpx.Response, None]:
-        request.headers[self.name] = self._value
-        yield request
+    return StaticCredential({name: value})
 
 
-class QueryAuth(httpx.Auth):
-    """Query parameters (`?api_key=<key>`) added to every request's URL.
-
-    Messages show URLs without their query (`sender.shown_url`), so the key
-    stays out of them.
-    """
-
-    def __init__(self, params: Sequence[tuple[str, str]]) -> None:
-        self._params = list(params)
-
-    def auth_flow(self, request: httpx.Request) -> Generator[httpx.Request, httpx.Response, None]:
-        url = request.url
-        for name, value in self._params:
-            url = url.copy_add_param(name, value)
-        request.url = url
-        yield request
+def query_auth(params: Sequence[tuple[str, str]]) -> StaticCredential:
+    """Query parameters (`?api_key=<key>`) added to every request's URL. Messages show
+    URLs without their query (`sender.shown_url`), so the key stays out of them."""
+    return StaticCredential(params=params)
 
 
-def basic_auth(username: str, password: str) -> httpx.BasicAuth:
+def basic_auth(username: str, password: str) -> StaticCredential:
     """HTTP Basic authentication (`Authorization: Basic base64(user:password)`)."""
-    return httpx.BasicAuth(username, password)
+    return StaticCredential({"Authorization": _basic_header(username, password)})
 
 
 @dataclass(frozen=True)
@@ -125,18 +123,17 @@ class _Token:
 
 @dataclass
 class _Shared:
-    """The token of one `OAuthClientCredentials`, shared by every flow using it."""
+    """The token of one `OAuthClientCredentials`, shared by every request using it."""
 
     token: _Token | None = None
-    thread_lock: threading.Lock = field(default_factory=threading.Lock)
     loop_locks: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Lock] = field(
         default_factory=weakref.WeakKeyDictionary
     )
 
 
-class OAuthClientCredentials(httpx.Auth):
+class OAuthClientCredentials:
     """OAuth2 client credentials (see the module docstring). Safe to share between
-    threads and event loops; each keeps one token fetch at a time."""
+    threads and event loops; each loop keeps one token fetch at a time."""
 
     def __init__(
         self,
@@ -156,71 +153,33 @@ class OAuthClientCredentials(httpx.Auth):
             found.append(token.value)
         return [value for value in found if value]
 
-    # ------------------------------------------------------------- flows
-
-    def sync_auth_flow(
-        self, request: httpx.Request
-    ) -> Generator[httpx.Request, httpx.Response, None]:
-        """Fetch a token unless one is valid (one fetch at a time across threads), send
-        the request, and on a 401 fetch a new token and send it once more. The flows
-        read the token endpoint's answers themselves (`requires_response_body` is for
-        the default flows, which these replace)."""
-        token = yield from self._sync_token(request, None)
-        request.headers["Authorization"] = f"Bearer {token}"
-        response = yield request
-        if response.status_code == 401:
-            token = yield from self._sync_token(request, token)
-            request.headers["Authorization"] = f"Bearer {token}"
-            yield request
-
-    async def async_auth_flow(
-        self, request: httpx.Request
-    ) -> AsyncGenerator[httpx.Request, httpx.Response]:
-        """`sync_auth_flow` on an event loop: requests in flight wait for one fetch."""
+    async def authorize(self, url: str, headers: dict[str, str], fetch: Fetch) -> str:
+        """Fetch a token unless one is valid (requests in flight wait for one fetch)."""
         token = self._valid()
         if token is None:
             async with self._loop_lock():
                 token = self._valid()
                 if token is None:
-                    response = yield self.token_request(request)
-                    await response.aread()
-                    token = self._accept(response)
-        request.headers["Authorization"] = f"Bearer {token}"
-        response = yield request
-        if response.status_code != 401:
-            return
-        async with self._loop_lock():
-            # Another request may have fetched a new token since this one was sent.
-            self._expire(token)
-            fresh = self._valid()
-            if fresh is None:
-                reply = yield self.token_request(request)
-                await reply.aread()
-                fresh = self._accept(reply)
-        request.headers["Authorization"] = f"Bearer {fresh}"
-        yield request
+                    token = self._accept(await fetch(*self.token_request()))
+        headers["Authorization"] = f"Bearer {token}"
+        return url
 
-    def _sync_token(
-        self, request: httpx.Request, rejected: str | None
-    ) -> Generator[httpx.Request, httpx.Response, str]:
-        """A valid token, fetched under the thread lock when none is (or only `rejected` is)."""
-        with self._shared.thread_lock:
-            if rejected is not None:
-                self._expire(rejected)
-            token = self._valid()
-            if token is None:
-                response = yield self.token_request(request)
-                response.read()
-                token = self._accept(response)
-        return token
+    def refused(self, headers: Mapping[str, str]) -> bool:
+        """Forget the token the API refused (unless a newer one replaced it already):
+        the request is sent once more with a new one."""
+        self._expire(headers.get("Authorization", "").removeprefix("Bearer "))
+        return True
 
     # ------------------------------------------------------------- tokens
 
-    def token_request(self, request: httpx.Request) -> httpx.Request:
-        """The form POST asking for a token, with the timeouts of `request`."""
+    def token_request(self) -> tuple[str, dict[str, str], bytes]:
+        """The form POST asking for a token: its URL, headers and body."""
         credentials = self.credentials
         form: list[tuple[str, str]] = [("grant_type", "client_credentials")]
-        headers = {"Accept": "application/json"}
+        headers = {
+            "Accept": "application/json",
+            "Content-Type": "application/x-www-form-urlencoded",
+        }
         if credentials.client_authentication == "basic":
             secret = credentials.client_secret
             headers["Authorization"] = _basic_header(credentials.client_id, secret)
@@ -232,15 +191,7 @@ class OAuthClientCredentials(httpx.Auth):
         if credentials.audience:
             form.append(("audience", credentials.audience))
         form.extend(credentials.params)
-        data: dict[str, list[str]] = {}
-        for name, value in form:
-            data.setdefault(name, []).append(value)
-        extensions = {}
-        if "timeout" in request.extensions:
-            extensions["timeout"] = request.extensions["timeout"]
-        return httpx.Request(
-            "POST", credentials.token_url, data=data, headers=headers, extensions=extensions
-        )
+        return credentials.token_url, headers, urlencode(form).encode()
 
     def _valid(self) -> str | None:
         token = self._shared.token
@@ -256,32 +207,32 @@ class OAuthClientCredentials(httpx.Auth):
         if token is not None and token.value == value:
             self._shared.token = None
 
-    def _accept(self, response: httpx.Response) -> str:
+    def _accept(self, answer: Answer) -> str:
         """The token in a token endpoint's answer, kept for later requests.
 
         Raises `TokenUnavailable` (try again) or `TokenRefused` (stop).
         """
         where = f"the OAuth token endpoint {self.credentials.token_url.split('?', 1)[0]}"
-        status = response.status_code
+        status = answer.status
         # Scrubbed before it is cut, so no secret keeps its start across the cut.
-        shown = " ".join(self._scrubbed(response.text).split())[:_EXCERPT]
+        shown = " ".join(self._scrubbed(answer.text).split())[:_EXCERPT]
         if status in (408, 429) or status >= 500:
             raise TokenUnavailable(f"{where} answered HTTP {status}: {shown}".rstrip(": "))
         if not 200 <= status < 300:
             hint = "; check the client id and secret" if status in (400, 401, 403) else ""
             raise TokenRefused(f"{where} answered HTTP {status}: {shown}{hint}")
-        answer = _token_answer(response)
-        if answer is None:
+        read = _token_answer(answer)
+        if read is None:
             # A success that cannot be read may still hold a token: its body is never shown.
-            kind = response.headers.get("content-type", "no content type")
+            kind = answer.headers.get("content-type", "no content type")
             raise TokenRefused(
-                f"{where} answered HTTP {status} with {len(response.content)} bytes of {kind}, "
+                f"{where} answered HTTP {status} with {len(answer.body)} bytes of {kind}, "
                 "not a JSON token"
             )
-        value = answer.get("access_token")
+        value = read.get("access_token")
         if not isinstance(value, str) or not value:
-            raise TokenRefused(f"{where} answered no access_token (keys: {_keys(answer)})")
-        self._shared.token = _Token(value, self._expiry(answer.get("expires_in")))
+            raise TokenRefused(f"{where} answered no access_token (keys: {_keys(read)})")
+        self._shared.token = _Token(value, self._expiry(read.get("expires_in")))
         return value
 
     def _expiry(self, expires_in: object) -> float | None:
@@ -309,17 +260,17 @@ def _basic_header(username: str, password: str) -> str:
     return "Basic " + b64encode(f"{username}:{password}".encode()).decode()
 
 
-def _token_answer(response: httpx.Response) -> dict[str, Any] | None:
+def _token_answer(answer: Answer) -> dict[str, Any] | None:
     """A token endpoint's answer as a mapping: JSON (RFC 6749), or the form encoding some
     older providers answer with; None when it is neither."""
-    kind = response.headers.get("content-type", "")
+    kind = answer.headers.get("content-type", "")
     if "application/x-www-form-urlencoded" in kind:
-        return dict(parse_qsl(response.text))
+        return dict(parse_qsl(answer.text))
     try:
-        answer = json.loads(response.content)
+        read = json.loads(answer.body)
     except ValueError:
         return None
-    return answer if isinstance(answer, dict) else None
+    return read if isinstance(read, dict) else None
 
 
 def _keys(answer: dict[str, Any]) -> str:

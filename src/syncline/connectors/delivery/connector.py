@@ -2,19 +2,18 @@
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import ssl
 from collections.abc import Mapping
-from typing import Any
-
-import httpx
 
 from syncline import __version__
 from syncline.connectors.base import MASK, TargetConnector
-from syncline.connectors.delivery.auth import OAuthClientCredentials
 from syncline.connectors.delivery.budget import RateBudget, process_state
 from syncline.connectors.delivery.memory import MemoryLedger
 from syncline.connectors.delivery.options import DeliveryOptions
+from syncline.connectors.delivery.tls import default_context
+from syncline.connectors.delivery.transport import Answer, Credential, Transport
 from syncline.connectors.writing import CommitLedger, SyncContext
 from syncline.errors import ConnectorError
 
@@ -24,8 +23,8 @@ USER_AGENT = f"Syncline/{__version__}"
 class DeliveryConnector(TargetConnector):
     """A destination reached over HTTP. Its configuration derives from `DeliveryOptions`.
 
-    Subclasses say where requests go (`base_url`), how they authenticate
-    (`http_auth`, `default_headers`) and which certificates they trust
+    Subclasses say how requests authenticate (`make_credential`,
+    `default_headers`) and which certificates they trust
     (`tls`); the writer (`DeliveryWriter`) does the rest.
     """
 
@@ -36,24 +35,24 @@ class DeliveryConnector(TargetConnector):
         assert isinstance(config, DeliveryOptions)
         return config
 
-    _auth: httpx.Auth | None = None
+    _credential: Credential | None = None
 
-    def http_auth(self) -> httpx.Auth | None:
+    def credential(self) -> Credential | None:
         """How every request authenticates (None: by headers, or not at all): one per
         connector, so an OAuth token is fetched once for all its writers and checks."""
-        if self._auth is None:
-            self._auth = self.make_auth()
-        return self._auth
+        if self._credential is None:
+            self._credential = self.make_credential()
+        return self._credential
 
-    def make_auth(self) -> httpx.Auth | None:
-        """The authentication of this connection's configuration (`http_auth` keeps it)."""
+    def make_credential(self) -> Credential | None:
+        """The credential of this connection's configuration (`credential` keeps it)."""
         return None
 
     def scrub(self, message: str) -> str:
-        """Remove the configuration's secrets and the current OAuth token from a message."""
+        """Remove the configuration's secrets and the credential's (an OAuth token)."""
         message = super().scrub(message)
-        if isinstance(self._auth, OAuthClientCredentials):
-            for secret in self._auth.secrets():
+        if self._credential is not None:
+            for secret in self._credential.secrets():
                 message = message.replace(secret, MASK)
         return message
 
@@ -61,9 +60,9 @@ class DeliveryConnector(TargetConnector):
         """Headers on every request, the connection's own included."""
         return {}
 
-    def tls(self) -> tuple[ssl.SSLContext | bool, Any]:
-        """The `verify` and `cert` arguments of the client (trusted CAs, a client certificate)."""
-        return True, None
+    def tls(self) -> ssl.SSLContext:
+        """The certificates requests trust and present (raises `tls.CertificateProblem`)."""
+        return default_context()
 
     def budget_key(self) -> str:
         """The key of this connection's shared budget: its id, or (outside a server)
@@ -80,26 +79,31 @@ class DeliveryConnector(TargetConnector):
             state, self.budget_key(), rate=options.rate_limit, cap=options.concurrency
         )
 
-    def client(self) -> httpx.AsyncClient:
-        """A client with the connection's timeouts, TLS, authentication and headers."""
+    def transport(self) -> Transport:
+        """A transport with the connection's timeouts, TLS, credential and headers (to
+        use and close on one event loop)."""
         options = self.options
-        verify, cert = self.tls()
-        return httpx.AsyncClient(
-            timeout=httpx.Timeout(
-                connect=options.connect_timeout,
-                read=options.read_timeout,
-                write=options.read_timeout,
-                pool=None,
-            ),
-            limits=httpx.Limits(
-                max_connections=options.concurrency, max_keepalive_connections=options.concurrency
-            ),
-            verify=verify,
-            cert=cert,
-            auth=self.http_auth(),
+        return Transport(
+            connect_timeout=options.connect_timeout,
+            read_timeout=options.read_timeout,
+            concurrency=options.concurrency,
+            tls=self.tls(),
             headers={"User-Agent": USER_AGENT, **self.default_headers()},
-            follow_redirects=False,
+            credential=self.credential(),
         )
+
+    def probe(self, method: str, url: str) -> Answer:
+        """One request with no body, sent now (a connection check). Raises
+        `transport.NoAnswer`, `tls.CertificateProblem` or `auth.TokenRefused`."""
+
+        async def send() -> Answer:
+            transport = self.transport()
+            try:
+                return await transport.exchange(method, url, b"", {})
+            finally:
+                await transport.close()
+
+        return asyncio.run(send())
 
     def context(self) -> SyncContext:
         """The sync being written for. Raises `ConnectorError` when none was attached."""

@@ -21,20 +21,17 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
-
-import httpx
 
 from syncline.connectors.delivery.budget import RENEW_SECONDS, RateBudget, Slots
 from syncline.connectors.delivery.policy import Backoff, StatusRules, retry_after
 from syncline.connectors.delivery.records import Event, Record
+from syncline.connectors.delivery.transport import NoAnswer, Transport
 from syncline.errors import CallCanceled, ConnectorError
 
 POLL_SECONDS = 0.1
 """How often a sender looks for a cancel while it waits."""
-MAX_ANSWER_BYTES = 4 * 1024 * 1024
-"""The most of an answer's body a sender reads (the rest is dropped unread)."""
 
 
 class DeliveryFailed(ConnectorError):
@@ -63,7 +60,7 @@ class Reply:
     """The final answer to a request: a success, or a status that is not retried."""
 
     status: int
-    headers: httpx.Headers
+    headers: Mapping[str, str]
     body: bytes
     attempts: int
     seconds: float
@@ -79,7 +76,7 @@ class Sender:
     def __init__(
         self,
         *,
-        client: Callable[[], httpx.AsyncClient],
+        transport: Callable[[], Transport],
         budget: RateBudget,
         rules: StatusRules,
         backoff: Backoff,
@@ -89,8 +86,8 @@ class Sender:
         prepare: Prepare | None = None,
         describe: Callable[[str], str] = lambda message: message,
     ) -> None:
-        self._make_client = client
-        self._client: httpx.AsyncClient | None = None
+        self._make_transport = transport
+        self._transport: Transport | None = None
         self.budget = budget
         self.rules = rules
         self.backoff = backoff
@@ -126,10 +123,10 @@ class Sender:
     def close(self) -> None:
         """Give the budget's permits back and close the connections."""
         try:
-            if self._client is not None:
-                self._loop.run_until_complete(self._client.aclose())
+            if self._transport is not None:
+                self._loop.run_until_complete(self._transport.close())
         finally:
-            self._client = None
+            self._transport = None
             self._loop.close()
             with contextlib.suppress(ConnectorError):
                 self.budget.release()
@@ -142,8 +139,8 @@ class Sender:
         done: Callable[[Request, Reply], None],
         settled: Callable[[], None],
     ) -> None:
-        if self._client is None:
-            self._client = self._make_client()
+        if self._transport is None:
+            self._transport = self._make_transport()
         # Requests are taken one at a time as permits free up: a writer building them
         # lazily builds the next while the ones in flight wait for their answers.
         pending = iter(requests)
@@ -215,23 +212,9 @@ class Sender:
             self._check_cancelled()
             await asyncio.sleep(min(left, POLL_SECONDS))
 
-    async def _exchange(
-        self, request: Request, headers: dict[str, str]
-    ) -> tuple[httpx.Response, bytes]:
-        """Send one attempt; the answer and its body (bounded: `_read_bounded`)."""
-        assert self._client is not None
-        prepared = self._client.build_request(
-            request.method, request.url, content=request.body, headers=headers
-        )
-        response = await self._client.send(prepared, stream=True)
-        try:
-            return response, await _read_bounded(response)
-        finally:
-            await response.aclose()
-
     async def _deliver(self, request: Request) -> Reply:
         """Send `request` until it gets a final answer; raise `DeliveryFailed` when it cannot."""
-        assert self._client is not None
+        assert self._transport is not None
         started = time.monotonic()
         attempt = 0
         while True:
@@ -242,20 +225,22 @@ class Sender:
                 headers.update(self.prepare(request))
             wait_hint: float | None = None
             try:
-                response, body = await self._exchange(request, headers)
-            except httpx.TransportError as error:
-                problem = _transport_problem(error)
+                answer = await self._transport.exchange(
+                    request.method, request.url, request.body, headers
+                )
+            except NoAnswer as error:
+                problem = error.words
             else:
-                status = response.status_code
+                status = answer.status
                 if not self.rules.is_retryable(status):
                     return Reply(
-                        status, response.headers, body, attempt, time.monotonic() - started
+                        status, answer.headers, answer.body, attempt, time.monotonic() - started
                     )
-                wait_hint = retry_after(response.headers)
+                wait_hint = retry_after(answer.headers)
                 if status == 429:
                     self.budget.throttled(wait_hint)
-                shown = excerpt(self.describe(body.decode("utf-8", "replace")))
-                problem = f"HTTP {status}" + (f": {shown}" if body else "")
+                shown = excerpt(self.describe(answer.text))
+                problem = f"HTTP {status}" + (f": {shown}" if answer.body else "")
             elapsed = time.monotonic() - started
             wait = self.backoff.wait(attempt, wait_hint)
             if attempt >= self.max_attempts or elapsed + wait > self.max_seconds:
@@ -267,36 +252,6 @@ class Sender:
                     metadata={"attempts": attempt},
                 )
             await self._sleep(wait)
-
-
-async def _read_bounded(response: httpx.Response) -> bytes:
-    """The answer's body, at most `MAX_ANSWER_BYTES` of it (an API's answer is read
-    for a status, results and ids, never kept whole when it is huge)."""
-    parts: list[bytes] = []
-    size = 0
-    async for chunk in response.aiter_bytes():
-        parts.append(chunk[: MAX_ANSWER_BYTES - size])
-        size += len(parts[-1])
-        if size >= MAX_ANSWER_BYTES:
-            break
-    return b"".join(parts)
-
-
-def _transport_problem(error: httpx.TransportError) -> str:
-    """What went wrong without an answer, in words."""
-    kinds: list[tuple[type[Exception], str]] = [
-        (httpx.ConnectTimeout, "no connection within the connect timeout"),
-        (httpx.ReadTimeout, "no answer within the read timeout"),
-        (httpx.WriteTimeout, "the request could not be sent within the timeout"),
-        (httpx.ConnectError, "cannot connect"),
-        (httpx.RemoteProtocolError, "the connection was closed without an answer"),
-        (httpx.ReadError, "the connection was reset"),
-    ]
-    for kind, words in kinds:
-        if isinstance(error, kind):
-            detail = str(error)
-            return f"{words} ({detail})" if detail else words
-    return f"{type(error).__name__}: {error}"
 
 
 EXCERPT = 300

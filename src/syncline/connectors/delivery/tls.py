@@ -25,7 +25,7 @@ class CertificateProblem(ConnectorError):
 
 @cache
 def default_context() -> ssl.SSLContext:
-    """The usual trust store (certifi's, as `httpx` uses), loaded once per process:
+    """The usual trust store (certifi's), loaded once per process:
     loading it takes tens of milliseconds, and every writer makes a client."""
     return ssl.create_default_context(cafile=certifi.where())
 
@@ -33,7 +33,7 @@ def default_context() -> ssl.SSLContext:
 def ssl_context(
     ca_bundle: str = "", client_certificate: str = "", client_key: str = ""
 ) -> ssl.SSLContext:
-    """What `httpx` takes as `verify`: the default context when nothing is given, else
+    """The TLS context of requests: the default context when nothing is given, else
     a new context trusting the default store plus `ca_bundle`, presenting
     `client_certificate` with `client_key` (mutual TLS).
 

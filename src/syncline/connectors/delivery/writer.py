@@ -81,7 +81,7 @@ class DeliveryWriter(KeyedWriter):
         self.memory = RecordMemory(self.context.directory)
         options = connector.options
         self.sender = Sender(
-            client=connector.client,
+            transport=connector.transport,
             budget=connector.budget(),
             rules=self.status_rules(),
             backoff=Backoff(

@@ -3,22 +3,20 @@
 from __future__ import annotations
 
 import ssl
-from typing import Any
-
-import httpx
 
 from syncline.connectors.delivery.auth import (
-    BearerAuth,
     ClientCredentials,
-    HeaderAuth,
     OAuthClientCredentials,
-    QueryAuth,
     TokenRefused,
     basic_auth,
+    bearer_auth,
+    header_auth,
+    query_auth,
 )
-from syncline.connectors.delivery.connector import USER_AGENT, DeliveryConnector
+from syncline.connectors.delivery.connector import DeliveryConnector
 from syncline.connectors.delivery.sender import shown_url
 from syncline.connectors.delivery.tls import CertificateProblem, ssl_context
+from syncline.connectors.delivery.transport import Credential, NoAnswer
 from syncline.connectors.http.config import HttpConfig
 from syncline.errors import ConnectionCheckFailed
 
@@ -26,7 +24,7 @@ from syncline.errors import ConnectionCheckFailed
 class HttpConnection(DeliveryConnector):
     """An API at a base URL (see `HttpConfig`)."""
 
-    _verify: ssl.SSLContext | bool | None = None
+    _verify: ssl.SSLContext | None = None
 
     @property
     def http_config(self) -> HttpConfig:
@@ -35,17 +33,19 @@ class HttpConnection(DeliveryConnector):
         assert isinstance(config, HttpConfig)
         return config
 
-    def make_auth(self) -> httpx.Auth | None:
+    def make_credential(self) -> Credential | None:
         config = self.http_config
         method = config.auth_method
         if method == "bearer":
-            return BearerAuth(config.bearer_token.get_secret_value())
+            return bearer_auth(config.bearer_token.get_secret_value())
         if method == "basic":
             return basic_auth(config.basic_username, config.basic_password.get_secret_value())
         if method == "header":
-            return HeaderAuth(config.auth_header_name, config.auth_header_value.get_secret_value())
+            return header_auth(config.auth_header_name, config.auth_header_value.get_secret_value())
         if method == "query":
-            return QueryAuth([(config.auth_query_name, config.auth_query_value.get_secret_value())])
+            return query_auth(
+                [(config.auth_query_name, config.auth_query_value.get_secret_value())]
+            )
         if method == "oauth_client_credentials":
             return OAuthClientCredentials(
                 ClientCredentials(
@@ -64,14 +64,14 @@ class HttpConnection(DeliveryConnector):
         """The connection's headers, plain and secret (a later one of a name wins)."""
         return dict(self.http_config.header_pairs())
 
-    def tls(self) -> tuple[ssl.SSLContext | bool, Any]:
+    def tls(self) -> ssl.SSLContext:
         """The trusted CAs and client certificate, loaded once per connector."""
         if self._verify is None:
             config = self.http_config
             self._verify = ssl_context(
                 config.ca_bundle, config.client_certificate, config.client_key.get_secret_value()
             )
-        return self._verify, None
+        return self._verify
 
     def check(self) -> None:
         """Send `HEAD` to the base URL: any answer means reachable, except 401 and 403,
@@ -80,56 +80,34 @@ class HttpConnection(DeliveryConnector):
         url = config.base_url
         shown = shown_url(url)
         try:
-            verify, cert = self.tls()
-            options = self.options
-            with httpx.Client(
-                timeout=httpx.Timeout(
-                    connect=options.connect_timeout,
-                    read=options.read_timeout,
-                    write=options.read_timeout,
-                    pool=None,
-                ),
-                verify=verify,
-                cert=cert,
-                auth=self.http_auth(),
-                headers={"User-Agent": USER_AGENT, **self.default_headers()},
-                follow_redirects=False,
-            ) as client:
-                response = client.head(url)
+            answer = self.probe("HEAD", url)
         except (CertificateProblem, TokenRefused) as error:
             raise ConnectionCheckFailed(self.scrub(error.message)) from None
-        except httpx.HTTPError as error:
+        except NoAnswer as error:
             presents = bool(config.client_certificate)
             raise ConnectionCheckFailed(
                 self.scrub(_unreachable(shown, error, presents_certificate=presents))
             ) from None
-        if response.status_code in (401, 403):
+        if answer.status in (401, 403):
             raise ConnectionCheckFailed(
                 self.scrub(
-                    f"{shown} answered HTTP {response.status_code} to HEAD: the API refused "
+                    f"{shown} answered HTTP {answer.status} to HEAD: the API refused "
                     f"the credentials; check auth_method ({config.auth_method}) and its "
                     "fields, and the headers"
                 )
             )
 
 
-def _unreachable(url: str, error: httpx.HTTPError, *, presents_certificate: bool) -> str:
-    detail = str(error) or type(error).__name__
+def _unreachable(url: str, error: NoAnswer, *, presents_certificate: bool) -> str:
+    detail = error.words
     message = f"cannot reach {url}: {detail}"
     lowered = detail.lower()
     tls = url.startswith("https:")
     if "certificate_verify_failed" in lowered or "certificate verify failed" in lowered:
         message += "; if the API uses a private CA, add its certificate to ca_bundle"
-    elif isinstance(error, httpx.TimeoutException):
+    elif error.timed_out:
         message += "; raise connect_timeout or read_timeout if the API is only slow"
-    elif (
-        tls
-        and not presents_certificate
-        and (
-            "certificate required" in lowered
-            or isinstance(error, httpx.RemoteProtocolError | httpx.ReadError)
-        )
-    ):
+    elif tls and not presents_certificate and ("certificate required" in lowered or error.closed):
         # A server that requires a client certificate hangs up after the handshake.
         message += (
             "; if the API requires a client certificate (mutual TLS), set "

@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import asyncio
-
-import httpx
-
 from syncline.connectors.base import Capabilities
+from syncline.connectors.delivery.auth import TokenRefused
+from syncline.connectors.delivery.transport import NoAnswer
 from syncline.connectors.webhook.config import WebhookConfig
 from syncline.connectors.webhook.target import WEBHOOK_TARGET_CAPABILITIES, WebhookTarget
 from syncline.errors import ConnectionCheckFailed
@@ -24,16 +22,13 @@ class WebhookConnector(WebhookTarget):
     def check(self) -> None:
         """Reach the URL: any HTTP answer (even 404 or 405: it may take only POSTs) will do."""
         url = str(self.webhook_config.url)
-
-        async def reach() -> None:
-            async with self.client() as client:
-                await client.get(url)
-
         try:
-            asyncio.run(reach())
-        except httpx.HTTPError as error:
+            self.probe("GET", url)
+        except TokenRefused as error:
+            raise ConnectionCheckFailed(self.scrub(error.message)) from None
+        except NoAnswer as error:
             raise ConnectionCheckFailed(
-                self.scrub(f"cannot reach {url.split('?', 1)[0]}: {error or type(error).__name__}")
+                self.scrub(f"cannot reach {url.split('?', 1)[0]}: {error.words}")
             ) from None
 
 

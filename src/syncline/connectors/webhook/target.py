@@ -5,7 +5,6 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-import httpx
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from syncline.connectors.base import (
@@ -16,12 +15,13 @@ from syncline.connectors.base import (
 )
 from syncline.connectors.delivery.auth import (
     ClientCredentials,
-    HeaderAuth,
     OAuthClientCredentials,
-    QueryAuth,
     basic_auth,
+    header_auth,
+    query_auth,
 )
 from syncline.connectors.delivery.connector import DeliveryConnector
+from syncline.connectors.delivery.transport import Credential
 from syncline.connectors.vocabulary import FieldType, SyncMode
 from syncline.connectors.webhook.config import WebhookConfig
 from syncline.connectors.writing import WritePlan, Writer
@@ -81,14 +81,14 @@ class WebhookTarget(DeliveryConnector):
             headers["Authorization"] = f"Bearer {config.secret.get_secret_value()}"
         return headers
 
-    def make_auth(self) -> httpx.Auth | None:
+    def make_credential(self) -> Credential | None:
         config = self.webhook_config
         if config.auth_method == "basic" and config.basic is not None:
             return basic_auth(config.basic.username, config.basic.password.get_secret_value())
         if config.auth_method == "header" and config.header is not None:
-            return HeaderAuth(config.header.name, config.header.value.get_secret_value())
+            return header_auth(config.header.name, config.header.value.get_secret_value())
         if config.auth_method == "query":
-            return QueryAuth([(q.name, q.value.get_secret_value()) for q in config.query])
+            return query_auth([(q.name, q.value.get_secret_value()) for q in config.query])
         if config.auth_method == "oauth_client_credentials" and config.oauth is not None:
             oauth = config.oauth
             return OAuthClientCredentials(
