@@ -54,6 +54,22 @@ def test_json_rows_convert_every_type_as_each_value_would_be() -> None:
     assert expected[0]["bytes"] == "AAE="
 
 
+@pytest.mark.parametrize(("precision", "scale"), [(5, 2), (15, 4), (15, 0), (38, 10), (20, 0)])
+def test_decimals_convert_in_bulk_as_value_by_value(precision: int, scale: int) -> None:
+    digits = precision - scale
+    texts = ["0", "-1", "3", "9" * digits, "-" + "1" * max(digits - 1, 1)]
+    if scale:
+        texts += ["0.1", "-12.5", "9" * digits + "." + "9" * scale, "0." + "0" * (scale - 1) + "1"]
+    values = [Decimal(text) for text in texts] + [None]
+    batch = pa.record_batch({"d": pa.array(values, pa.decimal128(precision, scale))})
+
+    converted = [row["d"] for row in json_rows(batch)]
+
+    expected = [jsonable(value) for value in batch.column(0).to_pylist()]
+    assert converted == expected
+    assert [type(value) for value in converted] == [type(value) for value in expected]
+
+
 @pytest.mark.parametrize(
     ("mode", "known", "unknown"),
     [

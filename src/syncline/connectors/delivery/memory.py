@@ -64,9 +64,10 @@ class RecordMemory:
                 connection = sqlite3.connect(self.path, isolation_level=None)
                 connection.execute("PRAGMA journal_mode=WAL")
                 connection.execute("PRAGMA synchronous=NORMAL")
+                # Without a rowid: one tree keyed by identity, not a table and its index.
                 connection.execute(
                     "CREATE TABLE IF NOT EXISTS records (identity TEXT PRIMARY KEY, "
-                    "hash INTEGER NOT NULL, remote_id TEXT, vals TEXT)"
+                    "hash INTEGER NOT NULL, remote_id TEXT, vals TEXT) WITHOUT ROWID"
                 )
                 connection.execute(
                     "CREATE TABLE IF NOT EXISTS marks (execution_id TEXT NOT NULL, "
@@ -122,18 +123,21 @@ class RecordMemory:
         connection = self._open()
         try:
             connection.execute("BEGIN IMMEDIATE")
-            # A record keeps its remote id when a later answer carries none.
-            connection.executemany(
-                "INSERT INTO records (identity, hash, remote_id, vals) VALUES (?, ?, ?, ?) "
-                "ON CONFLICT (identity) DO UPDATE SET hash = excluded.hash, "
-                "remote_id = coalesce(excluded.remote_id, records.remote_id), "
-                "vals = coalesce(excluded.vals, records.vals)",
-                self._records,
-            )
-            connection.executemany(
-                "DELETE FROM records WHERE identity = ?", [(i,) for i in self._forgotten]
-            )
-            connection.executemany("INSERT INTO marks VALUES (?, ?, ?, ?, ?)", self._marks)
+            if self._records:
+                # A record keeps its remote id when a later answer carries none.
+                connection.executemany(
+                    "INSERT INTO records (identity, hash, remote_id, vals) VALUES (?, ?, ?, ?) "
+                    "ON CONFLICT (identity) DO UPDATE SET hash = excluded.hash, "
+                    "remote_id = coalesce(excluded.remote_id, records.remote_id), "
+                    "vals = coalesce(excluded.vals, records.vals)",
+                    self._records,
+                )
+            if self._forgotten:
+                connection.executemany(
+                    "DELETE FROM records WHERE identity = ?", [(i,) for i in self._forgotten]
+                )
+            if self._marks:
+                connection.executemany("INSERT INTO marks VALUES (?, ?, ?, ?, ?)", self._marks)
             connection.execute("COMMIT")
         except sqlite3.Error as error:
             if connection.in_transaction:

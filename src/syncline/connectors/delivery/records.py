@@ -19,7 +19,7 @@ from __future__ import annotations
 import base64
 import datetime as dt
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from decimal import Decimal
 from enum import StrEnum
 from typing import Any
@@ -57,7 +57,7 @@ class Known:
     values: dict[str, Any] | None = None
 
 
-@dataclass
+@dataclass(slots=True)
 class Record:
     """One record of a batch: its place, who it is, its values, and its event.
 
@@ -72,7 +72,6 @@ class Record:
     event: Event
     previous: dict[str, Any] | None = None
     remote_id: str | None = None
-    extra: dict[str, Any] = field(default_factory=dict)
 
     @property
     def changed_fields(self) -> list[str]:
@@ -151,7 +150,27 @@ def _json_column(column: pa.Array) -> list[Any]:
         return pc.if_else(finite, column, pa.scalar(None, kind)).to_pylist()  # type: ignore[no-any-return]
     if pt.is_integer(kind) or pt.is_boolean(kind) or pt.is_string(kind) or pt.is_large_string(kind):
         return column.to_pylist()  # type: ignore[no-any-return]
+    if pt.is_decimal(kind) and kind.precision <= EXACT_DIGITS:
+        return _decimals(column)
     return [jsonable(value) for value in column.to_pylist()]
+
+
+EXACT_DIGITS = 15
+"""Decimals of at most this many digits convert as `jsonable` converts them from their
+exact text: a float is read correctly rounded, and one that is integral was integral."""
+
+
+def _decimals(column: pa.Array) -> list[Any]:
+    """Decimals as `jsonable` makes them (an integral value as an int, else a float),
+    read from Arrow's exact text of each, with no `Decimal` made."""
+    shown: list[Any] = []
+    for text in column.cast(pa.string()).to_pylist():
+        if text is None:
+            shown.append(None)
+            continue
+        value = float(text)
+        shown.append(int(value) if value.is_integer() else value)
+    return shown
 
 
 def _iso_times(times: pa.Array, zone: str) -> list[Any]:

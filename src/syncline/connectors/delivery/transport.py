@@ -10,7 +10,8 @@ Every request has a connect timeout, a read timeout (between two reads of
 the answer) and, around sending it and receiving the answer's head, a
 bound of their sum plus the read timeout again (for an API that never
 reads the body). Redirects are never followed: a credential never goes to
-another host. Cookies are not kept.
+another host. Cookies are not kept, and nothing is taken from the server's
+environment (no `~/.netrc` credentials, no proxy variables).
 
 Why aiohttp: a delivery is mostly per-request overhead, and a request
 through aiohttp costs about a third of the CPU of one through httpx's
@@ -135,7 +136,9 @@ class Transport:
                 ),
                 headers=self._headers,
                 cookie_jar=aiohttp.DummyCookieJar(),
-                trust_env=True,
+                # Nothing from the server's environment: no ~/.netrc credentials sent to
+                # an API (read on every request besides), no proxy it was not told of.
+                trust_env=False,
             )
         return self._session
 

@@ -24,7 +24,6 @@ import json
 from abc import abstractmethod
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
-from typing import Any
 
 import pyarrow as pa
 
@@ -127,7 +126,7 @@ class DeliveryWriter(KeyedWriter):
         delete finds them missing; anything else rejects them all.
         """
         if self.sender.rules.is_success(reply.status):
-            return [Outcome(RESULT_OF[record.event]) for record in request.records]
+            return [_CONFIRMED[record.event] for record in request.records]
         message = self.failure(request, reply)
         missing = reply.status == 404
         return [
@@ -166,14 +165,20 @@ class DeliveryWriter(KeyedWriter):
         messages: dict[int, str] = {}
         self._refused = {}
         grouped: dict[Event | None, list[Record]] = {}
+        hashes, mixed = keys.hashes, self.mixes_events
+        # The mode gives one event to every known record and one to every other.
+        on_known = event_of(self.plan.mode, Known(0))
+        on_unknown = event_of(self.plan.mode, None)
         for index, values in enumerate(rows):
-            remembered = known.get(identities[index])
-            event = event_of(self.plan.mode, remembered)
+            identity = identities[index]
+            remembered = known.get(identity)
+            event = on_unknown if remembered is None else on_known
             if event is None:
                 continue
-            grouped.setdefault(None if self.mixes_events else event, []).append(
-                _record(index, identities[index], keys.hashes[index], values, event, remembered)
-            )
+            record = Record(index, identity, hashes[index], values, event)
+            if remembered is not None:
+                record.previous, record.remote_id = remembered.values, remembered.remote_id
+            grouped.setdefault(None if mixed else event, []).append(record)
 
         def keyed() -> Iterator[Request]:
             for event, records in grouped.items():
@@ -194,12 +199,20 @@ class DeliveryWriter(KeyedWriter):
                     f"{len(outcomes)} outcomes for a request of {len(request.records)} records"
                 )
             captured = self._capture(request, reply)
+            remember, forget = self.memory.remember, self.memory.forget_record
             for record, outcome in zip(request.records, outcomes, strict=True):
-                results[record.index] = outcome.result
+                result = outcome.result
+                results[record.index] = result
                 message = outcome.message or captured
                 if message:
                     messages[record.index] = message
-                self._remember(record, outcome)
+                # What the API now holds (inlined: this runs for every record).
+                if result is RecordResult.INSERTED or result is RecordResult.UPDATED:
+                    remember(record.identity, record.hash, outcome.remote_id, self._sent(record))
+                elif result is RecordResult.DELETED or (
+                    result is RecordResult.NOT_FOUND and record.event is Event.DELETE
+                ):
+                    forget(record.identity)
             if number is not None and self.plan.mark is not None:
                 pairs = zip(request.records, outcomes, strict=True)
                 self.memory.mark(
@@ -232,14 +245,9 @@ class DeliveryWriter(KeyedWriter):
     def _needs_memory(self) -> bool:
         return self.plan.mode is not SyncMode.APPEND or self.remembers_values
 
-    def _remember(self, record: Record, outcome: Outcome) -> None:
-        if outcome.result is RecordResult.DELETED or (
-            outcome.result is RecordResult.NOT_FOUND and record.event is Event.DELETE
-        ):
-            self.memory.forget_record(record.identity)
-        elif outcome.result in (RecordResult.INSERTED, RecordResult.UPDATED):
-            values = json.dumps(record.values, sort_keys=True) if self.remembers_values else None
-            self.memory.remember(record.identity, record.hash, outcome.remote_id, values)
+    def _sent(self, record: Record) -> str | None:
+        """The values to remember as sent (JSON), when the type remembers values."""
+        return json.dumps(record.values, sort_keys=True) if self.remembers_values else None
 
     def _capture(self, request: Request, reply: Reply) -> str | None:
         """The request and its answer as a record log message (`record_requests`) or
@@ -263,6 +271,10 @@ class DeliveryWriter(KeyedWriter):
         return text if self.record_requests else None
 
 
+_CONFIRMED = {event: Outcome(result) for event, result in RESULT_OF.items()}
+"""The outcome of a record whose request succeeded, by its event (one object each)."""
+
+
 def _runs(results: list[tuple[int, RecordResult]]) -> list[tuple[int, int, RecordResult]]:
     """Records' results as runs `(first index, count, result)` of consecutive records
     with the same result (a request's records are mostly one run: one marker row)."""
@@ -274,22 +286,3 @@ def _runs(results: list[tuple[int, RecordResult]]) -> list[tuple[int, int, Recor
         else:
             runs.append((index, 1, result))
     return runs
-
-
-def _record(
-    index: int,
-    identity: str,
-    content: int,
-    values: dict[str, Any],
-    event: Event,
-    known: Known | None,
-) -> Record:
-    return Record(
-        index=index,
-        identity=identity,
-        hash=content,
-        values=values,
-        event=event,
-        previous=known.values if known is not None else None,
-        remote_id=known.remote_id if known is not None else None,
-    )
