@@ -74,6 +74,25 @@ def test_every_request_carries_the_connections_credentials(
     assert {name: headers.get(name) for name in expected} == expected
 
 
+def test_nothing_is_taken_from_the_server_s_environment(
+    receiver: HttpReceiver, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The server's own credentials for a host, and a proxy it was not told to use.
+    netrc = tmp_path / "netrc"
+    netrc.write_text("machine 127.0.0.1 login server-user password server-password\n")
+    netrc.chmod(0o600)
+    monkeypatch.setenv("NETRC", str(netrc))
+    monkeypatch.setenv("HOME", str(tmp_path))
+    (tmp_path / ".netrc").write_text(netrc.read_text())
+    monkeypatch.setenv("HTTP_PROXY", "http://127.0.0.1:9")
+    monkeypatch.setenv("http_proxy", "http://127.0.0.1:9")
+    sync = HttpSync(receiver.url, tmp_path, connection={})
+
+    assert sync.write("create", ROWS).results == [INSERTED]
+
+    assert "authorization" not in {name.lower() for name in receiver.requests()[0].headers}
+
+
 def test_a_query_key_goes_in_the_url_and_never_in_a_message(
     receiver: HttpReceiver, tmp_path: Path
 ) -> None:
