@@ -123,7 +123,7 @@ class RecordMemory:
         connection = self._open()
         try:
             connection.execute("BEGIN IMMEDIATE")
-            if self._records:
+            if any(row[2] is not None or row[3] is not None for row in self._records):
                 # A record keeps its remote id when a later answer carries none.
                 connection.executemany(
                     "INSERT INTO records (identity, hash, remote_id, vals) VALUES (?, ?, ?, ?) "
@@ -131,6 +131,13 @@ class RecordMemory:
                     "remote_id = coalesce(excluded.remote_id, records.remote_id), "
                     "vals = coalesce(excluded.vals, records.vals)",
                     self._records,
+                )
+            elif self._records:
+                # Only identities and hashes (most types): a third cheaper to bind and run.
+                connection.executemany(
+                    "INSERT INTO records (identity, hash) VALUES (?, ?) "
+                    "ON CONFLICT (identity) DO UPDATE SET hash = excluded.hash",
+                    [row[:2] for row in self._records],
                 )
             if self._forgotten:
                 connection.executemany(
