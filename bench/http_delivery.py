@@ -527,7 +527,8 @@ def _timers_section(timed: Run) -> list[str]:
         f"{timed.rate:,.0f} records/s) with the steps of a delivery timed (wall seconds, "
         "no profiler). A step with dots runs inside the nearest step above it with fewer "
         "dots; the run's thread does everything but the prefetch thread's reading and "
-        "mapping. `RecordMemory.flush` also runs at the end of each `write`, outside `send`.",
+        "mapping, and the sender's worker thread `RecordMemory.commit` (alongside the "
+        "sending; it also runs at the end of each `write`, outside `send`).",
         "",
         "| step | calls | s | share of the run |",
         "|---|---:|---:|---:|",

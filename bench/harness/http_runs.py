@@ -211,8 +211,9 @@ TIMED = (
     ),
     (
         "syncline.connectors.delivery.memory",
-        "RecordMemory.flush",
-        "confirmed records committed to the sync's memory (`RecordMemory.flush`)",
+        "RecordMemory.commit",
+        "confirmed records committed to the sync's memory, on the sender's worker thread "
+        "(`RecordMemory.commit`)",
         3,
     ),
     (
@@ -234,8 +235,9 @@ TIMED = (
 class Timers:
     """Wall seconds and calls of the functions in `TIMED` (bench-only patches, no profiler).
 
-    The report shows them nested by depth; the `flush` under `send` also counts the
-    flush at the end of each `write`.
+    The report shows them nested by depth; the `commit` under `send` runs on the
+    sender's worker thread (alongside the sending), and also counts the commit at the
+    end of each `write`.
     """
 
     def __init__(self) -> None:

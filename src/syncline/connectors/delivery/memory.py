@@ -11,9 +11,11 @@ small SQLite database:
   batch, so a crash in between resends only the requests still in flight
   (with the same idempotency keys).
 
-Staged changes are committed together (`flush`): the writer flushes the
-answers that came in together before it starts another request, so a
-crash leaves unrecorded at most the requests in flight. SQLite's WAL
+Staged changes are committed together: the writer's sender takes what the
+answers that came in together staged (`take`) and commits it on a worker
+thread (`commit`) while other requests go on; an answered request keeps
+its concurrency permit until its commit is done, so a crash leaves
+unrecorded at most a concurrency cap's worth of requests. SQLite's WAL
 keeps a commit through a killed process.
 """
 
@@ -22,6 +24,7 @@ from __future__ import annotations
 import json
 import sqlite3
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from itertools import islice
 from pathlib import Path
 
@@ -44,10 +47,19 @@ def _unsigned(value: int) -> int:
     return value + (1 << 64) if value < 0 else value
 
 
+@dataclass(frozen=True)
+class Staged:
+    """Changes taken from a memory's staging, to commit together (`RecordMemory.take`)."""
+
+    records: list[tuple[str, int, str | None, str | None]]
+    forgotten: list[str]
+    marks: list[tuple[str, int, int, int, str]]
+
+
 class RecordMemory:
     """The memory of one sync's API target (see the module docstring).
 
-    Opened lazily; `close` releases the file. Not for use from two threads.
+    Opened lazily; `close` releases the file. Not for use from two threads at once.
     """
 
     def __init__(self, directory: Path) -> None:
@@ -61,7 +73,10 @@ class RecordMemory:
         if self._connection is None:
             try:
                 self.path.parent.mkdir(parents=True, exist_ok=True)
-                connection = sqlite3.connect(self.path, isolation_level=None)
+                # The writer's sender commits on a worker thread, never two at once.
+                connection = sqlite3.connect(
+                    self.path, isolation_level=None, check_same_thread=False
+                )
                 connection.execute("PRAGMA journal_mode=WAL")
                 connection.execute("PRAGMA synchronous=NORMAL")
                 # Without a rowid: one tree keyed by identity, not a table and its index.
@@ -118,33 +133,47 @@ class RecordMemory:
 
     def flush(self) -> None:
         """Commit what is staged."""
+        staged = self.take()
+        if staged is not None:
+            self.commit(staged)
+
+    def take(self) -> Staged | None:
+        """What is staged, no longer staged (None: nothing is); `commit` it, on any thread."""
         if not (self._records or self._forgotten or self._marks):
-            return
+            return None
+        staged = Staged(self._records, self._forgotten, self._marks)
+        self._records, self._forgotten, self._marks = [], [], []
+        return staged
+
+    def commit(self, staged: Staged) -> None:
+        """Make `staged` durable in one transaction. One commit at a time, and none while
+        another method of this memory runs (the writer's sender waits for each)."""
         connection = self._open()
         try:
             connection.execute("BEGIN IMMEDIATE")
-            if any(row[2] is not None or row[3] is not None for row in self._records):
+            records = staged.records
+            if any(row[2] is not None or row[3] is not None for row in records):
                 # A record keeps its remote id when a later answer carries none.
                 connection.executemany(
                     "INSERT INTO records (identity, hash, remote_id, vals) VALUES (?, ?, ?, ?) "
                     "ON CONFLICT (identity) DO UPDATE SET hash = excluded.hash, "
                     "remote_id = coalesce(excluded.remote_id, records.remote_id), "
                     "vals = coalesce(excluded.vals, records.vals)",
-                    self._records,
+                    records,
                 )
-            elif self._records:
+            elif records:
                 # Only identities and hashes (most types): a third cheaper to bind and run.
                 connection.executemany(
                     "INSERT INTO records (identity, hash) VALUES (?, ?) "
                     "ON CONFLICT (identity) DO UPDATE SET hash = excluded.hash",
-                    [row[:2] for row in self._records],
+                    [row[:2] for row in records],
                 )
-            if self._forgotten:
+            if staged.forgotten:
                 connection.executemany(
-                    "DELETE FROM records WHERE identity = ?", [(i,) for i in self._forgotten]
+                    "DELETE FROM records WHERE identity = ?", [(i,) for i in staged.forgotten]
                 )
-            if self._marks:
-                connection.executemany("INSERT INTO marks VALUES (?, ?, ?, ?, ?)", self._marks)
+            if staged.marks:
+                connection.executemany("INSERT INTO marks VALUES (?, ?, ?, ?, ?)", staged.marks)
             connection.execute("COMMIT")
         except sqlite3.Error as error:
             if connection.in_transaction:
@@ -152,9 +181,6 @@ class RecordMemory:
             raise ConnectorError(
                 f"cannot record delivered records in {self.path}: {error}"
             ) from error
-        self._records.clear()
-        self._forgotten.clear()
-        self._marks.clear()
 
     # ------------------------------------------------------------- ledger
 

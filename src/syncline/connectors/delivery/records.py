@@ -18,12 +18,14 @@ from __future__ import annotations
 
 import base64
 import datetime as dt
+import json
 import math
 from dataclasses import dataclass
 from decimal import Decimal
 from enum import StrEnum
 from typing import Any
 
+import orjson
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.types as pt
@@ -125,6 +127,15 @@ def jsonable(value: Any) -> Any:
             return {str(k): jsonable(v) for k, v in value}
         return [jsonable(item) for item in value]
     return str(value)
+
+
+def json_bytes(value: Any) -> bytes:
+    """Compact JSON in UTF-8, non-ASCII unescaped: orjson's speed, and `json` for what
+    orjson refuses (an integer beyond 64 bits, from a wide decimal)."""
+    try:
+        return orjson.dumps(value)
+    except orjson.JSONEncodeError:
+        return json.dumps(value, separators=(",", ":"), ensure_ascii=False).encode()
 
 
 def json_rows(batch: pa.RecordBatch) -> list[dict[str, Any]]:

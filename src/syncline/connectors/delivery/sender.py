@@ -19,10 +19,12 @@ same keys) and `DeliveryFailed` is raised.
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import contextlib
 import time
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
+from typing import Any
 
 from syncline.connectors.delivery.budget import RENEW_SECONDS, RateBudget, Slots
 from syncline.connectors.delivery.policy import Backoff, StatusRules, retry_after
@@ -68,6 +70,8 @@ class Reply:
 
 Prepare = Callable[[Request], dict[str, str]]
 """Headers made afresh for each attempt (a signature over a new timestamp)."""
+Settle = Callable[[], Callable[[], None] | None]
+"""Takes what was staged for the answers so far; the job making it durable (None: none)."""
 
 
 class Sender:
@@ -103,22 +107,26 @@ class Sender:
         self._held = 0
         self._renewed = float("-inf")
         self._in_flight = 0
+        self._jobs: concurrent.futures.ThreadPoolExecutor | None = None
 
     def send(
         self,
         requests: Iterable[Request],
         done: Callable[[Request, Reply], None],
-        settled: Callable[[], None] = lambda: None,
+        settle: Settle = lambda: None,
     ) -> None:
-        """Send every request; `done(request, reply)` for each final answer, then
-        `settled()` once the answers that came together are all done, before any
-        further request starts (so what `settled` makes durable bounds what a
-        crash can leave unknown to the requests in flight).
+        """Send every request; `done(request, reply)` for each final answer, on this
+        thread. After answers come, `settle()` (on this thread) takes what `done` staged
+        and returns the job that makes it durable, run on the sender's worker thread
+        while other requests go on. A request whose answer is not durable yet keeps its
+        permit until it is, so answered-but-not-durable and in-flight requests together
+        never exceed the permits held: what a crash can leave unknown stays bounded.
 
-        Raises `DeliveryFailed` (naming the request and its last error),
-        `CallCanceled`, or `ConnectorError` when the shared budget cannot be reached.
+        Returns once every job has run. Raises `DeliveryFailed` (naming the request and
+        its last error), `CallCanceled`, `ConnectorError` when the shared budget cannot
+        be reached, or what a job raised.
         """
-        self._loop.run_until_complete(self._send_all(requests, done, settled))
+        self._loop.run_until_complete(self._send_all(requests, done, settle))
 
     def close(self) -> None:
         """Give the budget's permits back and close the connections."""
@@ -128,6 +136,8 @@ class Sender:
         finally:
             self._transport = None
             self._loop.close()
+            if self._jobs is not None:
+                self._jobs.shutdown(wait=True)
             with contextlib.suppress(ConnectorError):
                 self.budget.release()
 
@@ -137,7 +147,7 @@ class Sender:
         self,
         requests: Iterable[Request],
         done: Callable[[Request, Reply], None],
-        settled: Callable[[], None],
+        settle: Settle,
     ) -> None:
         if self._transport is None:
             self._transport = self._make_transport()
@@ -145,36 +155,60 @@ class Sender:
         # lazily builds the next while the ones in flight wait for their answers.
         pending = iter(requests)
         upcoming = next(pending, None)
-        running: dict[asyncio.Task[Reply], Request] = {}
+        running: dict[asyncio.Future[Reply], Request] = {}
+        settling: asyncio.Future[None] | None = None
+        unsettled = 0  # answered, durable once `settling` and the next job have run
+        in_job = 0  # of those, the answers the running job makes durable
         try:
-            while upcoming is not None or running:
+            while upcoming is not None or running or unsettled:
                 self._check_cancelled()
                 wanted = self.budget.cap if upcoming is not None else len(running)
+                self._in_flight = len(running) + unsettled
                 self._renew(wanted=wanted)
-                while upcoming is not None and len(running) < self._held:
+                while upcoming is not None and len(running) + unsettled < self._held:
                     running[asyncio.ensure_future(self._deliver(upcoming))] = upcoming
                     upcoming = next(pending, None)
-                if not running:
+                if settling is None and unsettled:
+                    job = settle()
+                    if job is None:
+                        unsettled = 0
+                        continue
+                    settling, in_job = self._loop.run_in_executor(self._worker(), job), unsettled
+                waited: set[asyncio.Future[Any]] = set(running)
+                if settling is not None:
+                    waited.add(settling)
+                if not waited:
                     await asyncio.sleep(POLL_SECONDS)
                     continue
                 finished, _ = await asyncio.wait(
-                    running, timeout=POLL_SECONDS, return_when=asyncio.FIRST_COMPLETED
+                    waited, timeout=POLL_SECONDS, return_when=asyncio.FIRST_COMPLETED
                 )
-                try:
-                    for task in finished:
-                        request = running.pop(task)
-                        self._in_flight = len(running)
+                if settling is not None and settling in finished:
+                    settling.result()
+                    settling, unsettled = None, unsettled - in_job
+                for task in finished:
+                    request = running.pop(task, None)
+                    if request is not None:
                         done(request, task.result())
-                finally:
-                    if finished:
-                        settled()
-                self._in_flight = len(running)
+                        unsettled += 1
+            self._in_flight = 0
         finally:
             for task in running:
                 task.cancel()
             if running:
                 await asyncio.gather(*running, return_exceptions=True)
+            if settling is not None:
+                # A job cannot be stopped: let it end, so nothing else touches the
+                # memory meanwhile (its error, if any, yields to the one raised here).
+                await asyncio.gather(settling, return_exceptions=True)
             self._in_flight = 0
+
+    def _worker(self) -> concurrent.futures.ThreadPoolExecutor:
+        if self._jobs is None:
+            self._jobs = concurrent.futures.ThreadPoolExecutor(
+                max_workers=1, thread_name_prefix="syncline-settle"
+            )
+        return self._jobs
 
     def _check_cancelled(self) -> None:
         if self.cancelled():

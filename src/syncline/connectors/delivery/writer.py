@@ -20,9 +20,10 @@ values (to send only what changed).
 
 from __future__ import annotations
 
+import functools
 import json
 from abc import abstractmethod
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 
 import pyarrow as pa
@@ -222,7 +223,7 @@ class DeliveryWriter(KeyedWriter):
                 )
 
         try:
-            self.sender.send(keyed(), done, self.memory.flush)
+            self.sender.send(keyed(), done, self._settle)
         finally:
             self.memory.flush()
         # Records the type set aside while it built the requests (`refuse`).
@@ -244,6 +245,11 @@ class DeliveryWriter(KeyedWriter):
 
     def _needs_memory(self) -> bool:
         return self.plan.mode is not SyncMode.APPEND or self.remembers_values
+
+    def _settle(self) -> Callable[[], None] | None:
+        """What the answers so far staged in the memory, as a job committing it."""
+        staged = self.memory.take()
+        return None if staged is None else functools.partial(self.memory.commit, staged)
 
     def _sent(self, record: Record) -> str | None:
         """The values to remember as sent (JSON), when the type remembers values."""

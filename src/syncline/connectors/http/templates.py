@@ -39,6 +39,7 @@ import jinja2
 from jinja2 import meta
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 
+from syncline.connectors.delivery.records import json_bytes
 from syncline.connectors.vocabulary import FieldType
 
 VARIABLES = ("record", "changed_fields", "previous", "remote_id", "identity", "sync")
@@ -76,6 +77,8 @@ class TemplateProblem(Exception):
 def _tojson(value: Any, indent: int | None = None) -> str:
     if isinstance(value, jinja2.Undefined):
         value._fail_with_undefined_error()
+    if indent is None:
+        return json_bytes(value).decode()
     return json.dumps(value, ensure_ascii=False, indent=indent, separators=_separators(indent))
 
 

@@ -21,16 +21,13 @@ import functools
 import gzip
 import hashlib
 import hmac
-import json
 import re
 from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
 
-import orjson
-
 from syncline.connectors.delivery.keys import record_hash
-from syncline.connectors.delivery.records import Record
+from syncline.connectors.delivery.records import Record, json_bytes
 
 EVENT = "sync.records"
 SECRET_PREFIX = "whsec_"  # noqa: S105 - the format's marker, not a secret
@@ -77,16 +74,7 @@ def body(
     }
     if metadata:
         document["metadata"] = dict(metadata)
-    return dumps(document)
-
-
-def dumps(document: Any) -> bytes:
-    """Compact JSON in UTF-8 (orjson's speed; `json` for what orjson refuses: an integer
-    beyond 64 bits, from a wide decimal)."""
-    try:
-        return orjson.dumps(document)
-    except orjson.JSONEncodeError:
-        return json.dumps(document, separators=(",", ":"), ensure_ascii=False).encode()
+    return json_bytes(document)
 
 
 def compressed(content: bytes) -> bytes:
