@@ -54,6 +54,23 @@ def test_json_rows_convert_every_type_as_each_value_would_be() -> None:
     assert expected[0]["bytes"] == "AAE="
 
 
+@pytest.mark.parametrize("unit", ["s", "ms", "us", "ns"])
+@pytest.mark.parametrize("zone", [None, "UTC", "America/New_York"])
+def test_times_convert_in_bulk_as_value_by_value(unit: str, zone: str | None) -> None:
+    # The widest range each unit holds (and Python can show in any zone).
+    earliest = dt.datetime(1678 if unit == "ns" else 2, 1, 1)
+    latest = dt.datetime(2262 if unit == "ns" else 9998, 4, 11, 23, 47, 16)
+    moments = [earliest, latest, dt.datetime(1969, 12, 31, 23, 59, 59, 999000)]
+    moments += [dt.datetime(2024, 2, 29, 12, 0, 0, 1000), dt.datetime(1970, 1, 1), None]
+    if zone is not None:
+        moments = [m if m is None else m.replace(tzinfo=dt.UTC) for m in moments]
+    batch = pa.record_batch({"t": pa.array(moments, pa.timestamp(unit, zone))})
+
+    converted = [row["t"] for row in json_rows(batch)]
+
+    assert converted == [jsonable(value) for value in batch.column(0).to_pylist()]
+
+
 @pytest.mark.parametrize(("precision", "scale"), [(5, 2), (15, 4), (15, 0), (38, 10), (20, 0)])
 def test_decimals_convert_in_bulk_as_value_by_value(precision: int, scale: int) -> None:
     digits = precision - scale
