@@ -3,12 +3,20 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 from decimal import Decimal
 
 import pyarrow as pa
 import pytest
 
-from syncline.connectors.delivery.records import Event, Known, event_of, json_rows, jsonable
+from syncline.connectors.delivery.records import (
+    Event,
+    Known,
+    event_of,
+    json_rows,
+    json_texts,
+    jsonable,
+)
 from syncline.connectors.vocabulary import SyncMode
 
 
@@ -52,6 +60,44 @@ def test_json_rows_convert_every_type_as_each_value_would_be() -> None:
     assert expected[0]["money"] == 1.5
     assert expected[1]["money"] == 2
     assert expected[0]["bytes"] == "AAE="
+
+
+def test_rows_as_json_texts_hold_the_values_json_rows_gives() -> None:
+    batch = pa.record_batch(
+        {
+            "id": pa.array([1, -(2**63), None], pa.int64()),
+            "big": pa.array([2**64 - 1, 0, None], pa.uint64()),
+            "text": ['say "hi" \\ there', "ü 中 ✓ \u2028", None],
+            "flag": [True, False, None],
+            "real": pa.array([100.0, float("nan"), 0.1 + 0.2]),
+            "single": pa.array([0.1, float("inf"), None], pa.float32()),
+            "money": pa.array([Decimal("12.50"), Decimal("-0.01"), None], pa.decimal128(10, 2)),
+            "wide": pa.array([Decimal("1" * 30), None, Decimal("0")], pa.decimal128(38, 0)),
+            "at": pa.array([dt.datetime(2024, 1, 2, 3, 4, 5, 6000, dt.UTC), None, None]),
+            "day": pa.array([dt.date(2024, 5, 6), None, dt.date(1, 1, 1)]),
+            'we"ird\\name': [1, 2, 3],
+        }
+    )
+
+    texts = json_texts(batch)
+
+    assert texts is not None
+    assert [json.loads(text) for text in texts] == json_rows(batch)
+    assert texts[0].startswith('{"id":1,"big":18446744073709551615,')
+
+
+@pytest.mark.parametrize(
+    "column",
+    [
+        pa.array([b"\x00"]),
+        pa.array([[1, 2]]),
+        pa.array([{"a": 1}]),
+        pa.array([dt.time(1, 2)]),
+        pa.array(["tab\there"]),
+    ],
+)
+def test_what_needs_converting_value_by_value_has_no_json_texts(column: pa.Array) -> None:
+    assert json_texts(pa.record_batch({"id": [1], "x": column})) is None
 
 
 @pytest.mark.parametrize("unit", ["s", "ms", "us", "ns"])

@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
+from decimal import Decimal
 
-from syncline.connectors.delivery.records import Event, Record
-from syncline.connectors.webhook.payload import body
+import pyarrow as pa
+import pytest
+
+from syncline.connectors.delivery.records import Event, Record, json_rows, json_texts
+from syncline.connectors.webhook.payload import body, body_of_texts, field_names
 
 
 def _record(index: int, values: dict[str, object]) -> Record:
@@ -52,3 +57,35 @@ def test_only_names_that_change_are_renamed_and_values_are_left_alone() -> None:
 
     assert fields == [{"first name": "Ada", "plain": 1}] * 2
     assert records[0].values == values
+
+
+@pytest.mark.parametrize("metadata", [None, {"team": "growth", "n": 2}])
+@pytest.mark.parametrize("normalize", [True, False])
+def test_bodies_from_json_texts_are_the_same_document(
+    metadata: dict[str, object] | None, normalize: bool
+) -> None:
+    batch = pa.record_batch(
+        {
+            "id": [1, 2],
+            "$first name": ["Ada", 'O"Brien'],
+            "mrr": pa.array([Decimal("12.50"), None], pa.decimal128(10, 2)),
+            "at": pa.array([dt.datetime(2024, 1, 2, tzinfo=dt.UTC), None]),
+        }
+    )
+    records = [_record(i, row) for i, row in enumerate(json_rows(batch))]
+    names = field_names(batch.schema.names, normalize=normalize)
+    assert names is not None
+    texts = json_texts(batch, names)
+    assert texts is not None
+
+    from_values = body("s1", "Sync", records, normalize=normalize, metadata=metadata)
+    from_texts = body_of_texts("s1", "Sync", records, texts, metadata=metadata)
+
+    assert json.loads(from_texts) == json.loads(from_values)
+    assert list(json.loads(from_texts)) == list(json.loads(from_values))
+
+
+def test_names_that_normalize_alike_are_not_shown_twice() -> None:
+    assert field_names(["$a", "a", "b"], normalize=True) is None
+    assert field_names(["$a", "b"], normalize=True) == ["a", "b"]
+    assert field_names(["$a", "a"], normalize=False) == ["$a", "a"]

@@ -147,15 +147,59 @@ def json_rows(batch: pa.RecordBatch) -> list[dict[str, Any]]:
     return [dict(zip(names, values, strict=True)) for values in zip(*columns, strict=True)]
 
 
+def json_texts(batch: pa.RecordBatch, names: list[str] | None = None) -> list[str] | None:
+    """Each row of `batch` as the text of a JSON object (keys `names`, default the
+    columns'), built in bulk by Arrow: the same values as `json_rows` would give
+    `json_bytes` (a number may be written differently: `12.50` for a decimal,
+    `100` for a float). None when a column needs converting value by value (nested,
+    binary, times of day, durations) or a text holds a control character.
+    """
+    keys = names if names is not None else batch.schema.names
+    parts: list[Any] = []
+    for number, (key, column) in enumerate(zip(keys, batch.columns, strict=True)):
+        text = _json_text(column)
+        if text is None:
+            return None
+        opening = "{" if number == 0 else ","
+        parts += [opening + json.dumps(key, ensure_ascii=False) + ":", text]
+    if not parts:
+        return ["{}"] * batch.num_rows
+    return pc.binary_join_element_wise(*parts, "}", "").to_pylist()  # type: ignore[no-any-return]
+
+
+_CONTROL = r"[\x00-\x1f]"
+
+
+def _json_text(column: pa.Array) -> pa.Array | None:
+    """The JSON text of each value of `column` (`null` for a null); None: not in bulk."""
+    kind = column.type
+    if pt.is_integer(kind):
+        text = pc.cast(column, pa.string())
+    elif pt.is_boolean(kind):
+        text = pc.if_else(column, "true", "false")
+    elif pt.is_floating(kind):
+        exact = column.cast(pa.float64())  # a float32 shows as Python shows it, widened
+        text = pc.if_else(
+            pc.is_finite(exact), pc.cast(exact, pa.string()), pa.scalar(None, pa.string())
+        )
+    elif pt.is_decimal(kind):
+        text = pc.cast(column, pa.string())  # exact, at any precision
+    elif pt.is_string(kind) or pt.is_large_string(kind):
+        if pc.any(pc.match_substring_regex(column, _CONTROL)).as_py():
+            return None
+        escaped = pc.replace_substring(pc.replace_substring(column, "\\", "\\\\"), '"', '\\"')
+        text = pc.binary_join_element_wise('"', escaped, '"', "")
+    elif pt.is_timestamp(kind) or pt.is_date(kind):
+        text = pc.binary_join_element_wise('"', _temporal_text(column), '"', "")
+    else:
+        return None
+    return pc.fill_null(text, "null")
+
+
 def _json_column(column: pa.Array) -> list[Any]:
     kind = column.type
-    if pt.is_timestamp(kind):
-        zone = "Z" if kind.tz is not None else ""
-        if kind.tz is not None:
-            column = column.cast(pa.timestamp(kind.unit, "UTC"))
-        return _iso_times(column, zone)
-    if pt.is_date(kind):
-        return pc.strftime(column, format="%Y-%m-%d").to_pylist()  # type: ignore[no-any-return]
+    if pt.is_timestamp(kind) or pt.is_date(kind):
+        return _temporal_text(column).to_pylist()  # type: ignore[no-any-return]
     if pt.is_floating(kind):
         finite = pc.is_finite(column)
         return pc.if_else(finite, column, pa.scalar(None, kind)).to_pylist()  # type: ignore[no-any-return]
@@ -184,14 +228,24 @@ def _decimals(column: pa.Array) -> list[Any]:
     return shown
 
 
-def _iso_times(times: pa.Array, zone: str) -> list[Any]:
+def _temporal_text(column: pa.Array) -> pa.Array:
+    """ISO 8601 texts of timestamps (UTC ones ending in `Z`) or dates."""
+    kind = column.type
+    if pt.is_date(kind):
+        return pc.strftime(column, format="%Y-%m-%d")
+    if kind.tz is None:
+        return _iso_times(column, "")
+    return _iso_times(column.cast(pa.timestamp(kind.unit, "UTC")), "Z")
+
+
+def _iso_times(times: pa.Array, zone: str) -> pa.Array:
     """ISO 8601 texts of timestamps, with the sub-second part `isoformat` would show
     (none when zero: else six digits, finer ones cut), and `zone` after them; in bulk."""
     seconds = pc.floor_temporal(times, unit="second")
     text = _date_and_clock(seconds.cast(pa.timestamp("s", times.type.tz)))
     unit = times.type.unit
     if unit == "s":
-        return pc.binary_join_element_wise(text, zone, "").to_pylist()  # type: ignore[no-any-return]
+        return pc.binary_join_element_wise(text, zone, "")
     ticks = pc.subtract(pc.cast(times, pa.int64()), pc.cast(seconds, pa.int64()))
     if unit == "ms":
         micros = pc.multiply(ticks, 1_000)
@@ -201,7 +255,7 @@ def _iso_times(times: pa.Array, zone: str) -> list[Any]:
         micros = ticks
     digits = pc.utf8_lpad(pc.cast(micros, pa.string()), width=6, padding="0")
     fraction = pc.if_else(pc.equal(micros, 0), "", pc.binary_join_element_wise(".", digits, ""))
-    return pc.binary_join_element_wise(text, fraction, zone, "").to_pylist()  # type: ignore[no-any-return]
+    return pc.binary_join_element_wise(text, fraction, zone, "")
 
 
 def _date_and_clock(seconds: pa.Array) -> pa.Array:

@@ -25,6 +25,7 @@ import json
 from abc import abstractmethod
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
+from typing import Any
 
 import pyarrow as pa
 
@@ -112,6 +113,12 @@ class DeliveryWriter(KeyedWriter):
         with `refuse` instead.
         """
 
+    def values(self, batch: pa.RecordBatch) -> list[dict[str, Any]]:
+        """The records' values (`Record.values`) as the type's requests need them:
+        `json_rows`. A type that builds its bodies from the batch otherwise may give
+        empty ones, when nothing else needs them (`remembers_values` is False)."""
+        return json_rows(batch)
+
     def status_rules(self) -> StatusRules:
         """Which statuses mean success and which are retried."""
         return StatusRules()
@@ -159,7 +166,7 @@ class DeliveryWriter(KeyedWriter):
     ) -> BatchResult:
         if keys is None:
             raise ConnectorError(f"a {self.connector.type_id} writer needs the records' identities")
-        rows = json_rows(batch)
+        rows = self.values(batch)
         identities = list(keys.identities)
         known = self.memory.known(identities) if self._needs_memory() else {}
         results = [RecordResult.SKIPPED] * len(rows)

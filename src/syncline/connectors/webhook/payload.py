@@ -77,6 +77,37 @@ def body(
     return json_bytes(document)
 
 
+def body_of_texts(
+    sync_id: str,
+    sync_name: str,
+    records: list[Record],
+    fields: list[str],
+    *,
+    metadata: Mapping[str, Any] | None = None,
+) -> bytes:
+    """`body`, from the JSON text of each record's fields (`fields[record.index]`,
+    from `records.json_texts`, names normalized already): the same document."""
+    items = ",".join(
+        [f'{{"hash":"{record_hash(r.hash)}","fields":{fields[r.index]}}}' for r in records]
+    )
+    head = json_bytes({"event": EVENT, "object": {"id": sync_id, "name": sync_name}})
+    # The head without its closing braces, then the records, then what follows them.
+    parts = [head[:-2], b',"records":[', items.encode(), b"]}"]
+    if metadata:
+        parts += [b',"metadata":', json_bytes(dict(metadata))]
+    parts.append(b"}")
+    return b"".join(parts)
+
+
+def field_names(names: list[str], *, normalize: bool) -> list[str] | None:
+    """The names a webhook shows for these fields, or None when normalizing makes two
+    of them one (the records' values are then renamed one by one, the last one kept)."""
+    if not normalize:
+        return names
+    shown = [normalized(name) for name in names]
+    return shown if len(set(shown)) == len(shown) else None
+
+
 def compressed(content: bytes) -> bytes:
     """`content` gzipped, with no time stamp, so the same body is the same bytes."""
     return gzip.compress(content, compresslevel=GZIP_LEVEL, mtime=0)

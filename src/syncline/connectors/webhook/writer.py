@@ -4,11 +4,20 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from datetime import UTC, datetime
+from typing import Any
 
-from syncline.connectors.delivery.records import Event, Record
+import pyarrow as pa
+
+from syncline.connectors.delivery.records import Event, Record, json_texts
 from syncline.connectors.delivery.sender import Request
 from syncline.connectors.delivery.writer import DeliveryWriter
-from syncline.connectors.webhook.payload import body, compressed, signature_headers
+from syncline.connectors.webhook.payload import (
+    body,
+    body_of_texts,
+    compressed,
+    field_names,
+    signature_headers,
+)
 from syncline.connectors.webhook.target import WebhookTarget, WebhookTargetConfig
 from syncline.connectors.writing import WritePlan
 
@@ -25,20 +34,34 @@ class WebhookWriter(DeliveryWriter):
         self.settings = WebhookTargetConfig.model_validate(dict(plan.configuration))
         self.url = str(connector.webhook_config.url)
         self.secret = connector.webhook_config.secret.get_secret_value()
+        self._texts: list[str] | None = None
+
+    def values(self, batch: pa.RecordBatch) -> list[dict[str, Any]]:
+        """Empty values when the batch's fields become JSON text in bulk (`json_texts`),
+        which the bodies are then made of; else the framework's."""
+        names = field_names(batch.schema.names, normalize=self.settings.normalize_field_names)
+        self._texts = None if names is None else json_texts(batch, names)
+        if self._texts is None:
+            return super().values(batch)
+        return [{}] * batch.num_rows
 
     def requests(self, event: Event | None, records: list[Record]) -> Iterator[Request]:
         """One request per `batch_size` records, built as the sender asks for it."""
         settings = self.settings
         metadata = {item.name: item.value for item in settings.metadata}
+        sync_id, sync_name = self.context.sync_id, self.context.sync_name
         for start in range(0, len(records), settings.batch_size):
             part = records[start : start + settings.batch_size]
-            content = body(
-                self.context.sync_id,
-                self.context.sync_name,
-                part,
-                normalize=settings.normalize_field_names,
-                metadata=metadata,
-            )
+            if self._texts is not None:
+                content = body_of_texts(sync_id, sync_name, part, self._texts, metadata=metadata)
+            else:
+                content = body(
+                    sync_id,
+                    sync_name,
+                    part,
+                    normalize=settings.normalize_field_names,
+                    metadata=metadata,
+                )
             yield Request(
                 method="POST",
                 url=self.url,
