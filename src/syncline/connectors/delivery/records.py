@@ -168,6 +168,7 @@ def json_texts(batch: pa.RecordBatch, names: list[str] | None = None) -> list[st
 
 
 _CONTROL = r"[\x00-\x1f]"
+_SPECIAL = r'["\\\x00-\x1f]'
 
 
 def _json_text(column: pa.Array) -> pa.Array | None:
@@ -185,10 +186,12 @@ def _json_text(column: pa.Array) -> pa.Array | None:
     elif pt.is_decimal(kind):
         text = pc.cast(column, pa.string())  # exact, at any precision
     elif pt.is_string(kind) or pt.is_large_string(kind):
-        if pc.any(pc.match_substring_regex(column, _CONTROL)).as_py():
-            return None
-        escaped = pc.replace_substring(pc.replace_substring(column, "\\", "\\\\"), '"', '\\"')
-        text = pc.binary_join_element_wise('"', escaped, '"', "")
+        # One look for anything to escape; most texts have none.
+        if pc.any(pc.match_substring_regex(column, _SPECIAL)).as_py():
+            if pc.any(pc.match_substring_regex(column, _CONTROL)).as_py():
+                return None
+            column = pc.replace_substring(pc.replace_substring(column, "\\", "\\\\"), '"', '\\"')
+        text = pc.binary_join_element_wise('"', column, '"', "")
     elif pt.is_timestamp(kind) or pt.is_date(kind):
         text = pc.binary_join_element_wise('"', _temporal_text(column), '"', "")
     else:
@@ -239,37 +242,20 @@ def _temporal_text(column: pa.Array) -> pa.Array:
 
 
 def _iso_times(times: pa.Array, zone: str) -> pa.Array:
-    """ISO 8601 texts of timestamps, with the sub-second part `isoformat` would show
-    (none when zero: else six digits, finer ones cut), and `zone` after them; in bulk."""
-    seconds = pc.floor_temporal(times, unit="second")
-    text = _date_and_clock(seconds.cast(pa.timestamp("s", times.type.tz)))
+    """ISO 8601 texts of timestamps (as UTC or naive), with the sub-second part
+    `isoformat` shows (none when zero, else six digits, finer ones cut), and `zone`
+    after them; in bulk, from Arrow's text of naive timestamps (`YYYY-MM-DD
+    HH:MM:SS` and the unit's digits), which it makes twenty times faster than that
+    of zoned ones or `strftime`."""
     unit = times.type.unit
+    text = pc.cast(times.cast(pa.timestamp(unit)), pa.string())
+    text = pc.utf8_replace_slice(text, start=10, stop=11, replacement="T")
     if unit == "s":
         return pc.binary_join_element_wise(text, zone, "")
-    ticks = pc.subtract(pc.cast(times, pa.int64()), pc.cast(seconds, pa.int64()))
+    whole = pc.utf8_slice_codeunits(text, start=0, stop=19)
     if unit == "ms":
-        micros = pc.multiply(ticks, 1_000)
-    elif unit == "ns":
-        micros = pc.divide(ticks, 1_000)  # whole ticks, not negative: division cuts
+        fraction = pc.binary_join_element_wise(pc.utf8_slice_codeunits(text, start=19), "000", "")
     else:
-        micros = ticks
-    digits = pc.utf8_lpad(pc.cast(micros, pa.string()), width=6, padding="0")
-    fraction = pc.if_else(pc.equal(micros, 0), "", pc.binary_join_element_wise(".", digits, ""))
-    return pc.binary_join_element_wise(text, fraction, zone, "")
-
-
-def _date_and_clock(seconds: pa.Array) -> pa.Array:
-    """`YYYY-MM-DDTHH:MM:SS` of whole-second timestamps (in their zone, UTC here), from
-    their parts: four times faster than Arrow's `strftime`, which formats value by value."""
-
-    def two_digits(part: pa.Array) -> pa.Array:
-        return pc.utf8_lpad(pc.cast(part, pa.string()), width=2, padding="0")
-
-    date = pc.cast(pc.cast(seconds, pa.date32()), pa.string())
-    clock = pc.binary_join_element_wise(
-        two_digits(pc.hour(seconds)),
-        two_digits(pc.minute(seconds)),
-        two_digits(pc.second(seconds)),
-        ":",
-    )
-    return pc.binary_join_element_wise(date, clock, "T")
+        fraction = pc.utf8_slice_codeunits(text, start=19, stop=26)
+    fraction = pc.if_else(pc.equal(fraction, ".000000"), "", fraction)
+    return pc.binary_join_element_wise(whole, fraction, zone, "")

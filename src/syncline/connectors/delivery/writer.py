@@ -177,16 +177,25 @@ class DeliveryWriter(KeyedWriter):
         # The mode gives one event to every known record and one to every other.
         on_known = event_of(self.plan.mode, Known(0))
         on_unknown = event_of(self.plan.mode, None)
-        for index, values in enumerate(rows):
-            identity = identities[index]
-            remembered = known.get(identity)
-            event = on_unknown if remembered is None else on_known
-            if event is None:
-                continue
-            record = Record(index, identity, hashes[index], values, event)
-            if remembered is not None:
-                record.previous, record.remote_id = remembered.values, remembered.remote_id
-            grouped.setdefault(None if mixed else event, []).append(record)
+        if not known and on_unknown is not None:
+            # None of them known (a first run): one event for all, no lookups.
+            grouped[None if mixed else on_unknown] = [
+                Record(index, identity, content, values, on_unknown)
+                for index, (identity, content, values) in enumerate(
+                    zip(identities, hashes, rows, strict=True)
+                )
+            ]
+        else:
+            for index, values in enumerate(rows):
+                identity = identities[index]
+                remembered = known.get(identity)
+                event = on_unknown if remembered is None else on_known
+                if event is None:
+                    continue
+                record = Record(index, identity, hashes[index], values, event)
+                if remembered is not None:
+                    record.previous, record.remote_id = remembered.values, remembered.remote_id
+                grouped.setdefault(None if mixed else event, []).append(record)
 
         def keyed() -> Iterator[Request]:
             for event, records in grouped.items():
