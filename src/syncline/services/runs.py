@@ -24,6 +24,7 @@ from syncline.connectors.base import Connector, SourceConnector, TargetConnector
 from syncline.engine.run import run_sync
 from syncline.engine.spec import Counts, RunCanceled, RunSpec, StateMark
 from syncline.errors import NotFound, SynclineError
+from syncline.execution.collector import tune_collector
 from syncline.services.auth import Principal
 from syncline.services.connections import ConnectionService, call_limits
 from syncline.services.full_disk import failed_path, fullest, no_space_left, no_space_message
@@ -84,6 +85,7 @@ def run_execution(runtime: Runtime, execution_id: str) -> None:
     record its end leaves the execution to the reaper, which sees its
     heartbeat stop.
     """
+    tune_collector()
     try:
         claimed = _claim(runtime, execution_id)
     except Exception:
