@@ -121,6 +121,13 @@ class RecordMemory:
         """Stage: the API confirmed `identity` with these values (JSON text, or None)."""
         self._records.append((identity, _signed(content), remote_id, values))
 
+    def remember_all(self, confirmed: list[tuple[str, int]]) -> None:
+        """Stage: the API confirmed these `(identity, hash)`, with no remote id or values."""
+        self._records.extend(
+            (identity, content - (1 << 64) if content >= _SIGN else content, None, None)
+            for identity, content in confirmed
+        )
+
     def forget_record(self, identity: str) -> None:
         """Stage: the API deleted `identity`."""
         self._forgotten.append(identity)

@@ -216,20 +216,14 @@ class DeliveryWriter(KeyedWriter):
                     f"{len(outcomes)} outcomes for a request of {len(request.records)} records"
                 )
             captured = self._capture(request, reply)
-            remember, forget = self.memory.remember, self.memory.forget_record
-            for record, outcome in zip(request.records, outcomes, strict=True):
-                result = outcome.result
-                results[record.index] = result
-                message = outcome.message or captured
-                if message:
-                    messages[record.index] = message
-                # What the API now holds (inlined: this runs for every record).
-                if result is RecordResult.INSERTED or result is RecordResult.UPDATED:
-                    remember(record.identity, record.hash, outcome.remote_id, self._sent(record))
-                elif result is RecordResult.DELETED or (
-                    result is RecordResult.NOT_FOUND and record.event is Event.DELETE
-                ):
-                    forget(record.identity)
+            if captured is None and self._confirmed_alike(outcomes):
+                # The usual answer: every record confirmed alike, nothing to say; in bulk.
+                result = outcomes[0].result
+                for record in request.records:
+                    results[record.index] = result
+                self.memory.remember_all([(r.identity, r.hash) for r in request.records])
+            else:
+                self._each(request.records, outcomes, captured, results, messages)
             if number is not None and self.plan.mark is not None:
                 pairs = zip(request.records, outcomes, strict=True)
                 self.memory.mark(
@@ -247,6 +241,42 @@ class DeliveryWriter(KeyedWriter):
             results[index] = RecordResult.REJECTED
             messages[index] = message
         return BatchResult(results, messages)
+
+    def _confirmed_alike(self, outcomes: list[Outcome]) -> bool:
+        """Whether every outcome is one insert or update with no message, no remote id
+        and no values to remember (what `remember_all` keeps)."""
+        if not outcomes or self.remembers_values:
+            return False
+        first = outcomes[0]
+        if first.message is not None or first.remote_id is not None:
+            return False
+        if first.result is not RecordResult.INSERTED and first.result is not RecordResult.UPDATED:
+            return False
+        return all(outcome is first or outcome == first for outcome in outcomes)
+
+    def _each(
+        self,
+        records: list[Record],
+        outcomes: list[Outcome],
+        captured: str | None,
+        results: list[RecordResult],
+        messages: dict[int, str],
+    ) -> None:
+        """Each record's result and message, and what the API now holds of it."""
+        remember, forget = self.memory.remember, self.memory.forget_record
+        for record, outcome in zip(records, outcomes, strict=True):
+            result = outcome.result
+            results[record.index] = result
+            message = outcome.message or captured
+            if message:
+                messages[record.index] = message
+            # What the API now holds (inlined: this runs for every record).
+            if result is RecordResult.INSERTED or result is RecordResult.UPDATED:
+                remember(record.identity, record.hash, outcome.remote_id, self._sent(record))
+            elif result is RecordResult.DELETED or (
+                result is RecordResult.NOT_FOUND and record.event is Event.DELETE
+            ):
+                forget(record.identity)
 
     def finish(self) -> None:
         self.memory.flush()
