@@ -187,6 +187,31 @@ def test_a_json_array_batch_holds_batch_size_records(
     assert {s.headers["content-type"] for s in receiver.requests()} == {"application/json"}
 
 
+@pytest.mark.parametrize("batch", ["none", "json_array", "ndjson"])
+def test_the_default_body_is_the_record_as_the_template_renders_it(
+    receiver: HttpReceiver, tmp_path: Path, batch: str
+) -> None:
+    # The default body is built in bulk; the same template with a comment is rendered.
+    fields = {"id": FieldType.NUMBER, "email": FieldType.STRING, "score": FieldType.NUMBER}
+    rows = [
+        {"id": 1, "email": 'a"b\\c@x.io', "score": 1.5},
+        {"id": 2, "email": "ü@x.io", "score": 2.0},
+        {"id": 3, "email": "c@x.io", "score": None},
+    ]
+    bodies: list[list[bytes]] = []
+    for body in (None, "{# rendered #}{{ record | tojson }}"):
+        seen = len(receiver.requests())
+        insert = {"path": "/c", "batch": batch, **({"body": body} if body else {})}
+        sync = HttpSync(
+            receiver.url, tmp_path / str(len(bodies)), {"insert": insert}, fields=fields
+        )
+        assert sync.write("create", rows).results == [INSERTED] * 3
+        bodies.append(sorted((s.body for s in receiver.requests()[seen:]), key=len))
+
+    assert bodies[0] == bodies[1]
+    assert len(bodies[0]) == (3 if batch == "none" else 1)
+
+
 def test_an_ndjson_batch_holds_at_most_batch_bytes(receiver: HttpReceiver, tmp_path: Path) -> None:
     configuration = {
         "insert": {"path": "/bulk", "batch": "ndjson", "batch_bytes": 1024, "batch_size": 100}

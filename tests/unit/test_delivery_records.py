@@ -13,6 +13,7 @@ from syncline.connectors.delivery.records import (
     Event,
     Known,
     event_of,
+    json_bytes,
     json_rows,
     json_texts,
     jsonable,
@@ -70,8 +71,12 @@ def test_rows_as_json_texts_hold_the_values_json_rows_gives() -> None:
             "text": ['say "hi" \\ there', "ü 中 ✓ \u2028", None],
             "flag": [True, False, None],
             "real": pa.array([100.0, float("nan"), 0.1 + 0.2]),
+            "round": pa.array([-2.0, 1e16, 123456.0]),
             "single": pa.array([0.1, float("inf"), None], pa.float32()),
             "money": pa.array([Decimal("12.50"), Decimal("-0.01"), None], pa.decimal128(10, 2)),
+            "whole": pa.array(
+                [Decimal("3.00"), Decimal("-10.00"), Decimal("0.00")], pa.decimal128(5, 2)
+            ),
             "wide": pa.array([Decimal("1" * 30), None, Decimal("0")], pa.decimal128(38, 0)),
             "at": pa.array([dt.datetime(2024, 1, 2, 3, 4, 5, 6000, dt.UTC), None, None]),
             "day": pa.array([dt.date(2024, 5, 6), None, dt.date(1, 1, 1)]),
@@ -84,6 +89,9 @@ def test_rows_as_json_texts_hold_the_values_json_rows_gives() -> None:
     assert texts is not None
     assert [json.loads(text) for text in texts] == json_rows(batch)
     assert texts[0].startswith('{"id":1,"big":18446744073709551615,')
+    # The very text Python writes, for what fits a float.
+    narrow = batch.drop_columns(["wide"])
+    assert json_texts(narrow) == [json_bytes(row).decode() for row in json_rows(narrow)]
 
 
 @pytest.mark.parametrize(

@@ -149,10 +149,11 @@ def json_rows(batch: pa.RecordBatch) -> list[dict[str, Any]]:
 
 def json_texts(batch: pa.RecordBatch, names: list[str] | None = None) -> list[str] | None:
     """Each row of `batch` as the text of a JSON object (keys `names`, default the
-    columns'), built in bulk by Arrow: the same values as `json_rows` would give
-    `json_bytes` (a number may be written differently: `12.50` for a decimal,
-    `100` for a float). None when a column needs converting value by value (nested,
-    binary, times of day, durations) or a text holds a control character.
+    columns'), built in bulk by Arrow: the text `json_bytes` makes of `json_rows`,
+    but for a number Python would write in exponent form (`1e-05`, shown `0.00001`)
+    and a decimal too wide for a float (shown exactly). None when a column needs
+    converting value by value (nested, binary, times of day, durations) or a text
+    holds a control character.
     """
     keys = names if names is not None else batch.schema.names
     parts: list[Any] = []
@@ -180,11 +181,17 @@ def _json_text(column: pa.Array) -> pa.Array | None:
         text = pc.if_else(column, "true", "false")
     elif pt.is_floating(kind):
         exact = column.cast(pa.float64())  # a float32 shows as Python shows it, widened
-        text = pc.if_else(
-            pc.is_finite(exact), pc.cast(exact, pa.string()), pa.scalar(None, pa.string())
+        shortest = pc.cast(exact, pa.string())
+        # Python writes an integral float with `.0` (`100.0`), Arrow without.
+        bare = pc.and_(
+            pc.equal(pc.floor(exact), exact), pc.invert(pc.match_substring(shortest, "e"))
         )
+        shown = pc.if_else(bare, pc.binary_join_element_wise(shortest, ".0", ""), shortest)
+        text = pc.if_else(pc.is_finite(exact), shown, pa.scalar(None, pa.string()))
     elif pt.is_decimal(kind):
-        text = pc.cast(column, pa.string())  # exact, at any precision
+        # Exact, at any precision, without trailing zeros: `12.50` as 12.5, `3.00` as 3.
+        text = pc.replace_substring_regex(pc.cast(column, pa.string()), r"(\.\d*?)0+$", r"\1")
+        text = pc.replace_substring_regex(text, r"\.$", "")
     elif pt.is_string(kind) or pt.is_large_string(kind):
         # One look for anything to escape; most texts have none.
         if pc.any(pc.match_substring_regex(column, _SPECIAL)).as_py():

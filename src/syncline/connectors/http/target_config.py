@@ -157,6 +157,20 @@ class Compiled:
                 used |= templates.body.variables
         return bool(used & {"previous", "changed_fields"})
 
+    @property
+    def reads_values(self) -> bool:
+        """Whether a template reads a record's values other than as the whole record in
+        JSON (the default body): else a body can be the record's `json_texts`."""
+        for templates in self.templates.values():
+            if templates.path.variables & _VALUE_VARIABLES:
+                return True
+            if templates.body is not None and not templates.body.whole_record:
+                return True
+        return False
+
+
+_VALUE_VARIABLES = frozenset({"record", "identity", "previous", "changed_fields"})
+
 
 def parse_configuration(configuration: Mapping[str, Any]) -> Compiled:
     """The configuration with defaults filled, validated and compiled (no rendering).

@@ -154,6 +154,11 @@ class Template:
     variables: frozenset[str]
     path: bool
 
+    @property
+    def whole_record(self) -> bool:
+        """Whether it is the default body, the record as JSON (`WHOLE_RECORD`)."""
+        return not self.path and self.source.strip() == WHOLE_RECORD
+
     def render(self, context: Mapping[str, Any]) -> str:
         """The text, stripped. Raises `TemplateProblem` with the reason."""
         try:
@@ -191,7 +196,7 @@ WHOLE_RECORD = "{{ record | tojson }}"
 
 def render_body(template: Template, context: Mapping[str, Any]) -> str:
     """A body: the rendered text, which must be JSON. Raises `TemplateProblem`."""
-    if template.source.strip() == WHOLE_RECORD:
+    if template.whole_record:
         # The sandbox costs three times `json.dumps` per record for the very same text.
         return _tojson(context["record"])
     text = template.render(context)

@@ -21,8 +21,10 @@ import json
 from collections.abc import Iterator
 from typing import Any
 
+import pyarrow as pa
+
 from syncline.connectors.delivery.policy import StatusRules
-from syncline.connectors.delivery.records import RESULT_OF, Event, Record
+from syncline.connectors.delivery.records import RESULT_OF, Event, Record, json_texts
 from syncline.connectors.delivery.sender import Reply, Request, shown_url
 from syncline.connectors.delivery.writer import DeliveryWriter, Outcome
 from syncline.connectors.http.connection import HttpConnection
@@ -35,6 +37,7 @@ from syncline.connectors.http.target_config import (
     parse_configuration,
 )
 from syncline.connectors.http.templates import (
+    Template,
     TemplateProblem,
     join_url,
     render_body,
@@ -55,9 +58,18 @@ class HttpWriter(DeliveryWriter):
         self.remembers_values = self.compiled.remembers_values
         self.base_url = connector.http_config.base_url
         self._warned = False
+        self._texts: list[str] | None = None
         super().__init__(plan, connector)
 
     # ------------------------------------------------------------- hooks
+
+    def values(self, batch: pa.RecordBatch) -> list[dict[str, Any]]:
+        """Empty values when no template reads them but as the whole record in JSON:
+        the bodies are then each record's `json_texts`; else the framework's."""
+        self._texts = None if self.compiled.reads_values else json_texts(batch)
+        if self._texts is None:
+            return super().values(batch)
+        return [{}] * batch.num_rows
 
     def status_rules(self) -> StatusRules:
         config = self.compiled.config
@@ -133,7 +145,7 @@ class HttpWriter(DeliveryWriter):
             headers: dict[str, str] = {}
             if templates.body is not None:
                 try:
-                    body = render_body(templates.body, context).encode()
+                    body = self._body(templates.body, record, context).encode()
                 except TemplateProblem as problem:
                     self.refuse(record, _refusal(event, "body", problem))
                     continue
@@ -176,7 +188,7 @@ class HttpWriter(DeliveryWriter):
 
         for record in records:
             try:
-                text = render_body(templates.body, self._context(record))
+                text = self._body(templates.body, record)
             except TemplateProblem as problem:
                 self.refuse(record, _refusal(event, "body", problem))
                 continue
@@ -200,6 +212,15 @@ class HttpWriter(DeliveryWriter):
             size += len(body) + 1
         if chunk:
             yield flush()
+
+    def _body(
+        self, template: Template, record: Record, context: dict[str, Any] | None = None
+    ) -> str:
+        """A record's body: its JSON text when the batch has them (`values`), else the
+        rendered template. Raises `TemplateProblem`."""
+        if self._texts is not None:
+            return self._texts[record.index]
+        return render_body(template, context if context is not None else self._context(record))
 
     def _context(self, record: Record) -> dict[str, Any]:
         return {
