@@ -6,8 +6,10 @@ each attempt at a rate slot (`RateBudget.reserve`). A request is retried by
 `policy` on a retryable status or when no answer came (refused, reset, timed
 out); every attempt sends the same bytes and the same idempotency key.
 Answers are handed to `done` as they come, in completion order, on the
-caller's thread. Requests run on an event loop this sender owns, driven from
-the calling thread, so nothing outlives a call to `send`.
+caller's thread; what they staged is made durable by a job on the sender's
+one worker thread, while other requests go on (`send`). Requests go over
+the connection's `transport.Transport` on an event loop this sender owns,
+driven from the calling thread, so nothing outlives a call to `send`.
 
 A cancel (`CallLimits.cancelled`) is looked at every `POLL_SECONDS`: every
 request in flight is dropped and `CallCanceled` raised. A request that runs
