@@ -25,17 +25,24 @@ import json
 import sqlite3
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from itertools import islice
 from pathlib import Path
 
-from syncline.connectors.delivery.records import Known
+from syncline.connectors.delivery.records import Known, json_bytes
 from syncline.connectors.writing import CommitLedger, CommittedBatch, RecordResult
 from syncline.errors import ConnectorError
 
 FILE_NAME = "records.sqlite"
-_CHUNK = 500
-"""Identities looked up per statement."""
 _SIGN = 1 << 63
+
+
+_FIELDS_2 = "json_extract(value, '$[0]'), json_extract(value, '$[1]')"
+"""A staged record row's identity and hash, from its JSON array."""
+_FIELDS = _FIELDS_2 + ", json_extract(value, '$[2]'), json_extract(value, '$[3]')"
+"""All its fields (with the remote id and the values sent)."""
+
+
+def _json_array(items: Sequence[object]) -> str:
+    return json_bytes(items).decode()
 
 
 def _signed(value: int) -> int:
@@ -101,19 +108,17 @@ class RecordMemory:
     def known(self, identities: Sequence[str]) -> dict[str, Known]:
         """What is remembered of these identities (absent: the API never confirmed them)."""
         connection = self._open()
-        found: dict[str, Known] = {}
-        unique = iter(dict.fromkeys(identities))
-        while chunk := list(islice(unique, _CHUNK)):
-            marks = ",".join("?" * len(chunk))
-            rows = connection.execute(
-                f"SELECT identity, hash, remote_id, vals FROM records WHERE identity IN ({marks})",
-                chunk,
-            )
-            for identity, content, remote_id, values in rows:
-                found[identity] = Known(
-                    _unsigned(content), remote_id, json.loads(values) if values else None
-                )
-        return found
+        # One statement, the identities as one JSON array: SQLite reads it without
+        # holding the interpreter, where a parameter per identity would.
+        rows = connection.execute(
+            "SELECT r.identity, r.hash, r.remote_id, r.vals FROM json_each(?) AS j "
+            "JOIN records AS r ON r.identity = j.value",
+            (_json_array(list(dict.fromkeys(identities))),),
+        )
+        return {
+            identity: Known(_unsigned(content), remote_id, json.loads(values) if values else None)
+            for identity, content, remote_id, values in rows
+        }
 
     def remember(
         self, identity: str, content: int, remote_id: str | None, values: str | None
@@ -159,25 +164,29 @@ class RecordMemory:
         try:
             connection.execute("BEGIN IMMEDIATE")
             records = staged.records
+            # The rows as one JSON array (see `known`), in order: a later row of an
+            # identity wins. A record keeps its remote id when a later answer has none.
             if any(row[2] is not None or row[3] is not None for row in records):
-                # A record keeps its remote id when a later answer carries none.
-                connection.executemany(
-                    "INSERT INTO records (identity, hash, remote_id, vals) VALUES (?, ?, ?, ?) "
+                connection.execute(
+                    "INSERT INTO records (identity, hash, remote_id, vals) "
+                    f"SELECT {_FIELDS} FROM json_each(?) WHERE true "
                     "ON CONFLICT (identity) DO UPDATE SET hash = excluded.hash, "
                     "remote_id = coalesce(excluded.remote_id, records.remote_id), "
                     "vals = coalesce(excluded.vals, records.vals)",
-                    records,
+                    (_json_array(records),),
                 )
             elif records:
-                # Only identities and hashes (most types): a third cheaper to bind and run.
-                connection.executemany(
-                    "INSERT INTO records (identity, hash) VALUES (?, ?) "
+                # Only identities and hashes (most types): cheaper to run.
+                connection.execute(
+                    "INSERT INTO records (identity, hash) "
+                    f"SELECT {_FIELDS_2} FROM json_each(?) WHERE true "
                     "ON CONFLICT (identity) DO UPDATE SET hash = excluded.hash",
-                    [row[:2] for row in records],
+                    (_json_array(records),),
                 )
             if staged.forgotten:
-                connection.executemany(
-                    "DELETE FROM records WHERE identity = ?", [(i,) for i in staged.forgotten]
+                connection.execute(
+                    "DELETE FROM records WHERE identity IN (SELECT value FROM json_each(?))",
+                    (_json_array(staged.forgotten),),
                 )
             if staged.marks:
                 connection.executemany("INSERT INTO marks VALUES (?, ?, ?, ?, ?)", staged.marks)
