@@ -155,6 +155,15 @@ def json_texts(batch: pa.RecordBatch, names: list[str] | None = None) -> list[st
     converting value by value (nested, binary, times of day, durations) or a text
     holds a control character.
     """
+    parts = json_object_parts(batch, names)
+    if parts is None:
+        return None
+    return pc.binary_join_element_wise(*parts, "").to_pylist()  # type: ignore[no-any-return]
+
+
+def json_object_parts(batch: pa.RecordBatch, names: list[str] | None = None) -> list[Any] | None:
+    """What `json_texts` joins (with no separator) into each row's JSON object: texts
+    and arrays of texts, to join with more around them. None as for `json_texts`."""
     keys = names if names is not None else batch.schema.names
     parts: list[Any] = []
     for number, (key, column) in enumerate(zip(keys, batch.columns, strict=True)):
@@ -164,8 +173,23 @@ def json_texts(batch: pa.RecordBatch, names: list[str] | None = None) -> list[st
         opening = "{" if number == 0 else ","
         parts += [opening + json.dumps(key, ensure_ascii=False) + ":", text]
     if not parts:
-        return ["{}"] * batch.num_rows
-    return pc.binary_join_element_wise(*parts, "}", "").to_pylist()  # type: ignore[no-any-return]
+        return [pa.array(["{}"] * batch.num_rows, pa.string())]
+    return [*parts, "}"]
+
+
+def hex_digits(values: pa.Array) -> pa.Array:
+    """Unsigned 64-bit integers as 16 lowercase hex digits each, in bulk."""
+    wide = values.cast(pa.uint64())
+    mask = pa.scalar(0xFFFF, pa.uint64())
+    quarters = [
+        pc.take(_HEX4, pc.bit_wise_and(pc.shift_right(wide, pa.scalar(shift, pa.uint64())), mask))
+        for shift in (48, 32, 16, 0)
+    ]
+    return pc.binary_join_element_wise(*quarters, "")
+
+
+_HEX4 = pa.array([f"{i:04x}" for i in range(1 << 16)], pa.string())
+"""Every 16-bit value's four hex digits, by value."""
 
 
 _CONTROL = r"[\x00-\x1f]"

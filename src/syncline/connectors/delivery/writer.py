@@ -30,7 +30,7 @@ from typing import Any
 import pyarrow as pa
 
 from syncline.connectors.delivery.connector import DeliveryConnector
-from syncline.connectors.delivery.keys import idempotency_key
+from syncline.connectors.delivery.keys import key_parts, keyed
 from syncline.connectors.delivery.memory import RecordMemory
 from syncline.connectors.delivery.policy import Backoff, RetrySettings, StatusRules
 from syncline.connectors.delivery.records import (
@@ -113,7 +113,7 @@ class DeliveryWriter(KeyedWriter):
         with `refuse` instead.
         """
 
-    def values(self, batch: pa.RecordBatch) -> list[dict[str, Any]]:
+    def values(self, batch: pa.RecordBatch, keys: RecordKeys) -> list[dict[str, Any]]:
         """The records' values (`Record.values`) as the type's requests need them:
         `json_rows`. A type that builds its bodies from the batch otherwise may give
         empty ones, when nothing else needs them (`remembers_values` is False)."""
@@ -166,7 +166,7 @@ class DeliveryWriter(KeyedWriter):
     ) -> BatchResult:
         if keys is None:
             raise ConnectorError(f"a {self.connector.type_id} writer needs the records' identities")
-        rows = self.values(batch)
+        rows = self.values(batch, keys)
         identities = list(keys.identities)
         known = self.memory.known(identities) if self._needs_memory() else {}
         results = [RecordResult.SKIPPED] * len(rows)
@@ -197,16 +197,15 @@ class DeliveryWriter(KeyedWriter):
                     record.previous, record.remote_id = remembered.values, remembered.remote_id
                 grouped.setdefault(None if mixed else event, []).append(record)
 
-        def keyed() -> Iterator[Request]:
+        parts = key_parts(identities, hashes)
+        sync_id, header = self.context.sync_id, self.connector.options.idempotency_header
+
+        def with_keys() -> Iterator[Request]:
             for event, records in grouped.items():
+                name = event.value if event is not None else "records"
                 for request in self.requests(event, records):
-                    request.key = idempotency_key(
-                        self.context.sync_id,
-                        event.value if event is not None else "records",
-                        [r.identity for r in request.records],
-                        [r.hash for r in request.records],
-                    )
-                    request.headers[self.connector.options.idempotency_header] = request.key
+                    request.key = keyed(sync_id, name, [parts[r.index] for r in request.records])
+                    request.headers[header] = request.key
                     yield request
 
         def done(request: Request, reply: Reply) -> None:
@@ -216,24 +215,27 @@ class DeliveryWriter(KeyedWriter):
                     f"{len(outcomes)} outcomes for a request of {len(request.records)} records"
                 )
             captured = self._capture(request, reply)
+            records = request.records
             if captured is None and self._confirmed_alike(outcomes):
                 # The usual answer: every record confirmed alike, nothing to say; in bulk.
                 result = outcomes[0].result
-                for record in request.records:
+                for record in records:
                     results[record.index] = result
-                self.memory.remember_all([(r.identity, r.hash) for r in request.records])
+                self.memory.remember_all([(r.identity, r.hash) for r in records])
+                first = records[0].index
+                if records[-1].index - first == len(records) - 1:  # consecutive: one run
+                    runs = [(first, len(records), result)]
+                else:
+                    runs = _runs([(record.index, result) for record in records])
             else:
-                self._each(request.records, outcomes, captured, results, messages)
+                self._each(records, outcomes, captured, results, messages)
+                pairs = zip(records, outcomes, strict=True)
+                runs = _runs([(record.index, outcome.result) for record, outcome in pairs])
             if number is not None and self.plan.mark is not None:
-                pairs = zip(request.records, outcomes, strict=True)
-                self.memory.mark(
-                    self.plan.mark.execution_id,
-                    number,
-                    _runs([(record.index, outcome.result) for record, outcome in pairs]),
-                )
+                self.memory.mark(self.plan.mark.execution_id, number, runs)
 
         try:
-            self.sender.send(keyed(), done, self._settle)
+            self.sender.send(with_keys(), done, self._settle)
         finally:
             self.memory.flush()
         # Records the type set aside while it built the requests (`refuse`).

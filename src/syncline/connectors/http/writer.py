@@ -43,7 +43,7 @@ from syncline.connectors.http.templates import (
     render_body,
     render_path,
 )
-from syncline.connectors.writing import RecordResult, WritePlan
+from syncline.connectors.writing import RecordKeys, RecordResult, WritePlan
 from syncline.errors import ConnectorError, ValidationFailed
 
 
@@ -63,12 +63,12 @@ class HttpWriter(DeliveryWriter):
 
     # ------------------------------------------------------------- hooks
 
-    def values(self, batch: pa.RecordBatch) -> list[dict[str, Any]]:
+    def values(self, batch: pa.RecordBatch, keys: RecordKeys) -> list[dict[str, Any]]:
         """Empty values when no template reads them but as the whole record in JSON:
         the bodies are then each record's `json_texts`; else the framework's."""
         self._texts = None if self.compiled.reads_values else json_texts(batch)
         if self._texts is None:
-            return super().values(batch)
+            return super().values(batch, keys)
         return [{}] * batch.num_rows
 
     def status_rules(self) -> StatusRules:

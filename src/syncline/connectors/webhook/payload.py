@@ -22,12 +22,15 @@ import gzip
 import hashlib
 import hmac
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
+import pyarrow as pa
+import pyarrow.compute as pc
+
 from syncline.connectors.delivery.keys import record_hash
-from syncline.connectors.delivery.records import Record, json_bytes
+from syncline.connectors.delivery.records import Record, hex_digits, json_bytes, json_object_parts
 
 EVENT = "sync.records"
 SECRET_PREFIX = "whsec_"  # noqa: S105 - the format's marker, not a secret
@@ -77,22 +80,33 @@ def body(
     return json_bytes(document)
 
 
+def record_texts(
+    batch: pa.RecordBatch, names: list[str], hashes: Sequence[int]
+) -> list[str] | None:
+    """Each record of `batch` as its item of the body, `{"hash", "fields"}`, in JSON
+    text built in bulk (`records.json_object_parts`; None when it cannot be)."""
+    fields = json_object_parts(batch, names)
+    if fields is None:
+        return None
+    hexes = hex_digits(pa.array(hashes, pa.uint64()))
+    items = pc.binary_join_element_wise('{"hash":"', hexes, '","fields":', *fields, "}", "")
+    return items.to_pylist()  # type: ignore[no-any-return]
+
+
 def body_of_texts(
     sync_id: str,
     sync_name: str,
     records: list[Record],
-    fields: list[str],
+    items: list[str],
     *,
     metadata: Mapping[str, Any] | None = None,
 ) -> bytes:
-    """`body`, from the JSON text of each record's fields (`fields[record.index]`,
-    from `records.json_texts`, names normalized already): the same document."""
-    items = ",".join(
-        [f'{{"hash":"{record_hash(r.hash)}","fields":{fields[r.index]}}}' for r in records]
-    )
+    """`body`, from each record's item (`items[record.index]`, from `record_texts`,
+    names normalized already): the same document."""
+    joined = ",".join([items[record.index] for record in records])
     head = json_bytes({"event": EVENT, "object": {"id": sync_id, "name": sync_name}})
     # The head without its closing braces, then the records, then what follows them.
-    parts = [head[:-2], b',"records":[', items.encode(), b"]}"]
+    parts = [head[:-2], b',"records":[', joined.encode(), b"]}"]
     if metadata:
         parts += [b',"metadata":', json_bytes(dict(metadata))]
     parts.append(b"}")

@@ -8,7 +8,7 @@ from typing import Any
 
 import pyarrow as pa
 
-from syncline.connectors.delivery.records import Event, Record, json_texts
+from syncline.connectors.delivery.records import Event, Record
 from syncline.connectors.delivery.sender import Request
 from syncline.connectors.delivery.writer import DeliveryWriter
 from syncline.connectors.webhook.payload import (
@@ -16,10 +16,11 @@ from syncline.connectors.webhook.payload import (
     body_of_texts,
     compressed,
     field_names,
+    record_texts,
     signature_headers,
 )
 from syncline.connectors.webhook.target import WebhookTarget, WebhookTargetConfig
-from syncline.connectors.writing import WritePlan
+from syncline.connectors.writing import RecordKeys, WritePlan
 
 
 class WebhookWriter(DeliveryWriter):
@@ -36,13 +37,13 @@ class WebhookWriter(DeliveryWriter):
         self.secret = connector.webhook_config.secret.get_secret_value()
         self._texts: list[str] | None = None
 
-    def values(self, batch: pa.RecordBatch) -> list[dict[str, Any]]:
-        """Empty values when the batch's fields become JSON text in bulk (`json_texts`),
-        which the bodies are then made of; else the framework's."""
+    def values(self, batch: pa.RecordBatch, keys: RecordKeys) -> list[dict[str, Any]]:
+        """Empty values when the records' items become JSON text in bulk
+        (`record_texts`), which the bodies are then made of; else the framework's."""
         names = field_names(batch.schema.names, normalize=self.settings.normalize_field_names)
-        self._texts = None if names is None else json_texts(batch, names)
+        self._texts = None if names is None else record_texts(batch, names, keys.hashes)
         if self._texts is None:
-            return super().values(batch)
+            return super().values(batch, keys)
         return [{}] * batch.num_rows
 
     def requests(self, event: Event | None, records: list[Record]) -> Iterator[Request]:
