@@ -65,44 +65,48 @@ def body() -> bytes:
 Way = Callable[[str, bytes, int, int], Awaitable[None]]
 
 
+async def _drive(send: Callable[[], Awaitable[None]], requests: int, width: int) -> None:
+    """`requests` calls of `send`, `width` at a time."""
+    left = iter(range(requests))
+
+    async def worker() -> None:
+        for _ in left:
+            await send()
+
+    await asyncio.gather(*(worker() for _ in range(width)))
+
+
 async def with_httpx(url: str, content: bytes, requests: int, width: int) -> None:
-    limits = httpx.Limits(max_connections=width)
-    async with httpx.AsyncClient(limits=limits) as client:
-        left = iter(range(requests))
+    async with httpx.AsyncClient(limits=httpx.Limits(max_connections=width)) as client:
 
-        async def worker() -> None:
-            for _ in left:
-                (await client.post(url, content=content, headers=HEADERS)).raise_for_status()
+        async def send() -> None:
+            (await client.post(url, content=content, headers=HEADERS)).raise_for_status()
 
-        await asyncio.gather(*(worker() for _ in range(width)))
+        await _drive(send, requests, width)
 
 
 async def with_httpx_transport(url: str, content: bytes, requests: int, width: int) -> None:
     async with httpx.AsyncHTTPTransport(limits=httpx.Limits(max_connections=width)) as transport:
-        left = iter(range(requests))
 
-        async def worker() -> None:
-            for _ in left:
-                request = httpx.Request("POST", url, content=content, headers=HEADERS)
-                response = await transport.handle_async_request(request)
-                await response.aread()
-                await response.aclose()
+        async def send() -> None:
+            request = httpx.Request("POST", url, content=content, headers=HEADERS)
+            response = await transport.handle_async_request(request)
+            await response.aread()
+            await response.aclose()
 
-        await asyncio.gather(*(worker() for _ in range(width)))
+        await _drive(send, requests, width)
 
 
 async def with_aiohttp(url: str, content: bytes, requests: int, width: int) -> None:
     connector = aiohttp.TCPConnector(limit=width)
     async with aiohttp.ClientSession(connector=connector) as session:
-        left = iter(range(requests))
 
-        async def worker() -> None:
-            for _ in left:
-                async with session.post(url, data=content, headers=HEADERS) as response:
-                    response.raise_for_status()
-                    await response.read()
+        async def send() -> None:
+            async with session.post(url, data=content, headers=HEADERS) as response:
+                response.raise_for_status()
+                await response.read()
 
-        await asyncio.gather(*(worker() for _ in range(width)))
+        await _drive(send, requests, width)
 
 
 WAYS: list[tuple[str, Way]] = [

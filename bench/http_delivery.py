@@ -74,7 +74,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import httpx
 import psycopg
-from harness.common import REPO_DIR, WORK_DIR, BenchError, run_child, tail
+from harness.common import REPO_DIR, WORK_DIR, BenchError, git, run_child, tail
 from harness.http_cases import ADMIN_DSN, Kind, create_table_sql, dsn, kinds
 
 HARNESS = Path(__file__).resolve().parent / "harness"
@@ -329,17 +329,6 @@ def measure(bench: Bench) -> tuple[list[Case], Run | None, list[Run]]:
 # ------------------------------------------------------------------ report
 
 
-def _git(*args: str) -> str:
-    done = subprocess.run(  # noqa: S603
-        ["git", *args],  # noqa: S607
-        cwd=REPO_DIR,
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    return done.stdout.strip() if done.returncode == 0 else ""
-
-
 def machine(database: str) -> list[tuple[str, str]]:
     cpuinfo = Path("/proc/cpuinfo").read_text()
     model = next(
@@ -353,8 +342,8 @@ def machine(database: str) -> list[tuple[str, str]]:
     )
     with psycopg.connect(dsn(database)) as conn:
         found = conn.execute("SHOW server_version").fetchone()
-    commit = _git("rev-parse", "--short", "HEAD") or "unknown"
-    dirty = " + uncommitted changes in src/" if _git("status", "--porcelain", "--", "src") else ""
+    commit = git("rev-parse", "--short", "HEAD") or "unknown"
+    dirty = " + uncommitted changes in src/" if git("status", "--porcelain", "--", "src") else ""
     return [
         ("CPU", model),
         ("cores (logical, usable)", f"{os.cpu_count()}, {len(os.sched_getaffinity(0))}"),

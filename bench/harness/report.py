@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import os
 import platform
-import subprocess
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
-from harness.common import REPO_DIR, RESULTS_DIR, CaseResult, Measurement
+from harness.common import RESULTS_DIR, CaseResult, Measurement, git
 from harness.data import mysql_connect, pg_connect
 
 PHASES = {
@@ -31,20 +30,6 @@ def _read(path: str) -> str:
         return Path(path).read_text()
     except OSError:
         return ""
-
-
-def _git(*args: str) -> str:
-    try:
-        done = subprocess.run(  # noqa: S603
-            ["git", *args],  # noqa: S607
-            cwd=REPO_DIR,
-            capture_output=True,
-            text=True,
-            check=False,
-        )
-    except OSError:
-        return ""
-    return done.stdout.strip() if done.returncode == 0 else ""
 
 
 def _versions() -> tuple[str, str]:
@@ -76,8 +61,8 @@ def machine() -> list[tuple[str, str]]:
          if line.startswith("MemTotal:")),
         0,
     )  # fmt: skip
-    commit = _git("rev-parse", "HEAD") or "unknown"
-    dirty = _git("status", "--porcelain", "--", "src")
+    commit = git("rev-parse", "HEAD") or "unknown"
+    dirty = git("status", "--porcelain", "--", "src")
     pg, maria = _versions()
     return [
         ("CPU", model),
