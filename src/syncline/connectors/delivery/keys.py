@@ -19,16 +19,10 @@ import pyarrow.compute as pc
 KEY_PREFIX = "syncline-"
 
 
-def idempotency_key(
-    sync_id: str, event: str, identities: Sequence[str], hashes: Sequence[int]
-) -> str:
-    """The idempotency key of a request carrying these records (see the module docstring)."""
-    return keyed(sync_id, event, key_parts(identities, hashes))
-
-
 def key_parts(identities: Sequence[str], hashes: Sequence[int]) -> list[str]:
     """Each record's part of a key: `\\x00 identity \\x01 hash`, made in bulk (a batch's
-    at once; a request's key joins those of its records, `keyed`)."""
+    at once; a request's key joins those of its records, `keyed`). Raises `ValueError`
+    when the lists differ in length."""
     if len(identities) != len(hashes):
         raise ValueError(f"{len(identities)} identities for {len(hashes)} hashes")
     parts = pc.binary_join_element_wise(

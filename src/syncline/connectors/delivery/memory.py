@@ -135,8 +135,7 @@ class RecordMemory:
     def remember_all(self, confirmed: list[tuple[str, int]]) -> None:
         """Stage: the API confirmed these `(identity, hash)`, with no remote id or values."""
         self._records.extend(
-            (identity, content - (1 << 64) if content >= _SIGN else content, None, None)
-            for identity, content in confirmed
+            (identity, _signed(content), None, None) for identity, content in confirmed
         )
 
     def forget_record(self, identity: str) -> None:

@@ -231,14 +231,12 @@ class HttpWriter(DeliveryWriter):
                 text = json.dumps(json.loads(text), ensure_ascii=False, separators=(",", ":"))
             yield record, text.encode()
 
-    def _body(
-        self, template: Template, record: Record, context: dict[str, Any] | None = None
-    ) -> str:
+    def _body(self, template: Template, record: Record, context: dict[str, Any]) -> str:
         """A record's body: its JSON text when the batch has them (`values`), else the
-        rendered template. Raises `TemplateProblem`."""
+        template rendered in `context`. Raises `TemplateProblem`."""
         if self._texts is not None:
             return self._texts[record.index]
-        return render_body(template, context if context is not None else self._context(record))
+        return render_body(template, context)
 
     def _context(self, record: Record) -> dict[str, Any]:
         return {
