@@ -187,8 +187,8 @@ TIMED = (
     ),
     (
         "syncline.connectors.delivery.writer",
-        "idempotency_key",
-        "idempotency keys (`idempotency_key`)",
+        "key_parts",
+        "idempotency key parts, a batch at a time (`key_parts`)",
         2,
     ),
     (
