@@ -95,6 +95,12 @@ class Settings(BaseSettings):
     url: str = Field(
         default="http://127.0.0.1:8000", description="Where CLI commands reach the server."
     )
+    ui_session_hours: float = Field(
+        default=12.0,
+        gt=0,
+        le=24 * 30,
+        description="Hours a web UI sign-in lasts before the UI asks for the API key again.",
+    )
     scheduler: bool = Field(default=True, description="Run the scheduler inside `syncline serve`.")
     scheduler_interval: float = Field(
         default=5.0, gt=0, description="Seconds between two looks at which syncs are due."

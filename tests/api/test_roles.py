@@ -15,6 +15,7 @@ from fastapi.testclient import TestClient
 
 from syncline.api.route_table import operations
 from syncline.store.organizations import OrganizationRepository, generate_api_key
+from syncline.ui.errors import is_ui_path
 from tests.api.conftest import Org, Server, add_member, basic_auth
 from tests.api.sync_fixtures import SyncSetup
 
@@ -87,11 +88,12 @@ RANK = {VIEWER: 0, USER: 1, ADMIN: 2, DEPLOYMENT: 3}
 
 
 def _served(server: Server) -> set[tuple[str, str]]:
+    """The API's routes; the UI's pages have their own table (`test_ui_roles.PAGES`)."""
     return {
         (method, route.path)
         for route in operations(server.app)
         for method in route.methods
-        if method != "HEAD"
+        if method != "HEAD" and not is_ui_path(route.path)
     }
 
 

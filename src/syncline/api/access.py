@@ -44,9 +44,13 @@ def allow(rule: Rule) -> Any:
 
 
 def rules_of(route: Operation) -> list[Rule]:
-    """The rules a route declares among its own dependencies (exactly one is right)."""
-    checks: list[object] = [dep.call for dep in route.dependant.dependencies]
-    return [check.rule for check in checks if isinstance(check, _Check)]
+    """The rules a route declares among its own dependencies (exactly one is right).
+
+    A check is any dependency with a `rule` attribute holding a `Rule`: the API's
+    (`allow`) and the UI's pages (`syncline.ui.access.page`) alike.
+    """
+    rules = (getattr(dep.call, "rule", None) for dep in route.dependant.dependencies)
+    return [rule for rule in rules if isinstance(rule, Rule)]
 
 
 def require_rules(app: FastAPI) -> None:
@@ -58,6 +62,7 @@ def require_rules(app: FastAPI) -> None:
     ]
     if wrong:
         raise RuntimeError(
-            "every API route declares exactly one access rule "
-            "(dependencies=[allow(...)], syncline.api.access); not: " + "; ".join(wrong)
+            "every route declares exactly one access rule "
+            "(dependencies=[allow(...)], syncline.api.access; pages: syncline.ui.access); not: "
+            + "; ".join(wrong)
         )

@@ -34,6 +34,7 @@ from syncline.services.runs import Runtime
 from syncline.settings import SUPPORTED_API_VERSIONS, Settings, get_settings
 from syncline.store.db import Store
 from syncline.store.secrets import SecretBox
+from syncline.ui import ui
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -119,6 +120,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.include_router(router)
     docs.install(app)
     openapi.install(app)
+    ui.install(app)
     require_rules(app)
     return app
 

@@ -4,9 +4,12 @@ The guard is a pure ASGI middleware, the app's outermost, so nothing inside it
 (FastAPI's body parsing, the idempotency middleware) has read a byte of the
 body when it decides:
 
-- a write (POST, PUT, PATCH, DELETE) with missing or invalid credentials gets
-  401 without its body being read; the principal of a valid one is kept in the
-  request scope (`syncline.principal`), so the route does not look it up again;
+- a write (POST, PUT, PATCH, DELETE) to the API (`/api/...`) with missing or
+  invalid credentials gets 401 without its body being read; the principal of a
+  valid one is kept in the request scope (`syncline.principal`), so the route
+  does not look it up again. The web UI's pages authenticate their session
+  cookie themselves, in the page's first dependency, which runs before any
+  body is read (`syncline.ui.access`);
 - a `Content-Length` above `max_body_mb` gets 413 at once;
 - a body without a `Content-Length` is counted as the app reads it and cut with
   413 at the limit;
@@ -42,6 +45,14 @@ from syncline.services.auth import authenticate
 log = logging.getLogger("syncline.api")
 
 _WRITES = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+API_PREFIX = "/api"
+
+
+def is_api_path(path: str) -> bool:
+    """Whether `path` belongs to the API (`/api` and below), not to the web UI."""
+    return path == API_PREFIX or path.startswith(API_PREFIX + "/")
+
+
 _CLOSE = {"Connection": "close"}
 _DISCONNECT: Message = {"type": "http.disconnect"}
 
@@ -61,7 +72,7 @@ class RequestGuard:
         exchange = _Exchange(self, scope, receive, send)
         headers = Headers(scope=scope)
 
-        if scope["method"] in _WRITES:
+        if scope["method"] in _WRITES and is_api_path(scope["path"]):
             state: AppState = scope["app"].state.syncline
             try:
                 scope[PRINCIPAL_SCOPE_KEY] = await run_in_threadpool(

@@ -144,3 +144,7 @@ SIGNED_LINK = Rule(
     "The link's signature, issued to a caller allowed to read the log and valid for minutes, "
     "is the credential; download tools send no Authorization header.",
 )
+SIGN_IN = Rule(
+    Gate.NO_CREDENTIAL,
+    "The web UI's sign-in page: the API key typed into its form is the credential.",
+)

@@ -1,0 +1,1 @@
+"""Syncline's web UI (see `syncline.ui.ui`)."""
