@@ -1,11 +1,13 @@
 #!/usr/bin/env bash
-# Install, start and configure the local test databases on Debian/Ubuntu, as root.
+# Install, start and configure what the test suite needs locally (databases, Node,
+# Chromium) on Debian/Ubuntu, as root.
 #
-# Usage: scripts/provision_services.sh [postgresql] [mariadb] [node]
+# Usage: scripts/provision_services.sh [postgresql] [mariadb] [node] [chromium]
 #
 # scripts/test.sh calls this for the services scripts/check_services.py found
-# unusable, only as root with apt-get and without SYNCLINE_NO_INSTALL=1. Each
-# step is idempotent and runs only when needed:
+# unusable and for Node or Chromium when missing, only as root with apt-get and
+# without SYNCLINE_NO_INSTALL=1. Each step is idempotent and runs only when
+# needed:
 #   PostgreSQL: apt-get install postgresql; start the cluster listening on
 #     SYNCLINE_TEST_PG_PORT (pg_ctlcluster --skip-systemctl-redirect); trust
 #     SYNCLINE_TEST_PG_USER from 127.0.0.1 and ::1 in pg_hba.conf; create that
@@ -17,6 +19,8 @@
 #     empty password (alongside unix_socket), since an existing server's
 #     accounts are not ours to change.
 #   Node: apt-get install nodejs and/or npm, whichever command is missing.
+#   Chromium: apt-get install --no-install-recommends chromium and
+#     fonts-liberation, whichever is missing.
 # Servers on other hosts are left alone.
 set -euo pipefail
 
@@ -201,6 +205,27 @@ provision_node() {
     command -v npm >/dev/null || fail "npm is still missing after installing ${packages[*]}"
 }
 
+# ------------------------------------------------------------------ Chromium
+
+# The browser tests (tests/ui/) drive Debian's chromium through Playwright; no
+# browser is downloaded. Its recommends (upower, udev, Mesa, a notification
+# daemon, printer settings) are for a desktop and a headless browser needs
+# none of them, except the fonts: the Liberation fonts (metric-compatible with
+# Arial, Times and Courier) are what pages render their text with.
+provision_chromium() {
+    local packages=()
+    [[ -x /usr/bin/chromium ]] || packages+=(chromium)
+    [[ "$(dpkg-query -W -f='${Status}' fonts-liberation 2>/dev/null)" == "install ok installed" ]] ||
+        packages+=(fonts-liberation)
+    if [[ ${#packages[@]} -eq 0 ]]; then
+        say "chromium and fonts-liberation are installed"
+        return 0
+    fi
+    apt_install --no-install-recommends "${packages[@]}"
+    [[ -x /usr/bin/chromium ]] || fail "/usr/bin/chromium is still missing after installing ${packages[*]}"
+    say "$(/usr/bin/chromium --version 2>/dev/null || printf 'chromium installed')"
+}
+
 for service in "$@"; do
     case "$service" in
         postgresql)
@@ -210,6 +235,7 @@ for service in "$@"; do
             if is_local "$MYSQL_HOST"; then provision_mariadb; else say "MariaDB at $MYSQL_HOST is not local; leaving it alone"; fi
             ;;
         node) provision_node ;;
-        *) fail "unknown service $service (known: postgresql, mariadb, node)" ;;
+        chromium) provision_chromium ;;
+        *) fail "unknown service $service (known: postgresql, mariadb, node, chromium)" ;;
     esac
 done

@@ -16,8 +16,14 @@
 # 3. Makes sure `node` and `npm` exist for the TypeScript SDK test: when one is
 #    missing it installs Debian's nodejs/npm the same way (root, apt-get, not
 #    SYNCLINE_NO_INSTALL=1), else warns. The test runs `npm ci` itself.
-# 4. Runs, stopping at the first failure: ruff check, ruff format --check,
-#    mypy (strict, configured in pyproject.toml), pytest "$@".
+# 4. Makes sure Chromium exists for the browser tests (tests/ui/, Playwright):
+#    SYNCLINE_CHROMIUM, default /usr/bin/chromium. When /usr/bin/chromium is the
+#    one missing it installs Debian's chromium and fonts-liberation the same way
+#    (root, apt-get, not SYNCLINE_NO_INSTALL=1), else warns. No browser is ever
+#    downloaded (never `playwright install`).
+# 5. Runs, stopping at the first failure: ruff check, ruff format --check,
+#    mypy (strict, configured in pyproject.toml), pytest "$@". Failed browser
+#    tests leave a screenshot and a Playwright trace under test-artifacts/.
 set -euo pipefail
 
 # shellcheck source=scripts/lib.sh
@@ -85,6 +91,24 @@ if ! command -v node >/dev/null || ! command -v npm >/dev/null; then
         fi
         printf 'warning: node or npm is missing and was not installed (%s);\n' "$reason" >&2
         printf '         tests/e2e/test_typescript_sdk.py will fail. Install them: apt-get install nodejs npm\n' >&2
+    fi
+fi
+
+header "Checking Chromium (the browser tests)"
+chromium="${SYNCLINE_CHROMIUM:-/usr/bin/chromium}"
+if [[ ! -x "$chromium" ]]; then
+    if [[ "$chromium" == /usr/bin/chromium ]] && may_provision; then
+        scripts/provision_services.sh chromium || die "installing Chromium failed (see above)"
+    else
+        if [[ "$chromium" != /usr/bin/chromium ]]; then
+            reason="SYNCLINE_CHROMIUM names it; install that browser there or unset SYNCLINE_CHROMIUM"
+        elif [[ "${SYNCLINE_NO_INSTALL:-}" == "1" ]]; then
+            reason="SYNCLINE_NO_INSTALL=1"
+        else
+            reason="that needs root and apt-get"
+        fi
+        printf 'warning: no Chromium at %s and none was installed (%s);\n' "$chromium" "$reason" >&2
+        printf '         the tests in tests/ui/ will fail. Install it: apt-get install chromium fonts-liberation\n' >&2
     fi
 fi
 
