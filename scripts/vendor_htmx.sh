@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Fetch htmx's browser file from npm (htmx.org, pinned below) into
-# src/syncline/ui/static/vendor/htmx/, with its licence.
+# src/syncline/ui/static/htmx/, with its licence.
 #
 # Run by hand to upgrade htmx, then commit the result: the file is part of the
 # package, so the UI loads nothing from the network and installs need no npm.
@@ -9,7 +9,7 @@ set -euo pipefail
 VERSION="2.0.11"
 
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
-target="src/syncline/ui/static/vendor/htmx"
+target="src/syncline/ui/static/htmx"
 work="$(mktemp -d)"
 trap 'rm -rf "$work"' EXIT
 

@@ -26,6 +26,8 @@ PAGES: dict[tuple[str, str], str] = {
     ("POST", "/signin"): ANYONE,
     ("POST", "/signout"): VIEWER,
     ("GET", "/"): VIEWER,
+    ("GET", "/syncs/new"): USER,
+    ("POST", "/syncs/new"): USER,
     ("GET", "/syncs/{sync_id}"): VIEWER,
     ("GET", "/syncs/{sync_id}/progress"): VIEWER,
     ("POST", "/syncs/{sync_id}/start"): USER,

@@ -19,8 +19,8 @@ from fastapi.responses import RedirectResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from syncline.api.errors import status_of
-from syncline.api.route_table import allowed_methods
 from syncline.api.request_guard import is_api_path
+from syncline.api.route_table import allowed_methods
 from syncline.errors import SynclineError
 from syncline.ui.access import SignInNeeded, signin_url
 from syncline.ui.pages import render

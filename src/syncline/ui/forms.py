@@ -20,13 +20,13 @@ def field_errors(exc: ValidationFailed) -> dict[str, str]:
     if isinstance(details, list):
         for detail in details:
             if isinstance(detail, dict):
-                path = str(detail.get("path") or "")
-                found.setdefault(path, str(detail.get("message") or exc.message))
+                where = str(detail.get("path") or "")
+                found.setdefault(where, str(detail.get("message") or exc.message))
     path = exc.metadata.get("path")
     key = path if isinstance(path, str) else ""
     if key not in found:
         # The message of a single-path error may start with its path; show it plainly.
-        message = exc.message
+        message: str = exc.message
         if key and message.startswith(f"{key}: "):
             message = message[len(key) + 2 :]
         found[key] = message

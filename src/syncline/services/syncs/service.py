@@ -178,6 +178,16 @@ class SyncService:
             sync = SyncRepository(session, self.principal.organization_id).get(sync_id)
             return self._view(session, sync)
 
+    def model_info(self, model_id: str) -> ModelInfo:
+        """What sync validation knows of one model (its fields, types and value
+        domains), for suggesting mappings. Raises `NotFound`."""
+        with self.store.session() as session:
+            model = ModelRepository(session, self.principal.organization_id).get(model_id)
+            connection = ConnectionRepository(session, self.principal.organization_id).get(
+                model.connection_id
+            )
+            return model_info(model, _connector_class(connection.type))
+
     def page(self, filters: ListFilters, page_token: str | None, limit: int | None) -> SyncPage:
         """One page of the listing, newest change first.
 
