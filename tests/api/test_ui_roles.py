@@ -34,6 +34,12 @@ PAGES: dict[tuple[str, str], str] = {
     ("POST", "/syncs/{sync_id}/cancel"): USER,
     ("POST", "/syncs/{sync_id}/active"): USER,
     ("GET", "/syncs/{sync_id}/executions/{execution_id}"): VIEWER,
+    ("GET", "/settings"): VIEWER,
+    ("POST", "/settings/organization"): ADMIN,
+    ("POST", "/settings/users"): ADMIN,
+    ("POST", "/settings/keys"): ADMIN,
+    ("GET", "/settings/keys/{key_id}/revoke"): ADMIN,
+    ("POST", "/settings/keys/{key_id}/revoke"): ADMIN,
 }
 RANK = {VIEWER: 0, USER: 1, ADMIN: 2}
 

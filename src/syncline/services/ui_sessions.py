@@ -73,6 +73,17 @@ def session_principal(store: Store, token: str | None) -> Principal | None:
         )
 
 
+def session_key_id(store: Store, token: str | None) -> str | None:
+    """The id of the API key an unexpired session was made with, or None.
+
+    Revoking that key ends the session: the settings page warns before.
+    """
+    if not token:
+        return None
+    with store.session() as session:
+        return UiSessionRepository(session).key_id(token, utcnow())
+
+
 def sign_out(store: Store, token: str | None) -> None:
     """End the session of `token`, if any."""
     if token:

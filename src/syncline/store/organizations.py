@@ -56,6 +56,15 @@ class OrganizationRepository:
         self.session.flush()
         return organization
 
+    def rename(self, organization_id: str, name: str) -> Organization | None:
+        """Give an organization a new name; the organization, or None when there is none."""
+        organization = self.get(organization_id)
+        if organization is None:
+            return None
+        organization.name = name
+        self.session.flush()
+        return organization
+
     def users(self, organization_id: str) -> list[User]:
         """The users of an organization, oldest first."""
         return list(
@@ -106,6 +115,42 @@ class OrganizationRepository:
     def revoke_api_keys(self, user: User) -> None:
         """Delete every key of a user."""
         self.session.execute(delete(ApiKey).where(ApiKey.user_id == user.id))
+
+    def api_keys(self, organization_id: str) -> list[tuple[ApiKey, User]]:
+        """Every key of an organization with its user, by user then key (oldest first)."""
+        if not is_id(organization_id):
+            return []
+        rows = self.session.execute(
+            select(ApiKey, User)
+            .join(User, User.id == ApiKey.user_id)
+            .where(ApiKey.organization_id == organization_id)
+            .order_by(User.created_at, User.id, ApiKey.created_at, ApiKey.id)
+        )
+        return [(row[0], row[1]) for row in rows]
+
+    def get_api_key(self, organization_id: str, key_id: str) -> tuple[ApiKey, User] | None:
+        """One key of an organization with its user, or None (also for another organization's)."""
+        if not is_id(organization_id) or not is_id(key_id):
+            return None
+        row = self.session.execute(
+            select(ApiKey, User)
+            .join(User, User.id == ApiKey.user_id)
+            .where(ApiKey.organization_id == organization_id, ApiKey.id == key_id)
+        ).first()
+        return None if row is None else (row[0], row[1])
+
+    def revoke_api_key(self, organization_id: str, key_id: str) -> bool:
+        """Delete one key of an organization; whether there was one to delete.
+
+        Another organization's key is left alone, as one that does not exist.
+        The UI sessions made with the key go with it (`ui_sessions` cascades).
+        """
+        if not is_id(organization_id) or not is_id(key_id):
+            return False
+        result = self.session.execute(
+            delete(ApiKey).where(ApiKey.organization_id == organization_id, ApiKey.id == key_id)
+        )
+        return bool(getattr(result, "rowcount", 0))
 
     def resolve_api_key(self, key: str) -> tuple[User, Organization] | None:
         """The user and organization a key belongs to, or None."""

@@ -53,6 +53,14 @@ class UiSessionRepository:
         ).first()
         return None if row is None else (row[0], row[1])
 
+    def key_id(self, token: str, now: datetime) -> str | None:
+        """The id of the API key an unexpired session was made with, or None."""
+        return self.session.scalars(
+            select(UiSession.api_key_id).where(
+                UiSession.token_hash == hash_key(token), UiSession.expires_at > now
+            )
+        ).first()
+
     def remove(self, token: str) -> None:
         """End the session of `token` (nothing when there is none)."""
         self.session.execute(delete(UiSession).where(UiSession.token_hash == hash_key(token)))

@@ -14,7 +14,7 @@ from fastapi.staticfiles import StaticFiles
 
 from syncline.ui import errors
 from syncline.ui.pages import ASSETS_URL, STATIC_DIR
-from syncline.ui.routes import executions, overview, signin, sync_new, syncs
+from syncline.ui.routes import executions, overview, settings, signin, sync_new, syncs
 
 
 def install(app: FastAPI) -> None:
@@ -27,6 +27,7 @@ def install(app: FastAPI) -> None:
         sync_new.router,
         syncs.router,
         executions.router,
+        settings.router,
     ):
         app.include_router(router)
     errors.install(app)
