@@ -14,7 +14,7 @@ from fastapi.staticfiles import StaticFiles
 
 from syncline.ui import errors
 from syncline.ui.pages import ASSETS_URL, STATIC_DIR
-from syncline.ui.routes import executions, overview, settings, signin, sync_new, syncs
+from syncline.ui.routes import executions, models, overview, settings, signin, sync_new, syncs
 
 
 def install(app: FastAPI) -> None:
@@ -28,6 +28,7 @@ def install(app: FastAPI) -> None:
         syncs.router,
         executions.router,
         settings.router,
+        models.router,
     ):
         app.include_router(router)
     errors.install(app)
