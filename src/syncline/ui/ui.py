@@ -14,7 +14,16 @@ from fastapi.staticfiles import StaticFiles
 
 from syncline.ui import errors
 from syncline.ui.pages import ASSETS_URL, STATIC_DIR
-from syncline.ui.routes import executions, models, overview, settings, signin, sync_new, syncs
+from syncline.ui.routes import (
+    connections,
+    executions,
+    models,
+    overview,
+    settings,
+    signin,
+    sync_new,
+    syncs,
+)
 
 
 def install(app: FastAPI) -> None:
@@ -29,6 +38,7 @@ def install(app: FastAPI) -> None:
         executions.router,
         settings.router,
         models.router,
+        connections.router,
     ):
         app.include_router(router)
     errors.install(app)
