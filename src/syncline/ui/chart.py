@@ -1,9 +1,9 @@
 """The run-history chart: records per run (stacked by kind) and each run's duration.
 
 Drawn on the server as SVG, so it needs no script and no charting library.
-Runs go oldest to newest, left to right. Each bar is a link to its
-execution and carries a `<title>` (a tooltip, and what screen readers say);
-the page also lists the same figures in a table.
+Runs go oldest to newest, left to right. Each bar carries a `<title>` (a
+tooltip); the chart is one image to assistive technology, so its bars hold
+no links: the table under it lists the same runs, each a link to its page.
 """
 
 from __future__ import annotations
@@ -77,10 +77,7 @@ def svg(runs: Sequence[Run]) -> Markup:
             + ", ".join(f"{run.counts[kind]:,} {name}" for kind, name in KINDS)
             + (f"; {run.seconds:.1f} s" if run.seconds is not None else "")
         )
-        parts.append(
-            f'<a href="/syncs/{escape(run.sync_id)}/executions/{escape(run.id)}" '
-            f'data-run="{escape(run.id)}"><title>{escape(tip)}</title>'
-        )
+        parts.append(f'<g data-run="{escape(run.id)}"><title>{escape(tip)}</title>')
         if total == 0:
             parts.append(
                 f'<rect class="none" x="{x:.1f}" y="{HEIGHT - 2}" width="{bar:.1f}" height="2"/>'
@@ -101,7 +98,7 @@ def svg(runs: Sequence[Run]) -> Markup:
                 f'<rect class="duration" x="{x:.1f}" y="{top:.1f}" '
                 f'width="{bar:.1f}" height="{height:.1f}"/>'
             )
-        parts.append("</a>")
+        parts.append("</g>")
     parts.append("</svg>")
     # Every text put into `parts` went through `escape`; the rest are numbers.
     return Markup("".join(parts))  # noqa: S704

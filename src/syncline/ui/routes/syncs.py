@@ -11,6 +11,8 @@ from fastapi.responses import HTMLResponse
 from syncline.errors import BadRequest
 from syncline.services.executions import StartOptions
 from syncline.services.roles import READ, WRITE
+from syncline.store.executions import TERMINAL_STATUSES
+from syncline.store.tables import is_id
 from syncline.ui import chart
 from syncline.ui.access import Visitor, page
 from syncline.ui.deps import executions, syncs
@@ -55,10 +57,16 @@ def sync_progress(
 ) -> Response:
     """The progress panel, polled by htmx while a run goes on. When the run it was
     watching has ended, the page reloads (`HX-Refresh`) to show it in the history."""
-    status = executions(request, visitor).status(sync_id)
+    service = executions(request, visitor)
+    status = service.status(sync_id)
     current = status.current
     if watching and (current is None or current.id != watching):
-        return Response(status_code=204, headers={"HX-Refresh": "true"})
+        # The run slot is given back a moment before the status is final: reload only
+        # once the watched run has ended, so the history shows how it ended.
+        watched = service.get(sync_id, watching) if is_id(watching) else None
+        if watched is None or watched.status in TERMINAL_STATUSES:
+            return Response(status_code=204, headers={"HX-Refresh": "true"})
+        current = watched
     return render(
         request, "sync_progress.html", visitor, sync_id=sync_id, status=status, current=current
     )

@@ -1,0 +1,184 @@
+"""In Chromium: signing in, the overview, a run watched live, its chart and its records."""
+
+from __future__ import annotations
+
+import re
+import sqlite3
+from typing import Any
+
+import httpx
+import pytest
+from playwright.sync_api import Page, expect
+
+from syncline.services.demo import write_customers
+from tests.ui.accessibility import assert_accessible
+from tests.ui.server import UiServer
+
+CUSTOMERS = 300
+UTC_TITLE = re.compile(r"^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC$")
+
+
+def _api(server: UiServer) -> httpx.Client:
+    return httpx.Client(
+        base_url=server.base_url,
+        headers={"Authorization": f"Bearer {server.api_key}"},
+        timeout=60,
+    )
+
+
+@pytest.fixture(scope="module")
+def sync_id(ui_server: UiServer) -> str:
+    """A sync of a SQLite table of customers into a CSV file, made through the API."""
+    source = ui_server.local_root / "customers.db"
+    write_customers(source, CUSTOMERS)
+    export = ui_server.local_root / "export"
+    export.mkdir()
+    with _api(ui_server) as api:
+
+        def created(path: str, body: dict[str, Any]) -> str:
+            answer = api.post(path, json=body)
+            assert answer.status_code == 200, answer.text
+            return str(answer.json()["data"]["id"])
+
+        source_id = created(
+            "/api/connections",
+            {"name": "Customers", "type": "sqlite", "configuration": {"path": str(source)}},
+        )
+        export_id = created(
+            "/api/connections",
+            {"name": "Export", "type": "files", "configuration": {"path": str(export)}},
+        )
+        model_id = created(
+            "/api/models",
+            {
+                "name": "Customers",
+                "connection_id": source_id,
+                "configuration": {"table": "main.customers"},
+                "identifier": "id",
+            },
+        )
+        fields = ("id", "email", "plan", "mrr")
+        return created(
+            "/api/syncs",
+            {
+                "name": "Customers to CSV",
+                "mode": "updateOrCreate",
+                "active": True,
+                "schedule": {"frequency": "manual"},
+                "target": {
+                    "connection_id": export_id,
+                    "create": {"format": "csv"},
+                    "new_name": "customers.csv",
+                },
+                "fields": [
+                    {"source": {"model_id": model_id, "field": f}, "target": f, "new": True}
+                    for f in fields
+                ],
+                "identities": {
+                    "mappings": [
+                        {
+                            "source": {"model_id": model_id, "field": "id"},
+                            "target": "id",
+                            "function": "Equality",
+                        }
+                    ]
+                },
+            },
+        )
+
+
+def sign_in(page: Page, server: UiServer, key: str | None = None) -> None:
+    page.goto(server.url("/"))
+    expect(page).to_have_url(server.url("/signin?next=/"))
+    page.get_by_label("API key").fill(key or server.api_key)
+    page.get_by_role("button", name="Sign in").click()
+    expect(page.get_by_role("heading", name="Syncs", level=1)).to_be_visible()
+
+
+def test_a_wrong_key_is_refused_and_the_sign_in_page_is_accessible(
+    page: Page, ui_server: UiServer
+) -> None:
+    page.goto(ui_server.url("/"))
+    assert_accessible(page)
+    page.get_by_label("API key").fill("sl_not_a_key")
+    page.keyboard.press("Enter")
+    expect(page.get_by_role("alert")).to_have_text("Invalid API key.")
+    expect(page.get_by_label("API key")).to_have_attribute("aria-invalid", "true")
+
+
+def test_run_now_shows_live_progress_then_the_run_in_the_chart(
+    page: Page, ui_server: UiServer, sync_id: str
+) -> None:
+    sign_in(page, ui_server)
+    row = page.locator(f'tr[data-sync="{sync_id}"]')
+    expect(row).to_contain_text("never run")
+    assert_accessible(page)
+
+    row.get_by_role("button", name="Run now").click()
+    expect(page).to_have_url(ui_server.url(f"/syncs/{sync_id}"))
+    # The panel polls while the run goes on; the page reloads once it has ended.
+    expect(page.locator("#progress")).to_contain_text("Not running")
+    bar = page.locator("svg.chart g[data-run]")
+    expect(bar).to_have_count(1)
+    runs = page.locator("#runs tbody tr")
+    expect(runs).to_have_count(1)
+    expect(runs.first).to_contain_text("completed")
+    expect(runs.first.locator("td").nth(3)).to_have_text(f"{CUSTOMERS:,}")
+    assert_accessible(page)
+
+
+def test_the_execution_page_finds_a_record_by_identity(
+    page: Page, ui_server: UiServer, sync_id: str
+) -> None:
+    sign_in(page, ui_server)
+    page.goto(ui_server.url(f"/syncs/{sync_id}"))
+    page.locator("#runs tbody tr").first.get_by_role("link").click()
+    expect(page.locator('dd[data-count="insert"]')).to_have_text(f"{CUSTOMERS:,}")
+    page.get_by_role("link", name="inserts").click()
+    page.get_by_label("Identity contains").fill("42")
+    page.get_by_role("button", name="Search").click()
+    records = page.locator("#records tbody tr")
+    expect(records.first).to_contain_text("customer42@example.com")
+    expect(records).to_have_count(3)  # identities 42, 142 and 242
+    assert_accessible(page)
+
+
+def test_times_show_in_the_browser_s_zone_with_utc_on_hover(
+    browser: Any, ui_server: UiServer, sync_id: str
+) -> None:
+    context = browser.new_context(timezone_id="Asia/Tokyo", locale="en-GB")
+    page = context.new_page()
+    try:
+        sign_in(page, ui_server)
+        when = page.locator(f'tr[data-sync="{sync_id}"] time').first
+        expect(when).to_have_attribute("title", UTC_TITLE)
+        expect(when).not_to_contain_text("UTC")
+        expect(when).to_contain_text("GMT+9")
+    finally:
+        context.close()
+
+
+def test_the_keyboard_reaches_skip_link_then_navigation(page: Page, ui_server: UiServer) -> None:
+    sign_in(page, ui_server)
+    page.keyboard.press("Tab")
+    expect(page.get_by_role("link", name="Skip to content")).to_be_focused()
+    page.keyboard.press("Enter")
+    page.keyboard.press("Tab")
+    # The skip link moved the starting point: the next stop is the first control of main.
+    expect(page.get_by_role("link", name="New sync")).to_be_focused()
+
+
+def test_a_source_change_runs_as_one_update(page: Page, ui_server: UiServer, sync_id: str) -> None:
+    with sqlite3.connect(ui_server.local_root / "customers.db") as conn:
+        conn.execute("UPDATE customers SET plan = 'changed' WHERE id = 7")
+    conn.close()
+    sign_in(page, ui_server)
+    page.goto(ui_server.url(f"/syncs/{sync_id}"))
+    before = page.locator("#runs tbody tr").count()
+    page.get_by_role("button", name="Run now").click()
+    runs = page.locator("#runs tbody tr")
+    expect(runs).to_have_count(before + 1)
+    newest = runs.first
+    expect(newest).to_contain_text("completed")
+    expect(newest.locator("td").nth(3)).to_have_text("0")
+    expect(newest.locator("td").nth(4)).to_have_text("1")
