@@ -16,8 +16,12 @@ from markupsafe import Markup, escape
 from syncline.store.tables import Execution
 
 KINDS = (("insert", "inserts"), ("update", "updates"), ("delete", "deletes"), ("error", "errors"))
-WIDTH, HEIGHT, GAP = 720, 160, 2
-DURATION_HEIGHT = 60
+WIDTH, HEIGHT, GAP = 1000, 140, 2
+DURATION_HEIGHT = 40
+TOP = 18
+"""Room above the bars for the scale's label."""
+MIN_SLOTS = 25
+"""Bars keep the width of one run in 25 while there are fewer runs."""
 
 
 @dataclass(frozen=True)
@@ -58,19 +62,21 @@ def svg(runs: Sequence[Run]) -> Markup:
     """Two aligned charts: records per run by kind, and duration per run."""
     if not runs:
         return Markup("")
-    slot = WIDTH / max(len(runs), 1)
+    slot = WIDTH / max(len(runs), MIN_SLOTS)
     bar = max(1.0, slot - GAP)
     most = max(1, *(sum(run.counts.values()) for run in runs))
     longest = max([1.0, *(run.seconds or 0.0 for run in runs)])
     parts = [
-        f'<svg class="chart" viewBox="0 0 {WIDTH} {HEIGHT + DURATION_HEIGHT + 20}" '
+        f'<svg class="chart" viewBox="0 0 {WIDTH} {TOP + HEIGHT + DURATION_HEIGHT + 20}" '
         'role="img" aria-labelledby="chart-title">',
         f'<title id="chart-title">Records written per run by kind, and duration per run, '
         f"for the last {len(runs)} runs</title>",
+        f'<text class="scale" x="0" y="12">{most:,} records</text>',
+        f'<text class="scale" x="0" y="{TOP + HEIGHT + 14}">{longest:.1f} s</text>',
     ]
     for index, run in enumerate(runs):
         x = index * slot
-        y = float(HEIGHT)
+        y = float(TOP + HEIGHT)
         total = sum(run.counts.values())
         tip = (
             f"{run.label}: {run.status}; "
@@ -80,7 +86,8 @@ def svg(runs: Sequence[Run]) -> Markup:
         parts.append(f'<g data-run="{escape(run.id)}"><title>{escape(tip)}</title>')
         if total == 0:
             parts.append(
-                f'<rect class="none" x="{x:.1f}" y="{HEIGHT - 2}" width="{bar:.1f}" height="2"/>'
+                f'<rect class="none" x="{x:.1f}" y="{TOP + HEIGHT - 2}" width="{bar:.1f}" '
+                'height="2"/>'
             )
         for kind, _ in KINDS:
             height = HEIGHT * run.counts[kind] / most
@@ -93,7 +100,7 @@ def svg(runs: Sequence[Run]) -> Markup:
             )
         if run.seconds is not None:
             height = max(1.0, DURATION_HEIGHT * run.seconds / longest)
-            top = HEIGHT + 20 + DURATION_HEIGHT - height
+            top = TOP + HEIGHT + 20 + DURATION_HEIGHT - height
             parts.append(
                 f'<rect class="duration" x="{x:.1f}" y="{top:.1f}" '
                 f'width="{bar:.1f}" height="{height:.1f}"/>'

@@ -75,6 +75,7 @@ def status_badge(status: str) -> Markup:
     """A status word in a badge coloured by what it means."""
     kind = {
         "completed": "good",
+        "active": "good",
         "healthy": "good",
         "failed": "bad",
         "failing": "bad",
