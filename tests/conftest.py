@@ -91,6 +91,19 @@ def temporary_maria_database(prefix: str, *statements: str) -> Iterator[str]:
         conn.close()
 
 
+def maria(database: str, sql: str) -> list[tuple[Any, ...]]:
+    """The rows `sql` returns in the MariaDB `database` (autocommit)."""
+    conn = pymysql.connect(
+        host=MYSQL_HOST, port=MYSQL_PORT, user=MYSQL_USER, database=database, autocommit=True
+    )
+    try:
+        with conn.cursor() as cursor:
+            cursor.execute(sql)
+            return list(cursor.fetchall())
+    finally:
+        conn.close()
+
+
 @pytest.fixture
 def receiver() -> Iterator[Receiver]:
     """A started HTTP receiver on 127.0.0.1 (tests/receivers.py), stopped after the test."""

@@ -13,7 +13,6 @@ from pathlib import Path
 from typing import Any
 
 import psycopg
-import pymysql
 import pytest
 from click.testing import CliRunner
 from fastapi.testclient import TestClient
@@ -26,7 +25,7 @@ from syncline.settings import Settings
 from syncline.store.tables import utcnow
 from tests.api.conftest import ADMIN_KEY, DEPLOYMENT_KEY, Org, Server, make_org
 from tests.api.execution_fixtures import PG_DSN, Runner, copy_rows, pg
-from tests.conftest import MYSQL_HOST, MYSQL_PORT, MYSQL_USER, temporary_maria_database
+from tests.conftest import MYSQL_HOST, MYSQL_PORT, MYSQL_USER, maria, temporary_maria_database
 
 BATCH = 100
 
@@ -98,18 +97,6 @@ def _maria_target(runner: Runner, database: str) -> dict[str, str]:
         },
     )
     return {"connection_id": connection_id, "object": f"{database}.people_copy"}
-
-
-def _maria(database: str, sql: str) -> list[tuple[Any, ...]]:
-    conn = pymysql.connect(
-        host=MYSQL_HOST, port=MYSQL_PORT, user=MYSQL_USER, database=database, autocommit=True
-    )
-    try:
-        with conn.cursor() as cursor:
-            cursor.execute(sql)
-            return list(cursor.fetchall())
-    finally:
-        conn.close()
 
 
 MARIA_COPY = (
@@ -208,7 +195,7 @@ def test_a_replace_into_mariadb_whose_swap_fails_counts_nothing_written(small: R
 
         assert execution["status"] == "failed", execution
         assert "foreign key constraint fails" in execution["errors"][0]
-        assert _maria(database, "SELECT id FROM people_copy") == [(1,)]
+        assert maria(database, "SELECT id FROM people_copy") == [(1,)]
         assert execution["counts"]["insert"] == 0
 
 

@@ -13,10 +13,8 @@ from __future__ import annotations
 import os
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import psycopg
-import pymysql
 import pytest
 from playwright.sync_api import Page, expect
 
@@ -29,6 +27,7 @@ from tests.conftest import (
     PG_HOST,
     PG_PORT,
     PG_USER,
+    maria,
     temporary_maria_database,
     temporary_pg_schema,
 )
@@ -62,18 +61,6 @@ def target_database() -> Iterator[str]:
         " name varchar(255), plan varchar(32), mrr decimal(10,2))",
     ) as database:
         yield database
-
-
-def _maria(database: str, sql: str) -> list[tuple[Any, ...]]:
-    conn = pymysql.connect(
-        host=MYSQL_HOST, port=MYSQL_PORT, user=MYSQL_USER, database=database, autocommit=True
-    )
-    try:
-        with conn.cursor() as cursor:
-            cursor.execute(sql)
-            return list(cursor.fetchall())
-    finally:
-        conn.close()
 
 
 def _create_connection(page: Page, server: UiServer, kind: str, values: dict[str, str]) -> None:
@@ -170,7 +157,7 @@ def test_a_person_connects_models_syncs_runs_and_sees_an_update(
     expect(page.locator("#progress")).to_contain_text("Not running")
     expect(page.locator("svg.chart g[data-run]")).to_have_count(1)
     expect(runs.first.locator("td").nth(3)).to_have_text(f"{ROWS:,}")
-    assert _maria(target_database, "SELECT count(*) FROM accounts") == [(ROWS,)]
+    assert maria(target_database, "SELECT count(*) FROM accounts") == [(ROWS,)]
     _screenshot(page, "ui-sync")
 
     # The run's page finds an inserted record by its identity.
@@ -192,7 +179,7 @@ def test_a_person_connects_models_syncs_runs_and_sees_an_update(
     expect(runs.first.locator("td").nth(3)).to_have_text("0")
     expect(runs.first.locator("td").nth(4)).to_have_text("1")
     expect(page.locator("svg.chart g[data-run]")).to_have_count(2)
-    assert _maria(target_database, "SELECT plan FROM accounts WHERE id = 5") == [("enterprise",)]
+    assert maria(target_database, "SELECT plan FROM accounts WHERE id = 5") == [("enterprise",)]
 
     page.goto(ui_server.url("/"))
     expect(page.locator("#syncs")).to_contain_text("Accounts to CRM")

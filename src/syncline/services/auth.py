@@ -17,7 +17,7 @@ from syncline.errors import Unauthorized
 from syncline.settings import Settings
 from syncline.store.db import Store
 from syncline.store.organizations import OrganizationRepository
-from syncline.store.tables import is_id
+from syncline.store.tables import Organization, User, is_id
 
 _HOW = "send 'Authorization: Bearer <API key>'"
 
@@ -52,20 +52,25 @@ def authenticate(store: Store, settings: Settings, authorization: str | None) ->
     raise Unauthorized(f"unsupported Authorization header: {_HOW}")
 
 
+def user_principal(user: User, organization: Organization, method: str) -> Principal:
+    """The principal of `user` of `organization`, authenticated by `method`."""
+    return Principal(
+        organization_id=organization.id,
+        organization_name=organization.name,
+        method=method,
+        user_id=user.id,
+        email=user.email,
+        role=user.role,
+    )
+
+
 def _from_api_key(store: Store, key: str) -> Principal:
     with store.session() as session:
         found = OrganizationRepository(session).resolve_api_key(key)
         if found is None:
             raise Unauthorized("invalid API key")
         user, organization = found
-        return Principal(
-            organization_id=organization.id,
-            organization_name=organization.name,
-            method="api_key",
-            user_id=user.id,
-            email=user.email,
-            role=user.role,
-        )
+        return user_principal(user, organization, "api_key")
 
 
 def _from_basic(store: Store, settings: Settings, credential: str) -> Principal:

@@ -14,7 +14,6 @@ import hmac
 import json
 import time
 from collections.abc import Iterator
-from contextlib import suppress
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -22,9 +21,9 @@ from typing import Any
 
 from syncline.errors import BadRequest, Conflict, NotFound
 from syncline.execution.base import Executor
-from syncline.scheduler.schedule import next_run
 from syncline.services.auth import Principal
 from syncline.services.record_logging import download
+from syncline.services.scheduling import next_run_of
 from syncline.settings import Settings
 from syncline.store.db import Store
 from syncline.store.executions import TERMINAL_STATUSES, ExecutionRepository
@@ -137,16 +136,7 @@ class ExecutionService:
         with self.store.session() as session:
             sync = SyncRepository(session, self.principal.organization_id).get(sync_id)
             repo = self._repo(session)
-            next_time = None
-            # A schedule stored before validation refused it (a cron that never fires)
-            # has no next run.
-            with suppress(ValueError):
-                if sync.active:
-                    next_time = next_run(
-                        sync.config.get("schedule") or {},
-                        after=utcnow(),
-                        continuous_interval=timedelta(seconds=self.settings.continuous_interval),
-                    )
+            next_time = next_run_of(sync, self.settings, utcnow())
             return SyncStatus(repo.current(sync_id), repo.last_ended(sync_id), next_time)
 
     def cancel_sync(self, sync_id: str) -> str:

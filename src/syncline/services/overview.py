@@ -9,17 +9,16 @@ the rest by name.
 
 from __future__ import annotations
 
-from contextlib import suppress
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import Select, and_, case, func, or_, select
 from sqlalchemy.orm import aliased
 
-from syncline.scheduler.schedule import next_run
 from syncline.services.auth import Principal
+from syncline.services.scheduling import next_run_of
 from syncline.settings import Settings
 from syncline.store.db import Store
 from syncline.store.executions import ACTIVE_STATUSES
@@ -148,25 +147,12 @@ def sync_overview(
                 target_object=sync.target_object,
                 last=execution,
                 running=execution is not None and execution.status in ACTIVE_STATUSES,
-                next_run=_next_run(sync, settings, now),
+                next_run=next_run_of(sync, settings, now),
             )
             for sync, connection_name, execution in rows
         ]
         session.expunge_all()
     return Overview(lines, total, page, pages)
-
-
-def _next_run(sync: Sync, settings: Settings, now: datetime) -> datetime | None:
-    if not sync.active:
-        return None
-    # A schedule stored before validation refused it (a cron that never fires) has none.
-    with suppress(ValueError):
-        return next_run(
-            sync.config.get("schedule") or {},
-            after=now,
-            continuous_interval=timedelta(seconds=settings.continuous_interval),
-        )
-    return None
 
 
 def _like_escaped(text: str) -> str:

@@ -24,7 +24,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from syncline.execution.base import Executor
-from syncline.scheduler.schedule import due_slot, runs_after, success_only
+from syncline.scheduler.schedule import due_slot, next_run, runs_after, success_only
+from syncline.settings import Settings
 from syncline.store.db import Store
 from syncline.store.executions import ACTIVE_STATUSES, ExecutionRepository
 from syncline.store.leases import release_lease, take_lease
@@ -183,3 +184,19 @@ def _upstream_finished(
         )
         .order_by(Execution.completed_at.desc())
     ).first()
+
+
+def next_run_of(sync: Sync, settings: Settings, after: datetime) -> datetime | None:
+    """When an active sync's schedule fires next after `after`; None for an inactive
+    sync, a schedule that is not time-based (manual, run-after) or one that never fires."""
+    if not sync.active:
+        return None
+    try:
+        return next_run(
+            sync.config.get("schedule") or {},
+            after=after,
+            continuous_interval=timedelta(seconds=settings.continuous_interval),
+        )
+    except ValueError:
+        # A schedule stored before validation refused it (a cron that never fires).
+        return None

@@ -15,7 +15,7 @@ import secrets
 from datetime import timedelta
 
 from syncline.errors import Unauthorized
-from syncline.services.auth import Principal
+from syncline.services.auth import Principal, user_principal
 from syncline.settings import Settings
 from syncline.store.db import Store
 from syncline.store.tables import utcnow
@@ -43,14 +43,7 @@ def sign_in(store: Store, settings: Settings, api_key: str) -> tuple[str, Princi
         stored, user, organization = found
         repo.purge(now)
         repo.add(token, stored, now + timedelta(hours=settings.ui_session_hours))
-        principal = Principal(
-            organization_id=organization.id,
-            organization_name=organization.name,
-            method="ui_session",
-            user_id=user.id,
-            email=user.email,
-            role=user.role,
-        )
+        principal = user_principal(user, organization, "ui_session")
     return token, principal
 
 
@@ -63,14 +56,7 @@ def session_principal(store: Store, token: str | None) -> Principal | None:
         if found is None:
             return None
         user, organization = found
-        return Principal(
-            organization_id=organization.id,
-            organization_name=organization.name,
-            method="ui_session",
-            user_id=user.id,
-            email=user.email,
-            role=user.role,
-        )
+        return user_principal(user, organization, "ui_session")
 
 
 def session_key_id(store: Store, token: str | None) -> str | None:
