@@ -33,6 +33,8 @@ PAGES: dict[tuple[str, str], str] = {
     ("POST", "/syncs/{sync_id}/start"): USER,
     ("POST", "/syncs/{sync_id}/cancel"): USER,
     ("POST", "/syncs/{sync_id}/active"): USER,
+    ("POST", "/syncs/{sync_id}/schedule"): USER,
+    ("POST", "/syncs/{sync_id}/error-handling"): USER,
     ("GET", "/syncs/{sync_id}/executions/{execution_id}"): VIEWER,
     ("GET", "/models"): VIEWER,
     ("POST", "/models"): USER,

@@ -6,6 +6,10 @@ filters and schedule). Its fields travel by GET between steps and by POST
 to create; `Draft.parse` reads them back, `Draft.body` makes the
 `POST /api/syncs` body, and `Draft.control_of` finds the control an API
 error path (`fields[2].target`) belongs to, so a 422 shows next to it.
+
+The schedule controls are shared with a sync's own page, which edits them:
+`ScheduleForm` reads and fills them (`schedule_fields.html` shows them) and
+`schedule_control` places a `schedule.*` error path on one of them.
 """
 
 from __future__ import annotations
@@ -13,7 +17,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, ClassVar
 
 from syncline.services.syncs.schedule import SCHEDULE_OPTIONS
 from syncline.services.syncs.suggest import Suggestion
@@ -23,8 +27,85 @@ FILTER_ROWS = 3
 SCHEDULE_KEYS = ("minute", "hour", "day_of_week", "day_of_month", "month")
 MAX_MAPPING_ROWS = 500
 
+FREQUENCY_CHOICES: tuple[tuple[str, str], ...] = tuple(
+    (option.frequency, option.label) for option in SCHEDULE_OPTIONS
+)
+"""The frequency select's options: every frequency the API offers, as (value, label)."""
+
 _FIELDS_PATH = re.compile(r"^fields\[(\d+)\]")
 _FILTER_PATH = re.compile(r"^model_filters\.conditions\[(\d+)\](?:\.(\w+))?")
+
+
+def _text(values: Mapping[str, Any], name: str, limit: int) -> str:
+    value = values.get(name)
+    return value.strip()[:limit] if isinstance(value, str) else ""
+
+
+@dataclass
+class ScheduleForm:
+    """The schedule controls: a frequency and the values typed for `SCHEDULE_KEYS`.
+
+    The frequency select offers every frequency (`FREQUENCY_CHOICES`); the
+    controls are the cron-like fields, of which `body` sends only those the
+    chosen frequency takes. Keys no control shows (`run_after`, `schedules`,
+    `interval_seconds`) are kept from the stored schedule while its frequency
+    is kept, so saving an unchanged form never loses them.
+    """
+
+    frequency: str = "manual"
+    values: dict[str, str] = field(default_factory=dict)
+    """Non-empty control values by key (`hour`: "6"), as typed."""
+
+    choices: ClassVar[tuple[tuple[str, str], ...]] = FREQUENCY_CHOICES
+    keys: ClassVar[tuple[str, ...]] = SCHEDULE_KEYS
+
+    @classmethod
+    def parse(cls, values: Mapping[str, Any]) -> ScheduleForm:
+        """The controls' values in a posted or queried form (missing: manual, none)."""
+        return cls(
+            frequency=_text(values, "frequency", 32) or "manual",
+            values={key: text for key in SCHEDULE_KEYS if (text := _text(values, key, 64))},
+        )
+
+    @classmethod
+    def of(cls, schedule: Mapping[str, Any]) -> ScheduleForm:
+        """The controls filled from a stored schedule (its JSON form)."""
+        return cls(
+            frequency=str(schedule.get("frequency") or "manual"),
+            values={
+                key: str(value)
+                for key in SCHEDULE_KEYS
+                if (value := schedule.get(key)) is not None and str(value) != ""
+            },
+        )
+
+    def body(self, stored: Mapping[str, Any] | None = None) -> dict[str, Any]:
+        """The API's `schedule` object: the frequency and the values it takes; with
+        the `stored` schedule of the same frequency, also its keys no control shows."""
+        kept: dict[str, Any] = {}
+        if stored is not None and (stored.get("frequency") or "manual") == self.frequency:
+            kept = {
+                key: value
+                for key, value in stored.items()
+                if key not in SCHEDULE_KEYS and key != "frequency"
+            }
+        return {**kept, "frequency": self.frequency, **self._values()}
+
+    def _values(self) -> dict[str, str]:
+        option = next((o for o in SCHEDULE_OPTIONS if o.frequency == self.frequency), None)
+        if option is None:
+            return {}
+        keys = option.configuration.get("properties", {})
+        return {key: value for key, value in self.values.items() if key in keys}
+
+
+def schedule_control(path: str) -> str:
+    """The schedule control an API error `path` (`schedule.hour`) is about: its key, or
+    `frequency` for the schedule as a whole; "" for a path outside the schedule."""
+    if path != "schedule" and not path.startswith(("schedule.", "schedule[")):
+        return ""
+    key = path.split(".", 1)[1] if "." in path else "frequency"
+    return key if key in SCHEDULE_KEYS else "frequency"
 
 
 @dataclass
@@ -59,8 +140,7 @@ class Draft:
     identity_source: str = ""
     identity_target: str = ""
     active: bool = True
-    frequency: str = "manual"
-    schedule: dict[str, str] = field(default_factory=dict)
+    schedule: ScheduleForm = field(default_factory=ScheduleForm)
     rows: list[MappingRow] = field(default_factory=list)
     filters: list[FilterRow] = field(default_factory=list)
     mapped_for: str = ""
@@ -71,8 +151,7 @@ class Draft:
         """The draft the form's fields describe (missing fields take their defaults)."""
 
         def text(name: str, limit: int = 1000) -> str:
-            value = values.get(name)
-            return value.strip()[:limit] if isinstance(value, str) else ""
+            return _text(values, name, limit)
 
         draft = cls(
             name=text("name", 255),
@@ -89,8 +168,7 @@ class Draft:
             identity_target=text("identity_target"),
             # An unchecked box sends nothing: it counts only once the box was on the page.
             active=text("active") == "on" or not text("active_shown"),
-            frequency=text("frequency", 32) or "manual",
-            schedule={key: text(key, 64) for key in SCHEDULE_KEYS if text(key, 64)},
+            schedule=ScheduleForm.parse(values),
             mapped_for=text("mapped_for"),
         )
         for index in range(MAX_MAPPING_ROWS):
@@ -158,7 +236,7 @@ class Draft:
                 for row in self.rows
                 if row.target
             ],
-            "schedule": {"frequency": self.frequency, **self._schedule_values()},
+            "schedule": self.schedule.body(),
         }
         if self.identity_source or self.identity_target:
             body["identities"] = {
@@ -178,13 +256,6 @@ class Draft:
         if conditions:
             body["model_filters"] = {"conditions": conditions, "logic": None}
         return body
-
-    def _schedule_values(self) -> dict[str, str]:
-        option = next((o for o in SCHEDULE_OPTIONS if o.frequency == self.frequency), None)
-        if option is None:
-            return {}
-        keys = option.configuration.get("properties", {})
-        return {key: value for key, value in self.schedule.items() if key in keys}
 
     def control_of(self, path: str) -> str:
         """The name of the control an API error `path` is about ("" for the whole form)."""
@@ -208,9 +279,8 @@ class Draft:
             if "new_name" in path:
                 return "create-name"
             return "connection" if "connection_id" in path else "object"
-        if path.startswith("schedule"):
-            key = path.split(".", 1)[1] if "." in path else "frequency"
-            return key if key in SCHEDULE_KEYS else "frequency"
+        if control := schedule_control(path):
+            return control
         if path in ("name", "mode"):
             return path
         return ""

@@ -21,14 +21,13 @@ from syncline.errors import SynclineError, ValidationFailed, validation_failed
 from syncline.services.discovery import DiscoveryService, TargetCatalog
 from syncline.services.roles import WRITE
 from syncline.services.syncs.config import SyncWrite
-from syncline.services.syncs.schedule import SCHEDULE_OPTIONS
 from syncline.services.syncs.suggest import name_key, suggest_mappings
 from syncline.ui.access import Visitor, page
 from syncline.ui.deps import connections, models, syncs
 from syncline.ui.errors import redirect
 from syncline.ui.forms import field_errors
 from syncline.ui.pages import render
-from syncline.ui.sync_form import FILTER_ROWS, SCHEDULE_KEYS, Draft
+from syncline.ui.sync_form import FILTER_ROWS, Draft
 
 router = APIRouter(prefix="/syncs", include_in_schema=False)
 
@@ -109,8 +108,6 @@ def _form(
         catalog=catalog,
         target=target,
         model=model,
-        frequencies=[(o.frequency, o.label) for o in SCHEDULE_OPTIONS],
-        schedule_keys=SCHEDULE_KEYS,
         functions=[(f.value, info.label) for f, info in FILTER_FUNCTIONS.items()],
         filter_rows=FILTER_ROWS,
         body=draft.body() if target is not None else None,
