@@ -142,3 +142,46 @@ def _form_fields(html: str) -> dict[str, Any]:
         first = re.search(r'<option value="([^"]*)"', options)
         fields[name] = chosen.group(1) if chosen else (first.group(1) if first else "")
     return fields
+
+
+def test_filters_and_overrides_reach_the_saved_sync(runner: Runner) -> None:
+    client = _client(runner)
+    page = client.get("/syncs/new", params=_choices(runner))
+    form = _form_fields(page.text)
+    form.update(
+        {
+            "csrf_token": page_token(page.text),
+            "filter-0-field": "score",
+            "filter-0-function": "GreaterThan",
+            "filter-0-value": "10",
+            "override-0-field": "email",
+            "override-0-function": "IsNull",
+            "override-0-override": "unknown@example.com",
+        }
+    )
+    answer = client.post("/syncs/new", data=form, follow_redirects=False)
+    assert answer.status_code == 303, answer.text
+    sync_id = answer.headers["location"].rsplit("/", 1)[-1]
+    sync = runner.org.client.get(f"/api/syncs/{sync_id}").json()["data"]
+    (condition,) = sync["model_filters"]["conditions"]
+    assert (condition["source"]["field"], condition["function"]) == ("score", "GreaterThan")
+    assert str(condition["value"]) == "10"
+    (override,) = sync["overrides"]
+    assert override["field"]["field"] == "email"
+    assert (override["function"], override["override"]) == ("IsNull", "unknown@example.com")
+
+
+def test_a_refused_override_shows_on_its_row(runner: Runner) -> None:
+    client = _client(runner)
+    page = client.get("/syncs/new", params=_choices(runner))
+    form = _form_fields(page.text)
+    form.update(
+        {
+            "csrf_token": page_token(page.text),
+            "override-1-field": "score",
+            "override-1-override": "not a number",
+        }
+    )
+    answer = client.post("/syncs/new", data=form)
+    assert answer.status_code == 422
+    assert 'id="override-1-override-error"' in answer.text

@@ -84,6 +84,23 @@ def test_error_paths_land_on_their_controls() -> None:
     assert draft.control_of("policies") == ""
 
 
+def test_override_error_paths_land_on_their_row() -> None:
+    draft = Draft.parse(
+        {"override-0-field": "", "override-1-field": "score", "override-1-override": "x"}
+    )
+    assert draft.control_of("overrides[0].override") == "override-1-override"
+    assert draft.control_of("overrides[0].field.field") == "override-1-field"
+    assert draft.control_of("overrides[1]") == ""
+    assert draft.body()["overrides"] == [
+        {
+            "field": {"model_id": "", "field": "score"},
+            "function": None,
+            "value": None,
+            "override": "x",
+        }
+    ]
+
+
 def test_the_body_sends_only_the_schedule_keys_of_the_frequency() -> None:
     draft = Draft.parse(
         {"frequency": "hourly", "minute": "5", "hour": "3", "model": "m", "connection": "c"}

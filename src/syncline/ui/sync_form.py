@@ -24,6 +24,7 @@ from syncline.services.syncs.suggest import Suggestion
 
 NEW_OBJECT = "__new__"
 FILTER_ROWS = 3
+OVERRIDE_ROWS = 2
 SCHEDULE_KEYS = ("minute", "hour", "day_of_week", "day_of_month", "month")
 MAX_MAPPING_ROWS = 500
 
@@ -34,6 +35,7 @@ FREQUENCY_CHOICES: tuple[tuple[str, str], ...] = tuple(
 
 _FIELDS_PATH = re.compile(r"^fields\[(\d+)\]")
 _FILTER_PATH = re.compile(r"^model_filters\.conditions\[(\d+)\](?:\.(\w+))?")
+_OVERRIDE_PATH = re.compile(r"^overrides\[(\d+)\](?:\.(\w+))?")
 
 
 def _text(values: Mapping[str, Any], name: str, limit: int) -> str:
@@ -127,6 +129,17 @@ class FilterRow:
 
 
 @dataclass
+class OverrideRow:
+    """A value of a model field replaced before it is written (unused while `field`
+    is empty): always, or where `function` holds against `value`."""
+
+    field: str = ""
+    function: str = ""
+    value: str = ""
+    override: str = ""
+
+
+@dataclass
 class Draft:
     """The choices of the new-sync form."""
 
@@ -143,6 +156,7 @@ class Draft:
     schedule: ScheduleForm = field(default_factory=ScheduleForm)
     rows: list[MappingRow] = field(default_factory=list)
     filters: list[FilterRow] = field(default_factory=list)
+    overrides: list[OverrideRow] = field(default_factory=list)
     mapped_for: str = ""
     """The target object the mapping rows were made for: a new object re-suggests them."""
 
@@ -182,6 +196,15 @@ class Draft:
                     text(f"filter-{index}-field"),
                     text(f"filter-{index}-function", 64) or "Equality",
                     text(f"filter-{index}-value"),
+                )
+            )
+        for index in range(OVERRIDE_ROWS):
+            draft.overrides.append(
+                OverrideRow(
+                    text(f"override-{index}-field"),
+                    text(f"override-{index}-function", 64),
+                    text(f"override-{index}-value"),
+                    text(f"override-{index}-override"),
                 )
             )
         return draft
@@ -255,6 +278,18 @@ class Draft:
         ]
         if conditions:
             body["model_filters"] = {"conditions": conditions, "logic": None}
+        overrides = [
+            {
+                "field": source(row.field),
+                "function": row.function or None,
+                "value": (row.value or None) if row.function else None,
+                "override": row.override,
+            }
+            for row in self.overrides
+            if row.field
+        ]
+        if overrides:
+            body["overrides"] = overrides
         return body
 
     def control_of(self, path: str) -> str:
@@ -271,6 +306,14 @@ class Draft:
             part = found.group(2) or "field"
             part = {"source": "field", "function": "function"}.get(part, "value")
             return f"filter-{used[position]}-{part}"
+        if found := _OVERRIDE_PATH.match(path):
+            used = [index for index, row in enumerate(self.overrides) if row.field]
+            position = int(found.group(1))
+            if position >= len(used):
+                return ""
+            part = found.group(2) or "field"
+            part = part if part in ("function", "value", "override") else "field"
+            return f"override-{used[position]}-{part}"
         if path.startswith(("identities", "identity")):
             return "identity_source" if ".source" in path else "identity_target"
         if path.startswith("target"):
