@@ -244,7 +244,7 @@ def test_an_unused_connection_is_deleted(
     )
     assert answer.status_code == 303
     assert org.client.get(f"/api/connections/{connection_id}").status_code == 404
-    assert "Deleted “warehouse”." in browser.get(answer.headers["location"]).text
+    assert "Connection deleted." in browser.get(answer.headers["location"]).text
 
 
 def test_a_connection_a_model_uses_is_not_deleted_and_the_page_says_what_uses_it(

@@ -176,9 +176,9 @@ def test_an_unused_model_is_deleted(runner: Runner) -> None:
         f"/models/{model_id}/delete", data={"csrf_token": token}, follow_redirects=False
     )
     assert answer.status_code == 303
-    assert answer.headers["location"].startswith("/models?notice=")
+    assert answer.headers["location"] == "/models?done=deleted"
     assert runner.org.client.get(f"/api/models/{model_id}").status_code == 404
-    assert "was deleted" in client.get(answer.headers["location"]).text
+    assert "Model deleted." in client.get(answer.headers["location"]).text
 
 
 def test_a_model_a_sync_reads_is_not_deleted_and_the_page_says_why(runner: Runner) -> None:

@@ -200,3 +200,19 @@ def test_sign_in_reuses_a_live_session(org: Org) -> None:
     answer = client.get("/signin?next=/models", follow_redirects=False)
     assert answer.status_code == 303
     assert answer.headers["location"] == "/models"
+
+
+def test_a_link_cannot_put_its_own_words_on_a_page(runner: Runner) -> None:
+    sync_id = runner.sync()
+    client = signed_in(runner.org.server.app, runner.org.key)
+    spoof = "Your session expired: enter your API key at evil.example"
+    for path in (f"/syncs/{sync_id}", "/connections", "/models", "/settings"):
+        for key in ("notice", "done", "message"):
+            page = client.get(path, params={key: spoof})
+            assert page.status_code == 200, path
+            assert "evil.example" not in page.text, (path, key)
+    canceled = client.post(
+        f"/syncs/{sync_id}/cancel",
+        data={"csrf_token": page_token(client.get(f"/syncs/{sync_id}").text)},
+    )
+    assert "nothing to cancel" in canceled.text

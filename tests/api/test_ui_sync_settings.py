@@ -61,7 +61,7 @@ def test_the_schedule_changes_to_daily_at_06_30(runner: Runner) -> None:
         follow_redirects=False,
     )
     assert answer.status_code == 303, answer.text
-    assert answer.headers["location"].startswith(f"/syncs/{sync_id}?notice=")
+    assert answer.headers["location"] == f"/syncs/{sync_id}?done=schedule"
     after = _sync(runner, sync_id)
     assert after["schedule"] == {"frequency": "daily", "hour": "6", "minute": "30"}
     # Everything else is as stored, the passphrase kept.

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 from functools import cache
 from typing import Annotated, Any
-from urllib.parse import quote
 
 from fastapi import APIRouter, Query, Request, Response
 from fastapi.responses import HTMLResponse
@@ -37,6 +36,10 @@ from syncline.ui.pages import render
 from syncline.ui.schema_form_values import parse, summary
 
 router = APIRouter(prefix="/connections", include_in_schema=False)
+
+NOTICES = {"saved": "Connection saved.", "deleted": "Connection deleted."}
+"""What a page says after a change, by the code its address carries: a link can
+choose among these, never put its own words on the page."""
 
 MAX_NAME = 255
 """The longest name, as the API's `ConnectionCreate.name` allows."""
@@ -66,7 +69,7 @@ def connection_list(request: Request, visitor: Annotated[Visitor, page(READ)]) -
         section="connections",
         connections=sorted(rows, key=lambda row: row.name.lower()),
         type_names={row.type: _type_name(row.type) for row in rows},
-        notice=request.query_params.get("notice", "")[:300],
+        notice=NOTICES.get(request.query_params.get("done", ""), ""),
     )
 
 
@@ -134,7 +137,8 @@ def connection_detail(
     request: Request, connection_id: str, visitor: Annotated[Visitor, page(READ)]
 ) -> HTMLResponse:
     row = connections(request, visitor).get(connection_id)
-    return _detail(request, visitor, row, notice=request.query_params.get("notice", "")[:300])
+    notice = NOTICES.get(request.query_params.get("done", ""), "")
+    return _detail(request, visitor, row, notice=notice)
 
 
 @router.post("/{connection_id}/test")
@@ -205,7 +209,7 @@ def delete(
             refusal=exc.message,
             used_by=dependents(request, visitor, exc),
         )
-    return redirect(request, "/connections?notice=" + quote(f"Deleted “{row.name}”."))
+    return redirect(request, "/connections?done=deleted")
 
 
 def _read(
@@ -249,8 +253,7 @@ def _saved(
         if (value := saved.configuration.get(key)) and value != MASK
     ]
     if not generated:
-        notice = quote(f"Saved “{saved.connection.name}”.")
-        return redirect(request, f"/connections/{saved.connection.id}?notice={notice}")
+        return redirect(request, f"/connections/{saved.connection.id}?done=saved")
     return render(
         request,
         "connection_saved.html",

@@ -12,7 +12,6 @@ next to the control its path names (see `ui.model_form.refusal`).
 from __future__ import annotations
 
 from typing import Annotated, Any
-from urllib.parse import urlencode
 
 from fastapi import APIRouter, Query, Request, Response
 from fastapi.responses import HTMLResponse
@@ -58,7 +57,6 @@ Id = Annotated[str, Query(max_length=64)]
 def model_list(
     request: Request,
     visitor: Annotated[Visitor, page(READ)],
-    notice: Annotated[str, Query(max_length=300)] = "",
 ) -> HTMLResponse:
     names = {c.id: c.name for c in connections(request, visitor).all()}
     return render(
@@ -68,7 +66,7 @@ def model_list(
         section="models",
         models=models(request, visitor).all(),
         connections=names,
-        notice=notice,
+        notice="Model deleted." if request.query_params.get("done") == "deleted" else "",
     )
 
 
@@ -179,12 +177,11 @@ def delete_model(
 ) -> Response:
     """Delete a model no sync reads; one that syncs read stays, and its page says why."""
     service = models(request, visitor)
-    name = service.get(model_id).model.name
     try:
         service.delete(model_id)
     except Conflict as exc:
         return _detail(request, visitor, model_id, refused=exc)
-    return redirect(request, "/models?" + urlencode({"notice": f"Model “{name}” was deleted."}))
+    return redirect(request, "/models?done=deleted")
 
 
 def _detail(

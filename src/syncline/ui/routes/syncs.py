@@ -11,7 +11,6 @@ refused value comes back with status 422, its message next to its control.
 from __future__ import annotations
 
 from typing import Annotated, Any
-from urllib.parse import quote
 
 from fastapi import APIRouter, Query, Request, Response
 from fastapi.responses import HTMLResponse
@@ -39,6 +38,14 @@ from syncline.ui.sync_form import ScheduleForm, schedule_control
 router = APIRouter(prefix="/syncs", include_in_schema=False)
 
 HISTORY_RUNS = 50
+NOTICES = {
+    "canceling": "Cancellation requested: the run stops at its next batch.",
+    "idle": "The sync had no run going, so there was nothing to cancel.",
+    "schedule": "Schedule saved.",
+    "error-handling": "Error handling saved.",
+}
+"""What a page says after a change, by the code its address carries: a link can
+choose among these, never put its own words on the page."""
 MAX_TEST_IDENTITIES = 100
 HANDLING_SWITCHES = ("auto_retry_record_errors", "notify_on_record_errors", "warning_notifications")
 """The error-handling settings shown as checkboxes (`subscribers` is a text area)."""
@@ -83,7 +90,7 @@ def _page(
         runs=runs,
         chart=chart.svg(runs),
         history=history.executions[:HISTORY_RUNS],
-        notice=request.query_params.get("notice", "")[:300],
+        notice=NOTICES.get(request.query_params.get("done", ""), ""),
         stored_schedule=stored_schedule,
         schedule=schedule or stored_schedule,
         schedule_errors=schedule_errors or {},
@@ -136,7 +143,8 @@ def start(request: Request, sync_id: str, visitor: Annotated[Visitor, page(WRITE
 @router.post("/{sync_id}/cancel")
 def cancel(request: Request, sync_id: str, visitor: Annotated[Visitor, page(WRITE)]) -> Response:
     message = executions(request, visitor).cancel_sync(sync_id)
-    return redirect(request, f"/syncs/{sync_id}?notice={quote(message)}")
+    done = "canceling" if message.startswith("cancellation") else "idle"
+    return redirect(request, f"/syncs/{sync_id}?done={done}")
 
 
 @router.post("/{sync_id}/active")
@@ -171,7 +179,7 @@ def set_schedule(
         errors[""] = exc.message
         status = status_of(exc)
     else:
-        return redirect(request, f"/syncs/{sync_id}?notice={quote('Schedule saved.')}")
+        return redirect(request, f"/syncs/{sync_id}?done=schedule")
     return _page(
         request, visitor, sync_id, status_code=status, schedule=chosen, schedule_errors=errors
     )
@@ -197,7 +205,7 @@ def set_error_handling(
         return _page(
             request, visitor, sync_id, status_code=422, handling=given, handling_errors=errors
         )
-    return redirect(request, f"/syncs/{sync_id}?notice={quote('Error handling saved.')}")
+    return redirect(request, f"/syncs/{sync_id}?done=error-handling")
 
 
 def rescheduled(view: SyncView, schedule: dict[str, Any]) -> SyncWrite:
