@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import stat
 from collections.abc import Iterator
+from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.config import Config
 from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
+from sqlalchemy import event
 
 from syncline.errors import NotFound
 from syncline.services.bootstrap import ensure_first_organization
@@ -24,7 +27,7 @@ from syncline.store.models import ModelRepository
 from syncline.store.organizations import OrganizationRepository
 from syncline.store.secrets import InvalidSecretKey, SecretBox, SecretKeyMismatch
 from syncline.store.syncs import SyncRepository
-from syncline.store.tables import Base
+from syncline.store.tables import Base, Connection, Execution, Sync, utcnow
 from tests.store_fixtures import STORE_BACKENDS, migrated_store
 
 
@@ -159,3 +162,66 @@ def test_lookups_by_malformed_ids_find_nothing_without_querying(
             ):
                 with pytest.raises(NotFound):
                     lookup(bad)
+
+
+def test_a_sync_s_current_and_last_ended_run_are_read_alone(store: Store, tmp_path: Path) -> None:
+    """The sync page asks for both on every poll: each loads one execution, not the
+    sync's whole history (newest first; runs created at the same moment by id)."""
+    organization_id = ensure_first_organization(store, Settings(data_dir=tmp_path)).organization_id
+    start = utcnow() - timedelta(days=1)
+    with store.session() as session:
+        connection = Connection(organization_id=organization_id, name="t", type="sqlite")
+        session.add(connection)
+        session.flush()
+        sync = Sync(
+            organization_id=organization_id,
+            name="s",
+            mode="updateOrCreate",
+            target_connection_id=connection.id,
+        )
+        session.add(sync)
+        session.flush()
+        ended = [
+            Execution(
+                organization_id=organization_id,
+                sync_id=sync.id,
+                status=("completed", "failed", "canceled", "interrupted")[n % 4],
+                created_at=start + timedelta(minutes=n),
+            )
+            for n in range(40)
+        ]
+        tied = Execution(
+            id="ffffffff-ffff-4fff-bfff-ffffffffffff",
+            organization_id=organization_id,
+            sync_id=sync.id,
+            status="completed",
+            created_at=ended[-1].created_at,
+        )
+        running = Execution(
+            organization_id=organization_id,
+            sync_id=sync.id,
+            status="running",
+            created_at=start + timedelta(hours=2),
+        )
+        session.add_all([*ended, tied, running])
+        session.flush()
+        sync_id, running_id = sync.id, running.id
+    loaded: list[str] = []
+
+    def count(target: Execution, _context: Any) -> None:
+        loaded.append(target.id)
+
+    event.listen(Execution, "load", count)
+    try:
+        with store.session() as session:
+            repo = ExecutionRepository(session, organization_id)
+            last = repo.last_ended(sync_id)
+            assert last is not None
+            assert last.id == tied.id
+            assert loaded == [tied.id]
+            current = repo.current(sync_id)
+            assert current is not None
+            assert current.id == running_id
+            assert loaded == [tied.id, running_id]
+    finally:
+        event.remove(Execution, "load", count)

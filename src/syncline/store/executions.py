@@ -88,23 +88,28 @@ class ExecutionRepository:
 
     def current(self, sync_id: str) -> Execution | None:
         """The sync's execution that has not ended, if any."""
+        # LIMIT 1 in the SQL: `first()` alone would load every matching row.
         found: Execution | None = self.session.scalars(
             self._scoped(
                 select(Execution)
                 .where(Execution.sync_id == sync_id, Execution.status.in_(ACTIVE_STATUSES))
                 .order_by(Execution.created_at.desc())
-            )
+            ).limit(1)
         ).first()
         return found
 
     def last_ended(self, sync_id: str) -> Execution | None:
-        """The sync's most recent execution that has ended."""
+        """The sync's most recent execution that has ended.
+
+        One row is read, through the `(sync_id, created_at)` index: without the
+        LIMIT, `first()` would load (and decode) every ended run of the sync.
+        """
         found: Execution | None = self.session.scalars(
             self._scoped(
                 select(Execution)
                 .where(Execution.sync_id == sync_id, Execution.status.in_(TERMINAL_STATUSES))
                 .order_by(Execution.created_at.desc(), Execution.id.desc())
-            )
+            ).limit(1)
         ).first()
         return found
 
