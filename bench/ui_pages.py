@@ -44,7 +44,7 @@ request sent to last byte read) p50 / p95, the floor's p50s, the ratios to the
 floor, and the goal ("met" when the server time's p95 is under 150 ms).
 
     .venv/bin/python bench/ui_pages.py [--metadata sqlite|postgresql] [--syncs 1000]
-        [--executions 100000] [--requests 50] [--warmup 5] [--tcp-nodelay] [--save]
+        [--executions 100000] [--requests 50] [--warmup 5] [--save]
 
 With `--metadata postgresql` it needs PostgreSQL on 127.0.0.1:5432 (trust
 auth, user `postgres`). Prints a Markdown report on stdout, progress on stderr; `--save` also writes
@@ -66,7 +66,6 @@ import re
 import shlex
 import shutil
 import signal
-import socket
 import sqlite3
 import statistics
 import subprocess
@@ -196,35 +195,21 @@ def floor_app(pages_file: Path) -> Asgi:
     return ServerTiming(app)
 
 
-def serve(kind: str, port_file: Path, pages_file: Path | None, *, nodelay: bool) -> None:
+def serve(kind: str, port_file: Path, pages_file: Path | None) -> None:
     """Child process: serve Syncline or the floor on an ephemeral port of 127.0.0.1
-    (written to `port_file` once serving), until SIGTERM. The socket is the one
-    `syncline serve` listens on (`syncline.api.server.listen`); with `nodelay`,
-    TCP_NODELAY is set on it, which the connections it accepts inherit."""
-    import uvicorn
-
-    from syncline.api.server import BACKLOG, listen
+    (written to `port_file` once serving), until SIGTERM, the way `syncline serve`
+    does: its socket (`syncline.api.server.listen`) and its server (`serve`)."""
+    from syncline.api.server import listen
+    from syncline.api.server import serve as serve_app
 
     listener = listen("127.0.0.1", 0)
-    if nodelay:
-        listener.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
     app = syncline_app() if kind == "syncline" else floor_app(pages_file or Path())
-    config = uvicorn.Config(
+    serve_app(
         app,
-        host="127.0.0.1",
-        port=listener.getsockname()[1],
+        listener,
         log_level="warning",
-        access_log=False,
-        backlog=BACKLOG,
+        serving=lambda: port_file.write_text(str(listener.getsockname()[1])),
     )
-
-    class Server(uvicorn.Server):
-        async def startup(self, sockets: list[socket.socket] | None = None) -> None:
-            await super().startup(sockets=sockets)
-            if self.started:
-                port_file.write_text(str(listener.getsockname()[1]))
-
-    Server(config).run(sockets=[listener])
 
 
 @dataclass
@@ -938,12 +923,7 @@ def report(
         + ", ".join(f"{kind} {count:,}" for kind, count in seeded.records.items())
         + " |",
         f"| seeding | {seeded.seconds:.1f} s |",
-        "| listening socket (both servers) | "
-        + (
-            "`syncline serve`'s (`syncline.api.server.listen`) with TCP_NODELAY set |"
-            if args.tcp_nodelay
-            else "`syncline serve`'s (`syncline.api.server.listen`), as it is |"
-        ),
+        "| both servers | `syncline serve`'s socket and server (`syncline.api.server`) |",
         "",
         "## Results",
         "",
@@ -976,25 +956,12 @@ def report(
         )
         for found in (ours, theirs)
     ]
-    nagle = (
-        []
-        if args.tcp_nodelay
-        else [
-            "- `syncline serve` listens on a socket made with `socket.socket(family, "
-            "SOCK_STREAM)`, protocol 0, and asyncio sets TCP_NODELAY only on connections "
-            "accepted from an `IPPROTO_TCP` socket: with Nagle's algorithm on, a body written "
-            "after its headers can wait for the client's delayed ACK (40 ms on Linux). Whether "
-            "it does depends on the client's ACK timing; `--tcp-nodelay` measures both servers "
-            "with TCP_NODELAY set on their socket."
-        ]
-    )
     out += [
         "",
         "## Notes",
         "",
         f"- Client minus server time, median over every request: Syncline {gaps[0]:.1f} ms, "
         f"floor {gaps[1]:.1f} ms (the rest of uvicorn's work, the body on the wire, httpx).",
-        *nagle,
         f"- Full (generation 2) garbage collections in the Syncline process during the "
         f"{args.requests * len(pages):,} measured requests: {len(full)}"
         + (
@@ -1055,11 +1022,6 @@ def parse() -> argparse.Namespace:
     parser.add_argument("--warmup", type=int, default=5, help="requests per page first")
     parser.add_argument("--save", action="store_true", help="also write bench/results/")
     parser.add_argument("--keep", action="store_true", help="keep the data dir (and database)")
-    parser.add_argument(
-        "--tcp-nodelay",
-        action="store_true",
-        help="set TCP_NODELAY on both servers' listening sockets (`syncline serve` does not)",
-    )
     parser.add_argument("--serve", choices=("syncline", "floor"), help=argparse.SUPPRESS)
     parser.add_argument("--port-file", type=Path, help=argparse.SUPPRESS)
     parser.add_argument("--pages-file", type=Path, help=argparse.SUPPRESS)
@@ -1077,7 +1039,7 @@ def parse() -> argparse.Namespace:
 def main() -> int:
     args = parse()
     if args.serve:
-        serve(args.serve, args.port_file, args.pages_file, nodelay=args.tcp_nodelay)
+        serve(args.serve, args.port_file, args.pages_file)
         return 0
     for name in [k for k in os.environ if k.startswith("SYNCLINE_")]:
         del os.environ[name]  # inherited settings would change what is measured
@@ -1120,8 +1082,7 @@ def main() -> int:
         )
         say(f"seeded in {seeded.seconds:.1f} s; starting the server")
         child_env = {k: v for k, v in os.environ.items() if not k.startswith("SYNCLINE_")} | env
-        nodelay = ["--tcp-nodelay"] if args.tcp_nodelay else []
-        server = Child("syncline", data_dir / "syncline.log", child_env, nodelay)
+        server = Child("syncline", data_dir / "syncline.log", child_env)
         cleanup.callback(server.stop)
         server.start()
         client = cleanup.enter_context(httpx.Client(base_url=server.url, timeout=60))
@@ -1134,7 +1095,7 @@ def main() -> int:
                 "floor",
                 data_dir / "floor.log",
                 child_env,
-                ["--pages-file", str(pages_file), *nodelay],
+                ["--pages-file", str(pages_file)],
             )
             cleanup.callback(floor.stop)
             floor.start()

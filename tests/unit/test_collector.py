@@ -35,3 +35,12 @@ def test_an_application_s_own_larger_thresholds_stay() -> None:
     collector.tune_collector()
 
     assert gc.get_threshold() == (1_000_000, 10, 10)
+
+
+def test_freezing_after_startup_keeps_what_exists_out_of_collections() -> None:
+    gc.unfreeze()
+    try:
+        collector.freeze_startup()
+        assert gc.get_freeze_count() > 0
+    finally:
+        gc.unfreeze()

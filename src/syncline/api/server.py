@@ -16,6 +16,7 @@ import uvicorn
 from fastapi import FastAPI
 
 from syncline.errors import SynclineError
+from syncline.execution.collector import freeze_startup
 
 BACKLOG = 2048
 """Connections the kernel queues while the app is still starting (uvicorn's default)."""
@@ -34,7 +35,10 @@ def listen(host: str, port: int) -> socket.socket:
     it too. Connections wait in the backlog until the app serves.
     """
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
-    sock = socket.socket(family, socket.SOCK_STREAM)
+    # Named as TCP, so asyncio turns Nagle's algorithm off on each accepted connection
+    # (it looks at the socket's protocol): otherwise an answer's body waits for the
+    # client's delayed ACK, about 40 ms a page (`bench/ui_pages.py`).
+    sock = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
     try:
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         sock.bind((host, port))
@@ -58,6 +62,7 @@ class _Server(uvicorn.Server):
     async def startup(self, sockets: list[socket.socket] | None = None) -> None:
         await super().startup(sockets=sockets)
         if self.started and not self.should_exit:
+            freeze_startup()
             # Synchronous on purpose: no request is answered before it returns.
             self._serving()
 

@@ -32,3 +32,16 @@ def tune_collector() -> None:
         current = gc.get_threshold()
         if all(now <= wanted for now, wanted in zip(current, THRESHOLDS, strict=True)):
             gc.set_threshold(*THRESHOLDS)
+
+
+def freeze_startup() -> None:
+    """Move every object alive now (a started server: its app, modules and mappings)
+    out of the collector's sight, for good.
+
+    They live as long as the process, yet a full collection visits each of them:
+    about 200,000 objects, 90 to 135 ms, landing on a request every 70 or so
+    (`bench/ui_pages.py`). Frozen, they are skipped; what is made afterwards is
+    collected as before. Call once, after startup, in a process that serves.
+    """
+    gc.collect()
+    gc.freeze()
