@@ -10,6 +10,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import httpx
 import pytest
 
 from tests.e2e.conftest import serving
@@ -60,3 +61,22 @@ def test_no_demo_when_its_directory_is_outside_the_local_roots(tmp_path: Path) -
         output = log_path.read_text()
     assert "Demo: not created" in output, output
     assert not (tmp_path / "data" / "demo").exists()
+
+
+def test_the_first_page_shows_the_demo_sync_with_run_now(tmp_path: Path) -> None:
+    data_dir = tmp_path / "data"
+    with serving(data_dir) as (url, log_path):
+        key = re.search(r"API key: (\S+)", log_path.read_text())
+        assert key, log_path.read_text()
+        with httpx.Client(base_url=url, timeout=60) as browser:
+            form = browser.get("/", follow_redirects=True)
+            token = re.search(r'name="csrf_token" value="([^"]+)"', form.text)
+            assert token, form.text
+            signed_in = browser.post(
+                "/signin",
+                data={"csrf_token": token.group(1), "api_key": key.group(1), "next": "/"},
+                follow_redirects=True,
+            )
+    assert signed_in.status_code == 200
+    assert "Demo: customers to CSV" in signed_in.text
+    assert "Run now" in signed_in.text
