@@ -25,6 +25,16 @@ MYSQL_USER = os.environ.get("SYNCLINE_TEST_MYSQL_USER", "root")
 MYSQL_DATABASE = os.environ.get("SYNCLINE_TEST_MYSQL_DATABASE", "test")
 
 
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Run the browser tests (`tests/ui/`) last, whatever the order asked for.
+
+    Playwright's sync API keeps an asyncio event loop running on the main thread
+    from the first browser test to the end of the session, so any later test
+    that calls `asyncio.run` (the HTTP destinations, the receivers) would fail.
+    """
+    items.sort(key=lambda item: item.nodeid.startswith("tests/ui/"))
+
+
 @pytest.fixture(scope="session")
 def pg_config() -> dict[str, object]:
     """A `postgresql` connection configuration for the test server."""

@@ -25,7 +25,7 @@ HTMX = {"HX-Request": "true"}
 
 
 @pytest.fixture
-def browser(org: Org) -> TestClient:
+def signed(org: Org) -> TestClient:
     """The organization's admin, signed in to the UI."""
     return signed_in(org.server.app, org.key)
 
@@ -94,10 +94,10 @@ def _field_error(page: str, control_id: str) -> str:
 
 
 def test_a_connection_created_with_the_form_is_the_apis(
-    org: Org, browser: TestClient, pg_config: dict[str, Any]
+    org: Org, signed: TestClient, pg_config: dict[str, Any]
 ) -> None:
-    answer = browser.post(
-        "/connections/new", data=_pg_form(browser, pg_config), follow_redirects=False
+    answer = signed.post(
+        "/connections/new", data=_pg_form(signed, pg_config), follow_redirects=False
     )
     assert answer.status_code == 303, answer.text
     found = org.client.get("/api/connections").json()["data"]
@@ -108,28 +108,28 @@ def test_a_connection_created_with_the_form_is_the_apis(
     assert created["configuration"]["database"] == pg_config["database"]
     assert created["configuration"]["port"] == pg_config["port"]
     assert created["configuration"]["ssl"] is False
-    listing = browser.get("/connections").text
+    listing = signed.get("/connections").text
     assert f'href="/connections/{created["id"]}">warehouse</a>' in listing
     assert "PostgreSQL" in listing
 
 
-def test_the_list_says_what_to_do_when_there_is_no_connection(browser: TestClient) -> None:
-    page = browser.get("/connections").text
+def test_the_list_says_what_to_do_when_there_is_no_connection(signed: TestClient) -> None:
+    page = signed.get("/connections").text
     assert "No connections yet. Create one to read a model from or sync to." in page
     assert 'href="/connections/new"' in page
 
 
 def test_an_edit_with_the_password_left_empty_keeps_the_saved_secret(
-    org: Org, browser: TestClient, pg_config: dict[str, Any]
+    org: Org, signed: TestClient, pg_config: dict[str, Any]
 ) -> None:
     connection_id = _api_connection(org, pg_config)
-    form = _edit_form(browser, connection_id)
+    form = _edit_form(signed, connection_id)
     assert form["configuration.password"] == ""
     assert (
         "leave empty to keep the saved secret"
-        in browser.get(f"/connections/{connection_id}/edit").text
+        in signed.get(f"/connections/{connection_id}/edit").text
     )
-    answer = browser.post(
+    answer = signed.post(
         f"/connections/{connection_id}/edit",
         data={**form, "name": "renamed"},
         follow_redirects=False,
@@ -139,36 +139,36 @@ def test_an_edit_with_the_password_left_empty_keeps_the_saved_secret(
     saved = org.client.get(f"/api/connections/{connection_id}").json()["data"]
     assert saved["name"] == "renamed"
     assert saved["configuration"]["password"] == "********"
-    tested = browser.post("/connections/test", data=form, headers=HTMX)
+    tested = signed.post("/connections/test", data=form, headers=HTMX)
     assert "Connection succeeded." in tested.text
 
 
 def test_a_new_password_replaces_the_saved_one(
-    org: Org, browser: TestClient, pg_config: dict[str, Any]
+    org: Org, signed: TestClient, pg_config: dict[str, Any]
 ) -> None:
     connection_id = _api_connection(org, pg_config)
-    form = {**_edit_form(browser, connection_id), "configuration.password": "another"}
-    answer = browser.post(f"/connections/{connection_id}/edit", data=form, follow_redirects=False)
+    form = {**_edit_form(signed, connection_id), "configuration.password": "another"}
+    answer = signed.post(f"/connections/{connection_id}/edit", data=form, follow_redirects=False)
     assert answer.status_code == 303, answer.text
     assert _stored_password(org, connection_id) == "another"
 
 
 def test_a_changed_host_asks_for_the_password_again_next_to_it(
-    org: Org, browser: TestClient, pg_config: dict[str, Any]
+    org: Org, signed: TestClient, pg_config: dict[str, Any]
 ) -> None:
     connection_id = _api_connection(org, pg_config)
-    form = {**_edit_form(browser, connection_id), "configuration.hostname": "localhost"}
-    answer = browser.post(f"/connections/{connection_id}/edit", data=form)
+    form = {**_edit_form(signed, connection_id), "configuration.hostname": "localhost"}
+    answer = signed.post(f"/connections/{connection_id}/edit", data=form)
     assert answer.status_code == 422
     assert "send password again" in _field_error(answer.text, "configuration-password")
     assert _stored_password(org, connection_id) == SECRET
 
 
 def test_a_bad_value_is_shown_next_to_its_field(
-    browser: TestClient, pg_config: dict[str, Any]
+    signed: TestClient, pg_config: dict[str, Any]
 ) -> None:
-    form = _pg_form(browser, pg_config, **{"configuration.port": "70000"})
-    answer = browser.post("/connections/new", data=form)
+    form = _pg_form(signed, pg_config, **{"configuration.port": "70000"})
+    answer = signed.post("/connections/new", data=form)
     assert answer.status_code == 422
     assert "less than or equal to 65535" in _field_error(answer.text, "configuration-port")
     port = re.search(r'<input id="configuration-port"[^>]*>', answer.text)
@@ -179,36 +179,36 @@ def test_a_bad_value_is_shown_next_to_its_field(
     assert 'value="warehouse"' in answer.text
 
 
-def test_a_missing_name_and_a_missing_required_value_are_named(browser: TestClient) -> None:
-    form = {"csrf_token": _token(browser), "type": "postgresql", "name": " "}
-    answer = browser.post("/connections/new", data=form)
+def test_a_missing_name_and_a_missing_required_value_are_named(signed: TestClient) -> None:
+    form = {"csrf_token": _token(signed), "type": "postgresql", "name": " "}
+    answer = signed.post("/connections/new", data=form)
     assert answer.status_code == 422
     assert _field_error(answer.text, "name") == "Give the connection a name."
 
 
 def test_the_test_button_shows_the_drivers_failure_for_a_wrong_port(
-    org: Org, browser: TestClient, pg_config: dict[str, Any]
+    org: Org, signed: TestClient, pg_config: dict[str, Any]
 ) -> None:
     wrong = {**pg_config, "port": 1}
     expected = org.client.post(
         "/api/connections/test", json={"type": "postgresql", "configuration": wrong}
     ).json()["message"]
-    form = _pg_form(browser, pg_config, **{"configuration.port": "1"})
-    answer = browser.post("/connections/test", data=form, headers=HTMX)
+    form = _pg_form(signed, pg_config, **{"configuration.port": "1"})
+    answer = signed.post("/connections/test", data=form, headers=HTMX)
     # 200, so htmx swaps the outcome in; the form itself is not in the answer, so it stays.
     assert answer.status_code == 200
     assert "The connection test failed." in answer.text
     assert html.escape(expected, quote=False) in answer.text
     assert "<form" not in answer.text
-    fine = browser.post("/connections/test", data=_pg_form(browser, pg_config), headers=HTMX)
+    fine = signed.post("/connections/test", data=_pg_form(signed, pg_config), headers=HTMX)
     assert "Connection succeeded." in fine.text
 
 
 def test_without_htmx_the_test_answers_the_whole_form_with_its_values(
-    browser: TestClient, pg_config: dict[str, Any]
+    signed: TestClient, pg_config: dict[str, Any]
 ) -> None:
-    form = _pg_form(browser, pg_config, **{"configuration.port": "1", "name": "keep me"})
-    answer = browser.post("/connections/test", data=form)
+    form = _pg_form(signed, pg_config, **{"configuration.port": "1", "name": "keep me"})
+    answer = signed.post("/connections/test", data=form)
     assert answer.status_code == 200
     assert "The connection test failed." in answer.text
     assert 'value="keep me"' in answer.text
@@ -218,37 +218,37 @@ def test_without_htmx_the_test_answers_the_whole_form_with_its_values(
 
 
 def test_a_failed_check_on_save_keeps_the_form_and_says_why(
-    org: Org, browser: TestClient, pg_config: dict[str, Any]
+    org: Org, signed: TestClient, pg_config: dict[str, Any]
 ) -> None:
-    form = _pg_form(browser, pg_config, **{"configuration.port": "1"})
-    answer = browser.post("/connections/new", data=form)
+    form = _pg_form(signed, pg_config, **{"configuration.port": "1"})
+    answer = signed.post("/connections/new", data=form)
     assert answer.status_code == 400
     assert "The connection test failed, so nothing was saved" in answer.text
     assert org.client.get("/api/connections").json()["data"] == []
     unchecked = {k: v for k, v in form.items() if k != "check"}
-    saved = browser.post("/connections/new", data=unchecked, follow_redirects=False)
+    saved = signed.post("/connections/new", data=unchecked, follow_redirects=False)
     assert saved.status_code == 303
     assert org.client.get("/api/connections").json()["data"][0]["status"] == "unknown"
 
 
 def test_an_unused_connection_is_deleted(
-    org: Org, browser: TestClient, pg_config: dict[str, Any]
+    org: Org, signed: TestClient, pg_config: dict[str, Any]
 ) -> None:
     connection_id = _api_connection(org, pg_config)
-    page = browser.get(f"/connections/{connection_id}").text
+    page = signed.get(f"/connections/{connection_id}").text
     assert "<details" in page
-    answer = browser.post(
+    answer = signed.post(
         f"/connections/{connection_id}/delete",
         data={"csrf_token": form_token(page)},
         follow_redirects=False,
     )
     assert answer.status_code == 303
     assert org.client.get(f"/api/connections/{connection_id}").status_code == 404
-    assert "Connection deleted." in browser.get(answer.headers["location"]).text
+    assert "Connection deleted." in signed.get(answer.headers["location"]).text
 
 
 def test_a_connection_a_model_uses_is_not_deleted_and_the_page_says_what_uses_it(
-    org: Org, browser: TestClient, pg_config: dict[str, Any]
+    org: Org, signed: TestClient, pg_config: dict[str, Any]
 ) -> None:
     connection_id = _api_connection(org, pg_config)
     model = org.client.post(
@@ -261,8 +261,8 @@ def test_a_connection_a_model_uses_is_not_deleted_and_the_page_says_what_uses_it
     )
     assert model.status_code == 200, model.text
     model_id = model.json()["data"]["id"]
-    answer = browser.post(
-        f"/connections/{connection_id}/delete", data={"csrf_token": _token(browser)}
+    answer = signed.post(
+        f"/connections/{connection_id}/delete", data={"csrf_token": _token(signed)}
     )
     assert answer.status_code == 422
     assert "Not deleted: the connection is in use" in answer.text
@@ -296,24 +296,24 @@ def test_a_viewer_sees_no_write_controls_and_a_forged_post_is_refused(
 
 
 def test_a_post_without_the_csrf_token_is_refused(
-    org: Org, browser: TestClient, pg_config: dict[str, Any]
+    org: Org, signed: TestClient, pg_config: dict[str, Any]
 ) -> None:
     connection_id = _api_connection(org, pg_config)
-    answer = browser.post(f"/connections/{connection_id}/delete", data={})
+    answer = signed.post(f"/connections/{connection_id}/delete", data={})
     assert answer.status_code == 403
     assert org.client.get(f"/api/connections/{connection_id}").status_code == 200
 
 
 def test_another_organizations_connection_does_not_exist_here(
-    other_org: Org, browser: TestClient, pg_config: dict[str, Any]
+    other_org: Org, signed: TestClient, pg_config: dict[str, Any]
 ) -> None:
     theirs = _api_connection(other_org, pg_config)
-    token = _token(browser)
-    assert browser.get(f"/connections/{theirs}").status_code == 404
-    assert browser.get(f"/connections/{theirs}/edit").status_code == 404
-    deleted = browser.post(f"/connections/{theirs}/delete", data={"csrf_token": token})
+    token = _token(signed)
+    assert signed.get(f"/connections/{theirs}").status_code == 404
+    assert signed.get(f"/connections/{theirs}/edit").status_code == 404
+    deleted = signed.post(f"/connections/{theirs}/delete", data={"csrf_token": token})
     assert deleted.status_code == 404
-    tested = browser.post(
+    tested = signed.post(
         "/connections/test", data={"csrf_token": token, "connection_id": theirs}, headers=HTMX
     )
     assert tested.status_code == 404
@@ -321,30 +321,30 @@ def test_another_organizations_connection_does_not_exist_here(
 
 
 def test_the_secret_never_appears_in_a_page(
-    org: Org, browser: TestClient, pg_config: dict[str, Any]
+    org: Org, signed: TestClient, pg_config: dict[str, Any]
 ) -> None:
-    created = browser.post(
+    created = signed.post(
         "/connections/new",
-        data=_pg_form(browser, pg_config, **{"configuration.password": SECRET}),
+        data=_pg_form(signed, pg_config, **{"configuration.password": SECRET}),
     )
     connection_id = org.client.get("/api/connections").json()["data"][0]["id"]
-    form = _edit_form(browser, connection_id)
+    form = _edit_form(signed, connection_id)
     pages = [
         created,
-        browser.get("/connections"),
-        browser.get(f"/connections/{connection_id}"),
-        browser.get(f"/connections/{connection_id}/edit"),
-        browser.post("/connections/test", data=form, headers=HTMX),
-        browser.post("/connections/test", data=form),
-        browser.post(f"/connections/{connection_id}/test", data=form, headers=HTMX),
-        browser.post(
+        signed.get("/connections"),
+        signed.get(f"/connections/{connection_id}"),
+        signed.get(f"/connections/{connection_id}/edit"),
+        signed.post("/connections/test", data=form, headers=HTMX),
+        signed.post("/connections/test", data=form),
+        signed.post(f"/connections/{connection_id}/test", data=form, headers=HTMX),
+        signed.post(
             f"/connections/{connection_id}/edit",
             data={**form, "configuration.port": "70000"},
         ),
-        browser.post(
+        signed.post(
             "/connections/new",
             data=_pg_form(
-                browser, pg_config, **{"configuration.password": SECRET, "configuration.port": "x"}
+                signed, pg_config, **{"configuration.password": SECRET, "configuration.port": "x"}
             ),
         ),
     ]
@@ -354,11 +354,11 @@ def test_the_secret_never_appears_in_a_page(
         assert SECRET not in answer.text
 
 
-def test_every_types_form_has_a_control_for_every_property(org: Org, browser: TestClient) -> None:
-    choices = browser.get("/connections/new").text
+def test_every_types_form_has_a_control_for_every_property(org: Org, signed: TestClient) -> None:
+    choices = signed.get("/connections/new").text
     for cls in connector_classes():
         assert f'href="/connections/new?type={cls.type_id}"' in choices
-        page = browser.get(f"/connections/new?type={cls.type_id}")
+        page = signed.get(f"/connections/new?type={cls.type_id}")
         assert page.status_code == 200, (cls.type_id, page.text)
         schema = org.client.get(f"/api/connection_types/{cls.type_id}").json()
         for name, prop in schema["properties"].items():
@@ -378,10 +378,10 @@ def test_every_types_form_has_a_control_for_every_property(org: Org, browser: Te
 
 
 def test_a_webhooks_generated_secret_is_shown_once_when_it_is_made(
-    org: Org, browser: TestClient
+    org: Org, signed: TestClient
 ) -> None:
     form = {
-        "csrf_token": _token(browser),
+        "csrf_token": _token(signed),
         "type": "webhook",
         "name": "hook",
         "configuration.url": "https://receiver.example.com/hook",
@@ -391,7 +391,7 @@ def test_a_webhooks_generated_secret_is_shown_once_when_it_is_made(
         "configuration.headers[1].name": "",
         "configuration.headers[1].value": "",
     }
-    answer = browser.post("/connections/new", data=form)
+    answer = signed.post("/connections/new", data=form)
     assert answer.status_code == 200, answer.text
     shown = re.search(r"whsec_[A-Za-z0-9+/=]+", answer.text)
     assert shown
@@ -399,6 +399,6 @@ def test_a_webhooks_generated_secret_is_shown_once_when_it_is_made(
     saved = org.client.get("/api/connections").json()["data"][0]
     assert saved["configuration"]["headers"] == [{"name": "X-Team", "value": "********"}]
     for path in (f"/connections/{saved['id']}", f"/connections/{saved['id']}/edit"):
-        page = browser.get(path).text
+        page = signed.get(path).text
         assert shown.group(0) not in page
         assert "header-secret" not in page
