@@ -30,6 +30,7 @@ PAGES: dict[tuple[str, str], str] = {
     ("POST", "/syncs/new"): USER,
     ("GET", "/syncs/{sync_id}"): VIEWER,
     ("GET", "/syncs/{sync_id}/progress"): VIEWER,
+    ("GET", "/syncs/{sync_id}/history"): VIEWER,
     ("POST", "/syncs/{sync_id}/start"): USER,
     ("POST", "/syncs/{sync_id}/cancel"): USER,
     ("POST", "/syncs/{sync_id}/active"): USER,

@@ -76,3 +76,18 @@ def test_a_running_sync_s_page_polls_its_progress(runner: Runner) -> None:
     fragment = client.get(f"/syncs/{sync_id}/progress", params={"watching": execution_id})
     assert fragment.status_code == 200
     assert "Cancel run" in fragment.text
+
+
+def test_the_end_of_a_watched_run_refreshes_the_history_in_place(runner: Runner) -> None:
+    sync_id = runner.sync()
+    execution = runner.run(sync_id)
+    client = signed_in(runner.org.server.app, runner.org.key)
+    ended = client.get(f"/syncs/{sync_id}/progress", params={"watching": execution["id"]})
+    assert ended.status_code == 200
+    assert ended.headers["hx-trigger"] == "run-ended"
+    assert "Not running" in ended.text
+    assert "hx-refresh" not in ended.headers
+    history = client.get(f"/syncs/{sync_id}/history")
+    assert 'id="history"' in history.text
+    assert 'hx-trigger="run-ended from:body"' in history.text
+    assert [row[3] for row in _cells(history.text, "runs")] == ["499"]

@@ -116,7 +116,9 @@ def test_run_now_shows_live_progress_then_the_run_in_the_chart(
 
     row.get_by_role("button", name="Run now").click()
     expect(page).to_have_url(ui_server.url(f"/syncs/{sync_id}"))
-    # The panel polls while the run goes on; the page reloads once it has ended.
+    # The panel polls while the run goes on, and the history reloads itself once the run
+    # has ended: the page stays the same document throughout.
+    page.evaluate("window.sameDocument = true")
     expect(page.locator("#progress")).to_contain_text("Not running")
     bar = page.locator("svg.chart g[data-run]")
     expect(bar).to_have_count(1)
@@ -124,6 +126,7 @@ def test_run_now_shows_live_progress_then_the_run_in_the_chart(
     expect(runs).to_have_count(1)
     expect(runs.first).to_contain_text("completed")
     expect(runs.first.locator("td").nth(3)).to_have_text(f"{CUSTOMERS:,}")
+    assert page.evaluate("window.sameDocument === true")
     assert_accessible(page)
 
 

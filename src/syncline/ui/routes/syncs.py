@@ -75,10 +75,7 @@ def _page(
     view = service.get(sync_id)
     stored_schedule = ScheduleForm.of(_stored_schedule(view))
     stored_handling = ErrorHandling.model_validate(service.error_handling(sync_id)).model_dump()
-    runs_service = executions(request, visitor)
-    status = runs_service.status(sync_id)
-    history = runs_service.page(sync_id, ascending=False, only_completed=False, page_token=None)
-    runs = chart.runs_of(history.executions[:HISTORY_RUNS])
+    status = executions(request, visitor).status(sync_id)
     return render(
         request,
         "sync.html",
@@ -87,9 +84,7 @@ def _page(
         section="syncs",
         sync=view,
         status=status,
-        runs=runs,
-        chart=chart.svg(runs),
-        history=history.executions[:HISTORY_RUNS],
+        **_history(request, visitor, sync_id),
         notice=NOTICES.get(request.query_params.get("done", ""), ""),
         stored_schedule=stored_schedule,
         schedule=schedule or stored_schedule,
@@ -97,6 +92,33 @@ def _page(
         stored_handling=stored_handling,
         handling=handling or stored_handling,
         handling_errors=handling_errors or {},
+    )
+
+
+def _history(request: Request, visitor: Visitor, sync_id: str) -> dict[str, Any]:
+    """What the run-history section shows: the last `HISTORY_RUNS` runs, newest first,
+    and their chart."""
+    page = executions(request, visitor).page(
+        sync_id, ascending=False, only_completed=False, page_token=None
+    )
+    history = page.executions[:HISTORY_RUNS]
+    runs = chart.runs_of(history)
+    return {"history": history, "runs": runs, "chart": chart.svg(runs)}
+
+
+@router.get("/{sync_id}/history")
+def sync_history(
+    request: Request, sync_id: str, visitor: Annotated[Visitor, page(READ)]
+) -> HTMLResponse:
+    """The run-history section alone, swapped in when a watched run has ended."""
+    active = syncs(request, visitor).get(sync_id).row.active
+    return render(
+        request,
+        "sync_history.html",
+        visitor,
+        sync_id=sync_id,
+        active=active,
+        **_history(request, visitor, sync_id),
     )
 
 
@@ -108,7 +130,8 @@ def sync_progress(
     watching: Annotated[str, Query(max_length=64)] = "",
 ) -> Response:
     """The progress panel, polled by htmx while a run goes on. When the run it was
-    watching has ended, the page reloads (`HX-Refresh`) to show it in the history."""
+    watching has ended, the panel says so and its answer triggers `run-ended`, on
+    which the run-history section reloads itself: the page is never reloaded."""
     service = executions(request, visitor)
     status = service.status(sync_id)
     current = status.current
@@ -116,9 +139,20 @@ def sync_progress(
         # The run slot is given back a moment before the status is final: reload only
         # once the watched run has ended, so the history shows how it ended.
         watched = service.get(sync_id, watching) if is_id(watching) else None
-        if watched is None or watched.status in TERMINAL_STATUSES:
-            return Response(status_code=204, headers={"HX-Refresh": "true"})
-        current = watched
+        if watched is not None and watched.status not in TERMINAL_STATUSES:
+            current = watched
+        else:
+            # Another run may have started since: the panel then follows that one.
+            ended = render(
+                request,
+                "sync_progress.html",
+                visitor,
+                sync_id=sync_id,
+                status=status,
+                current=current,
+            )
+            ended.headers["HX-Trigger"] = "run-ended"
+            return ended
     return render(
         request, "sync_progress.html", visitor, sync_id=sync_id, status=status, current=current
     )
