@@ -17,6 +17,11 @@ from syncline.services.connections import ConnectionService
 from tests.api.conftest import Org, add_member
 from tests.ui.signin import form_token, page_token, signed_in
 
+# The pages call the services the API tests run on both metadata backends; the pages'
+# own queries run on both in test_ui_sessions.py and test_ui_roles.py.
+pytestmark = pytest.mark.parametrize("server", ["sqlite"], indirect=True)
+
+
 SECRET = "pw-" + uuid.uuid4().hex
 """A password PostgreSQL ignores (the test server trusts its clients), so it may be
 anything, and so a page showing it is easy to spot."""

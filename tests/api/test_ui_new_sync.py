@@ -6,11 +6,16 @@ from __future__ import annotations
 import re
 from typing import Any
 
+import pytest
 from fastapi.testclient import TestClient
 
 from tests.api.conftest import add_member
 from tests.api.execution_fixtures import Runner
 from tests.ui.signin import page_token, signed_in
+
+# The pages call the services the API tests run on both metadata backends; the pages'
+# own queries run on both in test_ui_sessions.py and test_ui_roles.py.
+pytestmark = pytest.mark.parametrize("server", ["sqlite"], indirect=True)
 
 
 def _client(runner: Runner) -> TestClient:

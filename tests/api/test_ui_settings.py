@@ -12,6 +12,11 @@ from fastapi.testclient import TestClient
 from tests.api.conftest import Org, add_member
 from tests.ui.signin import page_token, signed_in
 
+# The pages call the services the API tests run on both metadata backends; the pages'
+# own queries run on both in test_ui_sessions.py and test_ui_roles.py.
+pytestmark = pytest.mark.parametrize("server", ["sqlite"], indirect=True)
+
+
 _NEW_KEY = re.compile(r'id="new-key"[^>]*value="([^"]+)"')
 _KEY_ROW = re.compile(r'data-key="([^"]+)"')
 _CURRENT_KEY = re.compile(

@@ -4,8 +4,14 @@ from __future__ import annotations
 
 import re
 
+import pytest
+
 from tests.api.execution_fixtures import Runner, pg
 from tests.ui.signin import signed_in
+
+# The pages call the services the API tests run on both metadata backends; the pages'
+# own queries run on both in test_ui_sessions.py and test_ui_roles.py.
+pytestmark = pytest.mark.parametrize("server", ["sqlite"], indirect=True)
 
 
 def _cells(html: str, table_id: str) -> list[list[str]]:
