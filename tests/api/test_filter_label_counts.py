@@ -17,6 +17,10 @@ import pytest
 from syncline.store.syncs import SyncRepository
 from tests.api.execution_fixtures import Runner, copy_rows, source_rows
 
+# What these tests check is decided before the metadata store (validation against the
+# model and the target), so they run on one metadata backend.
+pytestmark = pytest.mark.parametrize("server", ["sqlite"], indirect=True)
+
 
 def _conditions(runner: Runner, count: int) -> list[dict[str, Any]]:
     source = {"model_id": runner.model_id, "field": "id"}

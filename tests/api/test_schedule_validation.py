@@ -20,6 +20,10 @@ from syncline.store.tables import utcnow
 from tests.api.execution_fixtures import Runner
 from tests.api.sync_fixtures import SyncSetup
 
+# What these tests check is decided before the metadata store (validation against the
+# model and the target), so they run on one metadata backend.
+pytestmark = pytest.mark.parametrize("server", ["sqlite"], indirect=True)
+
 
 def _refused(setup: SyncSetup, schedule: dict[str, Any], path: str) -> str:
     response = setup.create(schedule=schedule)

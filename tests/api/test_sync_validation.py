@@ -13,6 +13,10 @@ import pytest
 
 from tests.api.sync_fixtures import SyncSetup
 
+# What these tests check is decided before the metadata store (validation against the
+# model and the target), so they run on one metadata backend.
+pytestmark = pytest.mark.parametrize("server", ["sqlite"], indirect=True)
+
 
 def _refused(setup: SyncSetup, path: str, status: int = 422, **changes: Any) -> str:
     response = setup.create(**changes)

@@ -19,6 +19,11 @@ from tests.api.conftest import Org
 from tests.api.execution_fixtures import TERMINAL, pg
 from tests.conftest import temporary_maria_database, temporary_pg_schema
 
+# What these tests check is decided before the metadata store (validation against the
+# model and the target), so they run on one metadata backend.
+pytestmark = pytest.mark.parametrize("server", ["sqlite"], indirect=True)
+
+
 SOURCE_DDL = (
     "CREATE TABLE {schema}.things (id bigint PRIMARY KEY, code text, amount numeric(12,4),"
     " small integer, big bigint, flag boolean, at timestamptz, day date, doc jsonb)"
