@@ -53,7 +53,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import platform
 import shlex
 import signal
 import statistics
@@ -74,7 +73,15 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import httpx
 import psycopg
-from harness.common import REPO_DIR, WORK_DIR, BenchError, git, run_child, tail
+from harness.common import (
+    REPO_DIR,
+    WORK_DIR,
+    BenchError,
+    commit_of_src,
+    host,
+    run_child,
+    tail,
+)
 from harness.http_cases import ADMIN_DSN, Kind, create_table_sql, dsn, kinds
 
 HARNESS = Path(__file__).resolve().parent / "harness"
@@ -330,28 +337,13 @@ def measure(bench: Bench) -> tuple[list[Case], Run | None, list[Run]]:
 
 
 def machine(database: str) -> list[tuple[str, str]]:
-    cpuinfo = Path("/proc/cpuinfo").read_text()
-    model = next(
-        (line.split(":", 1)[1].strip() for line in cpuinfo.splitlines() if "model name" in line),
-        platform.processor() or "?",
-    )
-    memory = next(
-        int(line.split()[1])
-        for line in Path("/proc/meminfo").read_text().splitlines()
-        if line.startswith("MemTotal:")
-    )
     with psycopg.connect(dsn(database)) as conn:
         found = conn.execute("SHOW server_version").fetchone()
-    commit = git("rev-parse", "--short", "HEAD") or "unknown"
-    dirty = " + uncommitted changes in src/" if git("status", "--porcelain", "--", "src") else ""
     return [
-        ("CPU", model),
-        ("cores (logical, usable)", f"{os.cpu_count()}, {len(os.sched_getaffinity(0))}"),
-        ("RAM", f"{memory / 1024 / 1024:.1f} GiB"),
-        ("OS", f"{platform.system()} {platform.release()}"),
-        ("Python, httpx", f"{platform.python_version()}, {version('httpx')}"),
+        *host(),
+        ("httpx", version("httpx")),
         ("PostgreSQL", str(found[0]) if found else "?"),
-        ("Syncline commit", commit + dirty),
+        ("Syncline commit", commit_of_src()),
     ]
 
 

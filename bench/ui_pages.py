@@ -60,7 +60,6 @@ import gc
 import json
 import math
 import os
-import platform
 import random
 import re
 import shlex
@@ -88,7 +87,7 @@ import httpx
 import psycopg
 import pyarrow as pa
 from fastapi import FastAPI, Request, Response
-from harness.common import RESULTS_DIR, git
+from harness.common import RESULTS_DIR, commit_of_src, host
 
 PG_HOST, PG_PORT, PG_USER = "127.0.0.1", 5432, "postgres"
 ADMIN_DSN = f"host={PG_HOST} port={PG_PORT} user={PG_USER} dbname=postgres"
@@ -847,35 +846,19 @@ def pct(values: Sequence[float], p: float) -> float:
 
 
 def machine(metadata_url: str | None) -> list[tuple[str, str]]:
-    cpuinfo = Path("/proc/cpuinfo").read_text()
-    model = next(
-        (line.split(":", 1)[1].strip() for line in cpuinfo.splitlines() if "model name" in line),
-        platform.processor() or "?",
-    )
-    memory = next(
-        int(line.split()[1])
-        for line in Path("/proc/meminfo").read_text().splitlines()
-        if line.startswith("MemTotal:")
-    )
     store = f"SQLite {sqlite3.sqlite_version}"
     if metadata_url:
         with psycopg.connect(metadata_url) as conn:
             found = conn.execute("SHOW server_version").fetchone()
         store = f"PostgreSQL {found[0] if found else '?'}"
-    commit = git("rev-parse", "--short", "HEAD") or "unknown"
-    dirty = " + uncommitted changes in src/" if git("status", "--porcelain", "--", "src") else ""
     return [
-        ("CPU", model),
-        ("cores (logical, usable)", f"{os.cpu_count()}, {len(os.sched_getaffinity(0))}"),
-        ("RAM", f"{memory / 1024 / 1024:.1f} GiB"),
-        ("OS", f"{platform.system()} {platform.release()}"),
-        ("Python", platform.python_version()),
+        *host(),
         (
             "uvicorn, FastAPI, httpx",
             f"{version('uvicorn')}, {version('fastapi')}, {version('httpx')}",
         ),
         ("metadata store", store),
-        ("Syncline commit", commit + dirty),
+        ("Syncline commit", commit_of_src()),
     ]
 
 

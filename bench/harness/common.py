@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import platform
 import shutil
 import statistics
 import subprocess
@@ -231,3 +232,32 @@ def git(*args: str) -> str:
     except OSError:
         return ""
     return done.stdout.strip() if done.returncode == 0 else ""
+
+
+def host() -> list[tuple[str, str]]:
+    """The machine a report was measured on, as (name, value) rows: CPU model, cores,
+    RAM, OS and Python."""
+    cpuinfo = Path("/proc/cpuinfo").read_text()
+    model = next(
+        (line.split(":", 1)[1].strip() for line in cpuinfo.splitlines() if "model name" in line),
+        platform.processor() or "?",
+    )
+    memory = next(
+        int(line.split()[1])
+        for line in Path("/proc/meminfo").read_text().splitlines()
+        if line.startswith("MemTotal:")
+    )
+    return [
+        ("CPU", model),
+        ("cores (logical, usable)", f"{os.cpu_count()}, {len(os.sched_getaffinity(0))}"),
+        ("RAM", f"{memory / 1024 / 1024:.1f} GiB"),
+        ("OS", f"{platform.system()} {platform.release()}"),
+        ("Python", platform.python_version()),
+    ]
+
+
+def commit_of_src() -> str:
+    """The checked-out commit, saying so when `src/` holds uncommitted changes."""
+    commit = git("rev-parse", "--short", "HEAD") or "unknown"
+    dirty = " + uncommitted changes in src/" if git("status", "--porcelain", "--", "src") else ""
+    return commit + dirty

@@ -19,9 +19,9 @@ import pytest
 from playwright.sync_api import APIResponse, Browser, Locator, Page, Response, expect
 from pytest_playwright.pytest_playwright import CreateContextCallback
 
-from syncline.services.demo import write_customers
 from tests.ui.accessibility import assert_accessible
 from tests.ui.conftest import BROWSER_PATIENCE_MS
+from tests.ui.sample import customers_sync
 from tests.ui.server import UiServer
 
 WRITE_BUTTONS = re.compile(
@@ -58,68 +58,9 @@ def _data(answer: httpx.Response) -> Any:
 @pytest.fixture(scope="module")
 def world(ui_server: UiServer) -> World:
     """A SQLite source, a files destination, a model and a paused sync, and a viewer."""
-    source = ui_server.local_root / "customers.db"
-    write_customers(source, 20)
-    export = ui_server.local_root / "export"
-    export.mkdir()
+    sample = customers_sync(ui_server, count=20, active=False, fields=("id", "email"))
     with _api(ui_server) as api:
         org_id = _data(api.get("/api/organization"))["id"]
-        source_id = _data(
-            api.post(
-                "/api/connections",
-                json={
-                    "name": "Customers",
-                    "type": "sqlite",
-                    "configuration": {"path": str(source)},
-                },
-            )
-        )["id"]
-        export_id = _data(
-            api.post(
-                "/api/connections",
-                json={"name": "Export", "type": "files", "configuration": {"path": str(export)}},
-            )
-        )["id"]
-        model_id = _data(
-            api.post(
-                "/api/models",
-                json={
-                    "name": "Customers",
-                    "connection_id": source_id,
-                    "configuration": {"table": "main.customers"},
-                    "identifier": "id",
-                },
-            )
-        )["id"]
-        sync_id = _data(
-            api.post(
-                "/api/syncs",
-                json={
-                    "name": "Customers to CSV",
-                    "mode": "updateOrCreate",
-                    "active": False,
-                    "schedule": {"frequency": "manual"},
-                    "target": {
-                        "connection_id": export_id,
-                        "create": {"format": "csv"},
-                        "new_name": "customers.csv",
-                    },
-                    "fields": [
-                        {"source": {"model_id": model_id, "field": f}, "target": f, "new": True}
-                        for f in ("id", "email")
-                    ],
-                    "identities": {
-                        "mappings": [
-                            {
-                                "source": {"model_id": model_id, "field": "id"},
-                                "target": "id",
-                                "function": "Equality",
-                            }
-                        ]
-                    },
-                },
-            )
-        )["id"]
         user_id = _data(
             api.post(
                 f"/api/organizations/{org_id}/users",
@@ -127,7 +68,9 @@ def world(ui_server: UiServer) -> World:
             )
         )["id"]
         viewer_key = _data(api.post(f"/api/organizations/{org_id}/users/{user_id}/keys"))["value"]
-    return World(org_id, source_id, export_id, model_id, sync_id, viewer_key)
+    return World(
+        org_id, sample.source_id, sample.export_id, sample.model_id, sample.sync_id, viewer_key
+    )
 
 
 def _session(browser: Browser, server: UiServer, key: str) -> Any:

@@ -6,85 +6,23 @@ import re
 import sqlite3
 from typing import Any
 
-import httpx
 import pytest
 from playwright.sync_api import Page, expect
 
-from syncline.services.demo import write_customers
 from tests.ui.accessibility import assert_accessible
+from tests.ui.sample import customers_sync
 from tests.ui.server import UiServer
 
 CUSTOMERS = 300
 UTC_TITLE = re.compile(r"^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC$")
 
 
-def _api(server: UiServer) -> httpx.Client:
-    return httpx.Client(
-        base_url=server.base_url,
-        headers={"Authorization": f"Bearer {server.api_key}"},
-        timeout=60,
-    )
-
-
 @pytest.fixture(scope="module")
 def sync_id(ui_server: UiServer) -> str:
     """A sync of a SQLite table of customers into a CSV file, made through the API."""
-    source = ui_server.local_root / "customers.db"
-    write_customers(source, CUSTOMERS)
-    export = ui_server.local_root / "export"
-    export.mkdir()
-    with _api(ui_server) as api:
-
-        def created(path: str, body: dict[str, Any]) -> str:
-            answer = api.post(path, json=body)
-            assert answer.status_code == 200, answer.text
-            return str(answer.json()["data"]["id"])
-
-        source_id = created(
-            "/api/connections",
-            {"name": "Customers", "type": "sqlite", "configuration": {"path": str(source)}},
-        )
-        export_id = created(
-            "/api/connections",
-            {"name": "Export", "type": "files", "configuration": {"path": str(export)}},
-        )
-        model_id = created(
-            "/api/models",
-            {
-                "name": "Customers",
-                "connection_id": source_id,
-                "configuration": {"table": "main.customers"},
-                "identifier": "id",
-            },
-        )
-        fields = ("id", "email", "plan", "mrr")
-        return created(
-            "/api/syncs",
-            {
-                "name": "Customers to CSV",
-                "mode": "updateOrCreate",
-                "active": True,
-                "schedule": {"frequency": "manual"},
-                "target": {
-                    "connection_id": export_id,
-                    "create": {"format": "csv"},
-                    "new_name": "customers.csv",
-                },
-                "fields": [
-                    {"source": {"model_id": model_id, "field": f}, "target": f, "new": True}
-                    for f in fields
-                ],
-                "identities": {
-                    "mappings": [
-                        {
-                            "source": {"model_id": model_id, "field": "id"},
-                            "target": "id",
-                            "function": "Equality",
-                        }
-                    ]
-                },
-            },
-        )
+    return customers_sync(
+        ui_server, count=CUSTOMERS, active=True, fields=("id", "email", "plan", "mrr")
+    ).sync_id
 
 
 def sign_in(page: Page, server: UiServer, key: str | None = None) -> None:
