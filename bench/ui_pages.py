@@ -1010,8 +1010,10 @@ def parse() -> argparse.Namespace:
     parser.add_argument("--pages-file", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.serve is None:
-        if args.syncs < 10 or args.executions < 10 * args.syncs:
-            parser.error("--syncs at least 10, --executions at least 10 per sync")
+        if args.syncs < 51 or args.executions < 10 * args.syncs:
+            parser.error(
+                "--syncs at least 51 (the overview pages 50), --executions at least 10 per sync"
+            )
         if not 0 < args.busy_share < 0.5 or min(args.requests, args.warmup) < 1:
             parser.error("--busy-share in (0, 0.5), --requests and --warmup at least 1")
     args.command = shlex.join([".venv/bin/python", "bench/ui_pages.py", *sys.argv[1:]])
