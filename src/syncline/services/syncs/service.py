@@ -11,6 +11,7 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -20,7 +21,7 @@ from syncline.connectors.base import MASK, Connector, TargetConnector
 from syncline.connectors.compatibility import ValueDomain
 from syncline.connectors.registry import connector_class
 from syncline.connectors.vocabulary import FieldType
-from syncline.errors import BadRequest, NotFound
+from syncline.errors import BadRequest, NotFound, ValidationFailed
 from syncline.services.connections import ConnectionService
 from syncline.services.sync_files import remove_sync_files
 from syncline.services.syncs.config import SyncConfig, SyncWrite
@@ -36,6 +37,9 @@ from syncline.store.tables import Model, Sync, is_id, parse_utc, utcnow
 
 DEFAULT_PAGE_SIZE = 50
 MAX_PAGE_SIZE = 50
+
+
+_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 
 
 @dataclass(frozen=True)
@@ -162,7 +166,14 @@ class SyncService:
         return dict(self.get(sync_id).row.error_handling)
 
     def set_error_handling(self, sync_id: str, settings: dict[str, Any]) -> dict[str, Any]:
-        """Replace a sync's record-error handling settings."""
+        """Replace a sync's record-error handling settings. Raises `ValidationFailed`
+        naming the first subscriber that is not an e-mail address (`subscribers[i]`)."""
+        for index, email in enumerate(settings.get("subscribers") or []):
+            if not isinstance(email, str) or not _EMAIL.match(email):
+                raise ValidationFailed(
+                    f"subscribers[{index}]: {email!r} is not an e-mail address",
+                    path=f"subscribers[{index}]",
+                )
         with self.store.session() as session:
             repo = SyncRepository(session, self.principal.organization_id)
             sync = repo.get(sync_id)

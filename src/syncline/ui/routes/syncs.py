@@ -17,7 +17,6 @@ from fastapi.responses import HTMLResponse
 from pydantic import ValidationError
 
 from syncline.api.errors import status_of
-from syncline.api.routers.syncs import checked_error_handling
 from syncline.api.schemas.syncs import ErrorHandling
 from syncline.connectors.base import MASK
 from syncline.errors import BadRequest, ConnectorError, ValidationFailed, validation_failed
@@ -224,7 +223,7 @@ def set_error_handling(
     request: Request, sync_id: str, visitor: Annotated[Visitor, page(WRITE)]
 ) -> Response:
     """Save the error-handling form as `PUT /api/syncs/{id}/error-handling` does: through
-    the API's schema and check (`checked_error_handling`)."""
+    the API's schema, checked by the sync service as for the API."""
     given: dict[str, Any] = {name: visitor.field(name) == "on" for name in HANDLING_SWITCHES}
     given["subscribers"] = [
         line.strip() for line in visitor.field("subscribers").splitlines() if line.strip()
@@ -258,13 +257,13 @@ def rescheduled(view: SyncView, schedule: dict[str, Any]) -> SyncWrite:
 
 
 def _checked_handling(given: dict[str, Any]) -> dict[str, Any]:
-    """`given` through the API's schema (`ErrorHandling`) and check; else `ValidationFailed`
-    naming the bad path (`subscribers[1]`)."""
+    """`given` through the API's schema (`ErrorHandling`); else `ValidationFailed` naming
+    the bad path. The sync service checks the subscribers."""
     try:
         body = ErrorHandling.model_validate(given)
     except ValidationError as exc:
         raise validation_failed([dict(error) for error in exc.errors()]) from None
-    return checked_error_handling(body)
+    return body.model_dump()
 
 
 def _stored_schedule(view: SyncView) -> dict[str, Any]:
